@@ -1,0 +1,4 @@
+// The plugin's module entry: exports the Proxy-Wasm ABI (marker, callbacks, malloc).
+import "./glue/abort";
+export * from "./glue/abi";
+export { malloc, free } from "./glue/memory";
