@@ -28,3 +28,6 @@ build/bench/stock-sdk.wasm: node_modules/.package-lock.json bench/modules/stock-
 
 clean:
 	rm -rf build
+
+# Rules owned by one area each (host fixtures, deployment, bench) live in mk/.
+include $(wildcard mk/*.mk)
