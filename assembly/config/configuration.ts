@@ -1,0 +1,227 @@
+// The plugin configuration as a whole: settings plus static policies. Parsed once per
+// on_configure; a document that is not a configuration at all is refused as a whole, while
+// problems inside it are reported and only the broken parts dropped.
+import { JsonValue, parseJson } from "../json/index";
+import { HeaderSlots } from "../match/request";
+import { Policy } from "../policy/model";
+import { Diagnostics, show } from "../policy/diagnostics";
+import { parsePolicies, ParseLimits } from "../policy/parse";
+import {
+  ControlPlaneSettings, controlPlaneFromAddress, DEFAULT_POLICIES_PATH, isHostName, LEGACY_DEFAULT_ADDRESS,
+  logLevelFromName, Settings,
+} from "./settings";
+
+export class Configuration {
+  settings: Settings = new Settings();
+  policies: Policy[] = [];
+  diagnostics: Diagnostics = new Diagnostics();
+}
+
+export class ConfigurationResult {
+  constructor(
+    public configuration: Configuration | null,
+    /** Why the whole configuration was refused; "" when it was accepted. */
+    public error: string,
+  ) {}
+}
+
+const WHERE = "configuration";
+
+export function parseConfiguration(bytes: ArrayBuffer, slots: HeaderSlots): ConfigurationResult {
+  const text = String.UTF8.decode(bytes).trim();
+  const config = new Configuration();
+  if (text.length == 0) {
+    // The earlier plugin polled its default control plane when given no configuration.
+    config.settings.controlPlane = controlPlaneFromAddress(LEGACY_DEFAULT_ADDRESS);
+    return new ConfigurationResult(config, "");
+  }
+  const first = text.charCodeAt(0);
+  if (first != 123 /* { */ && first != 34 /* " */) {
+    // A bare "host:port" was the earlier plugin's way to name its control plane.
+    const cp = controlPlaneFromAddress(text);
+    if (cp === null) {
+      return new ConfigurationResult(null, "plugin configuration is neither a JSON object nor a host:port address: " + clip(text));
+    }
+    config.settings.controlPlane = cp;
+    return new ConfigurationResult(config, "");
+  }
+  const parsed = parseJson(bytes);
+  const root = parsed.value;
+  if (root === null) {
+    return new ConfigurationResult(null, "plugin configuration is not valid JSON: " + parsed.error);
+  }
+  if (root.isString()) {
+    const cp = controlPlaneFromAddress(root.str);
+    if (cp === null) {
+      return new ConfigurationResult(null, "plugin configuration string is not a host:port address: " + show(root));
+    }
+    config.settings.controlPlane = cp;
+    return new ConfigurationResult(config, "");
+  }
+  if (!root.isObject()) {
+    return new ConfigurationResult(null, "plugin configuration must be a JSON object, got " + show(root));
+  }
+  readSettings(root, config);
+  const policies = root.get("policies");
+  if (policies !== null) {
+    const limits = new ParseLimits();
+    limits.maxDelayMs = config.settings.maxDelayMs;
+    config.policies = parsePolicies(policies, slots, limits, config.diagnostics);
+  }
+  return new ConfigurationResult(config, "");
+}
+
+function readSettings(root: JsonValue, config: Configuration): void {
+  const s = config.settings;
+  const diag = config.diagnostics;
+  let legacyAddress: JsonValue | null = null;
+  let legacyInterval: JsonValue | null = null;
+  for (let k = 0; k < root.keys.length; k++) {
+    const key = unchecked(root.keys[k]);
+    const value = unchecked(root.values[k]);
+    if (key == "policies") continue;
+    if (key == "enabled") {
+      if (value.isBool()) s.enabled = value.bool;
+      else diag.error(WHERE, "enabled", "must be true or false, got " + show(value) + "; keeping true");
+    } else if (key == "max_delay_ms") {
+      if (isWhole(value, 0, 86400000)) s.maxDelayMs = <i64>value.num;
+      else diag.error(WHERE, "max_delay_ms", "must be a whole number of ms from 0 to 86400000, got " + show(value) + "; keeping 30000");
+    } else if (key == "max_active_faults") {
+      if (isWhole(value, 0, 1000000000)) s.maxActiveFaults = <i64>value.num;
+      else diag.error(WHERE, "max_active_faults", "must be a whole number >= 0, got " + show(value) + "; keeping 10000");
+    } else if (key == "policy_header") {
+      if (value.isString() && isHeaderNameOrEmpty(value.str)) s.policyHeader = value.str.toLowerCase();
+      else diag.error(WHERE, "policy_header", 'must be a header name, or "" to turn it off; got ' + show(value));
+    } else if (key == "mark_delayed_responses") {
+      if (value.isBool()) s.markDelayedResponses = value.bool;
+      else diag.error(WHERE, "mark_delayed_responses", "must be true or false, got " + show(value));
+    } else if (key == "metric_prefix") {
+      if (value.isString()) s.metricPrefix = value.str;
+      else diag.error(WHERE, "metric_prefix", "must be a string, got " + show(value));
+    } else if (key == "log_level") {
+      const level = value.isString() ? logLevelFromName(value.str) : -1;
+      if (level >= 0) s.logLevel = level;
+      else diag.error(WHERE, "log_level", "must be one of trace, debug, info, warn, error, critical; got " + show(value));
+    } else if (key == "control_plane") {
+      s.controlPlane = readControlPlane(value, diag);
+    } else if (key == "control_plane_address") {
+      legacyAddress = value;
+    } else if (key == "poll_interval_ms") {
+      legacyInterval = value;
+    } else {
+      diag.warn(WHERE, key, "unknown setting, ignored");
+    }
+  }
+  if (legacyAddress !== null && s.controlPlane === null) {
+    const cp = legacyAddress.isString() ? controlPlaneFromAddress(legacyAddress.str) : null;
+    if (cp === null) diag.error(WHERE, "control_plane_address", "must be \"host:port\", got " + show(legacyAddress));
+    s.controlPlane = cp;
+  }
+  if (legacyInterval !== null) {
+    const cp = s.controlPlane;
+    if (!isWhole(legacyInterval, 100, 86400000)) {
+      diag.error(WHERE, "poll_interval_ms", "must be a whole number of ms from 100 to 86400000, got " + show(legacyInterval));
+    } else if (cp !== null && legacyAddress !== null) {
+      cp.pollIntervalMs = <i64>legacyInterval.num;
+    }
+  }
+}
+
+function readControlPlane(v: JsonValue, diag: Diagnostics): ControlPlaneSettings | null {
+  const field = "control_plane";
+  if (!v.isObject()) {
+    diag.error(WHERE, field, "must be an object, got " + show(v));
+    return null;
+  }
+  let cp = new ControlPlaneSettings();
+  const address = v.get("address");
+  if (address !== null) {
+    const derived = address.isString() ? controlPlaneFromAddress(address.str) : null;
+    if (derived === null) {
+      diag.error(WHERE, field + ".address", "must be \"host:port\", got " + show(address));
+      return null;
+    }
+    cp = derived;
+  }
+  for (let k = 0; k < v.keys.length; k++) {
+    const key = unchecked(v.keys[k]);
+    const value = unchecked(v.values[k]);
+    if (key == "address") continue;
+    if (key == "cluster") {
+      if (!value.isString() || value.str.length == 0) {
+        diag.error(WHERE, field + ".cluster", "must be a non-empty Envoy cluster name, got " + show(value));
+        return null;
+      }
+      cp.cluster = value.str;
+    } else if (key == "authority") {
+      if (!value.isString() || value.str.length == 0) {
+        diag.error(WHERE, field + ".authority", "must be a non-empty host[:port], got " + show(value));
+        return null;
+      }
+      cp.authority = value.str;
+    } else if (key == "path") {
+      if (!value.isString() || !value.str.startsWith("/")) {
+        diag.error(WHERE, field + ".path", "must start with /, got " + show(value));
+        return null;
+      }
+      cp.path = value.str;
+    } else if (key == "poll_interval_ms") {
+      if (!isWhole(value, 100, 86400000)) {
+        diag.error(WHERE, field + ".poll_interval_ms", "must be a whole number of ms from 100 to 86400000, got " + show(value));
+        return null;
+      }
+      cp.pollIntervalMs = <i64>value.num;
+    } else if (key == "timeout_ms") {
+      if (!isWhole(value, 1, 600000)) {
+        diag.error(WHERE, field + ".timeout_ms", "must be a whole number of ms from 1 to 600000, got " + show(value));
+        return null;
+      }
+      cp.timeoutMs = <i64>value.num;
+    } else {
+      diag.error(WHERE, field + "." + key, "unknown field (expected cluster, authority, address, path, poll_interval_ms, timeout_ms)");
+      return null;
+    }
+  }
+  if (cp.authority.length == 0 && cp.cluster.length > 0) {
+    // Istio's outbound|<port>||<host> names the service; use it as the authority too.
+    cp.authority = authorityFromIstioCluster(cp.cluster);
+  }
+  if (cp.cluster.length == 0 && cp.authority.length > 0) {
+    const derived = controlPlaneFromAddress(cp.authority);
+    if (derived !== null) cp.cluster = derived.cluster;
+  }
+  if (cp.cluster.length == 0 || cp.authority.length == 0) {
+    diag.error(WHERE, field, "needs a cluster and an authority (or an address \"host:port\"), got " + show(v));
+    return null;
+  }
+  if (cp.path.length == 0) cp.path = DEFAULT_POLICIES_PATH;
+  return cp;
+}
+
+/** "outbound|8080||svc.ns.svc.cluster.local" → "svc.ns.svc.cluster.local:8080"; else "". */
+function authorityFromIstioCluster(cluster: string): string {
+  if (!cluster.startsWith("outbound|")) return "";
+  const rest = cluster.substring(9);
+  const bar = rest.indexOf("||");
+  if (bar <= 0) return "";
+  const host = rest.substring(bar + 2);
+  if (!isHostName(host)) return "";
+  return host + ":" + rest.substring(0, bar);
+}
+
+function isWhole(v: JsonValue, min: f64, max: f64): bool {
+  return v.isNumber() && v.isInteger && v.num >= min && v.num <= max;
+}
+
+function isHeaderNameOrEmpty(name: string): bool {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 45 || c == 95;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+function clip(text: string): string {
+  return text.length <= 80 ? text : text.substring(0, 80) + "...";
+}

@@ -1,0 +1,238 @@
+// The thin host layer: every call the plugin makes into Envoy goes through here. Each wrapper
+// reports failure as a value (never throws) so a host error can only make the plugin fail
+// open, never kill the VM.
+import * as abi from "@solo-io/proxy-runtime/assembly/imports";
+import { adoptHostBuffer } from "./memory";
+
+export const enum WasmResult {
+  Ok = 0,
+  NotFound = 1,
+  BadArgument = 2,
+}
+
+export const enum HeaderMapType {
+  RequestHeaders = 0,
+  RequestTrailers = 1,
+  ResponseHeaders = 2,
+  ResponseTrailers = 3,
+  HttpCallResponseHeaders = 6,
+  HttpCallResponseTrailers = 7,
+}
+
+export const enum BufferType {
+  HttpRequestBody = 0,
+  HttpResponseBody = 1,
+  VmConfiguration = 6,
+  PluginConfiguration = 7,
+  HttpCallResponseBody = 4,
+}
+
+export const enum StreamType {
+  Request = 0,
+  Response = 1,
+}
+
+export const enum MetricType {
+  Counter = 0,
+  Gauge = 1,
+  Histogram = 2,
+}
+
+// Out-parameters for host calls, allocated once.
+const outPtr = memory.data(8);
+const outSize = memory.data(8);
+const outU64 = memory.data(8);
+
+/** A header value of the given map, or null when absent. `name` is UTF-8 bytes. */
+export function getHeader(map: HeaderMapType, name: ArrayBuffer): string | null {
+  store<usize>(outPtr, 0);
+  store<usize>(outSize, 0);
+  const r = abi.proxy_get_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, outPtr, outSize);
+  const ptr = load<usize>(outPtr);
+  const size = load<usize>(outSize);
+  if (r != WasmResult.Ok) {
+    if (ptr != 0) adoptHostBuffer(ptr, size);
+    return null;
+  }
+  if (ptr == 0) return "";
+  const value = String.UTF8.decodeUnsafe(ptr, size);
+  adoptHostBuffer(ptr, size);
+  return value;
+}
+
+export function addHeader(map: HeaderMapType, name: string, value: string): WasmResult {
+  const k = String.UTF8.encode(name);
+  const v = String.UTF8.encode(value);
+  return abi.proxy_add_header_map_value(map, changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength);
+}
+
+/** Bytes of a host buffer (configuration, body, HTTP-call response), or null on failure. */
+export function getBuffer(type: BufferType, start: u32, length: u32): ArrayBuffer | null {
+  store<usize>(outPtr, 0);
+  store<usize>(outSize, 0);
+  const r = abi.proxy_get_buffer_bytes(type, start, length, outPtr, outSize);
+  const ptr = load<usize>(outPtr);
+  const size = load<usize>(outSize);
+  if (r != WasmResult.Ok) {
+    if (ptr != 0) adoptHostBuffer(ptr, size);
+    return null;
+  }
+  return adoptHostBuffer(ptr, size);
+}
+
+/** A property by its path segments (sent joined with NUL), or null when absent. */
+export function getProperty(segments: string[]): ArrayBuffer | null {
+  const p = String.UTF8.encode(segments.join("\0"));
+  store<usize>(outPtr, 0);
+  store<usize>(outSize, 0);
+  const r = abi.proxy_get_property(changetype<usize>(p), p.byteLength, outPtr, outSize);
+  const ptr = load<usize>(outPtr);
+  const size = load<usize>(outSize);
+  if (r != WasmResult.Ok) {
+    if (ptr != 0) adoptHostBuffer(ptr, size);
+    return null;
+  }
+  return adoptHostBuffer(ptr, size);
+}
+
+/** A string property, or "" when absent. */
+export function getStringProperty(segments: string[]): string {
+  const b = getProperty(segments);
+  return b === null ? "" : String.UTF8.decode(b);
+}
+
+export function nowNanos(): i64 {
+  store<u64>(outU64, 0);
+  abi.proxy_get_current_time_nanoseconds(outU64);
+  return load<i64>(outU64);
+}
+
+export function setTickPeriodMs(ms: u32): WasmResult {
+  return abi.proxy_set_tick_period_milliseconds(ms);
+}
+
+export function log(level: i32, message: string): void {
+  const m = String.UTF8.encode(message);
+  abi.proxy_log(level, changetype<usize>(m), m.byteLength);
+}
+
+/**
+ * Answers the client from the proxy. `headers` are alternating names and values.
+ * grpcStatus -1 means none.
+ */
+export function sendLocalResponse(status: u32, details: string, body: string, headers: string[], grpcStatus: i32): WasmResult {
+  const d = String.UTF8.encode(details);
+  const b = String.UTF8.encode(body);
+  const pairs = serializePairs(headers);
+  return abi.proxy_send_local_response(status, changetype<usize>(d), d.byteLength, changetype<usize>(b), b.byteLength,
+    changetype<usize>(pairs), pairs.byteLength, <u32>grpcStatus);
+}
+
+/** Makes `contextId` the target of the following host calls (e.g. resuming from a timer). */
+export function setEffectiveContext(contextId: u32): WasmResult {
+  return abi.proxy_set_effective_context(contextId);
+}
+
+export function continueStream(stream: StreamType): WasmResult {
+  return abi.proxy_continue_stream(stream);
+}
+
+/** Defines a metric; returns its id, or -1 if the host refused. */
+export function defineMetric(type: MetricType, name: string): i64 {
+  const n = String.UTF8.encode(name);
+  store<u32>(outU64, 0);
+  const r = abi.proxy_define_metric(type, changetype<usize>(n), n.byteLength, outU64);
+  return r == WasmResult.Ok ? <i64>load<u32>(outU64) : -1;
+}
+
+export function incrementMetric(id: u32, delta: i64): WasmResult {
+  return abi.proxy_increment_metric(id, delta);
+}
+
+export function recordMetric(id: u32, value: u64): WasmResult {
+  return abi.proxy_record_metric(id, value);
+}
+
+/** The metric's value, or -1 on failure. */
+export function getMetric(id: u32): i64 {
+  store<u64>(outU64, 0);
+  const r = abi.proxy_get_metric(id, outU64);
+  return r == WasmResult.Ok ? load<i64>(outU64) : -1;
+}
+
+/**
+ * Sends an HTTP request to an Envoy cluster. Returns the call's token, or -1 with the host's
+ * result code in `lastHttpCallResult` (BadArgument: unknown cluster or missing pseudo-header).
+ */
+export let lastHttpCallResult: u32 = 0;
+export function httpCall(cluster: string, headers: string[], body: string, timeoutMs: u32): i64 {
+  const c = String.UTF8.encode(cluster);
+  const h = serializePairs(headers);
+  const b = String.UTF8.encode(body);
+  const t = serializePairs([]);
+  store<u32>(outU64, 0);
+  const r = abi.proxy_http_call(changetype<usize>(c), c.byteLength, changetype<usize>(h), h.byteLength,
+    changetype<usize>(b), b.byteLength, changetype<usize>(t), t.byteLength, timeoutMs, outU64);
+  lastHttpCallResult = r;
+  return r == WasmResult.Ok ? <i64>load<u32>(outU64) : -1;
+}
+
+/** All headers of a map as alternating names and values (empty on failure). */
+export function getHeaderPairs(map: HeaderMapType): string[] {
+  store<usize>(outPtr, 0);
+  store<usize>(outSize, 0);
+  const r = abi.proxy_get_header_map_pairs(map, outPtr, outSize);
+  const ptr = load<usize>(outPtr);
+  const size = load<usize>(outSize);
+  const out: string[] = [];
+  if (r != WasmResult.Ok || ptr == 0) {
+    if (ptr != 0) adoptHostBuffer(ptr, size);
+    return out;
+  }
+  deserializePairs(ptr, size, out);
+  adoptHostBuffer(ptr, size);
+  return out;
+}
+
+/** proxy-wasm pairs: u32 count, count × (u32 name length, u32 value length), then name\0value\0 each. */
+export function serializePairs(headers: string[]): ArrayBuffer {
+  const n = headers.length >> 1;
+  const encoded: ArrayBuffer[] = [];
+  let size = 4 + n * 8;
+  for (let i = 0; i < n * 2; i++) {
+    const e = String.UTF8.encode(unchecked(headers[i]));
+    encoded.push(e);
+    size += e.byteLength + 1;
+  }
+  const buf = new ArrayBuffer(size);
+  const base = changetype<usize>(buf);
+  store<u32>(base, <u32>n);
+  let lens = base + 4;
+  let data = base + 4 + <usize>n * 8;
+  for (let i = 0; i < n * 2; i++) {
+    const e = unchecked(encoded[i]);
+    store<u32>(lens, <u32>e.byteLength);
+    lens += 4;
+    memory.copy(data, changetype<usize>(e), e.byteLength);
+    data += e.byteLength;
+    store<u8>(data, 0);
+    data += 1;
+  }
+  return buf;
+}
+
+function deserializePairs(ptr: usize, size: usize, out: string[]): void {
+  if (size < 4) return;
+  const n = <usize>load<u32>(ptr);
+  if (4 + n * 8 > size) return;
+  let lens = ptr + 4;
+  let data = ptr + 4 + n * 8;
+  const end = ptr + size;
+  for (let i: usize = 0; i < n * 2; i++) {
+    const len = <usize>load<u32>(lens);
+    lens += 4;
+    if (data + len + 1 > end) return;
+    out.push(String.UTF8.decodeUnsafe(data, len));
+    data += len + 1;
+  }
+}

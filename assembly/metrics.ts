@@ -1,0 +1,80 @@
+// Every metric the plugin reports, in one table. Names are base names: Envoy files them under
+// its `wasmcustom` namespace itself (`wasmcustom.hfi_faults_aborts_total` in /stats,
+// `hfi_faults_aborts_total` in /stats/prometheus); the optional metric_prefix setting is for
+// hosts that do not. Never put `wasmcustom.` into a name here (Envoy would double it).
+import { defineMetric, getMetric, incrementMetric, MetricType, recordMetric } from "./glue/host";
+
+export const enum Metric {
+  Aborts = 0,
+  Delays = 1,
+  DelayDuration = 2,
+  Active = 3,
+  Overflow = 4,
+  ConfigErrors = 5,
+  FetchFailures = 6,
+  PolicyUpdates = 7,
+  Count = 8,
+}
+
+const NAMES: string[] = [
+  "hfi_faults_aborts_total",
+  "hfi_faults_delays_total",
+  "hfi_faults_delay_duration_milliseconds",
+  "hfi_faults_active",
+  "hfi_faults_overflow_total",
+  "hfi_faults_config_errors_total",
+  "hfi_faults_policy_fetch_failures_total",
+  "hfi_faults_policy_updates_total",
+];
+
+const TYPES: MetricType[] = [
+  MetricType.Counter,
+  MetricType.Counter,
+  MetricType.Histogram,
+  MetricType.Gauge,
+  MetricType.Counter,
+  MetricType.Counter,
+  MetricType.Counter,
+  MetricType.Counter,
+];
+
+/** Host ids of the defined metrics; -1 where the host refused (the metric is then skipped). */
+export class Metrics {
+  private ids: StaticArray<i64> = new StaticArray<i64>(Metric.Count);
+  private prefix: string = "\u0000"; // nothing defined yet
+
+  constructor() {
+    for (let i = 0; i < <i32>Metric.Count; i++) unchecked((this.ids[i] = -1));
+  }
+
+  /** Defines every metric under `prefix` (once per distinct prefix). */
+  define(prefix: string): void {
+    if (prefix == this.prefix) return;
+    this.prefix = prefix;
+    for (let i = 0; i < <i32>Metric.Count; i++) {
+      unchecked((this.ids[i] = defineMetric(unchecked(TYPES[i]), prefix + unchecked(NAMES[i]))));
+    }
+  }
+
+  /** Adds `delta` to a counter, or a signed delta to a gauge. */
+  add(metric: Metric, delta: i64): void {
+    const id = unchecked(this.ids[metric]);
+    if (id >= 0 && delta != 0) incrementMetric(<u32>id, delta);
+  }
+
+  /** Records a histogram sample. */
+  record(metric: Metric, value: u64): void {
+    const id = unchecked(this.ids[metric]);
+    if (id >= 0) recordMetric(<u32>id, value);
+  }
+
+  /** Current value (shared across worker VMs), or -1 if unavailable. */
+  value(metric: Metric): i64 {
+    const id = unchecked(this.ids[metric]);
+    return id >= 0 ? getMetric(<u32>id) : -1;
+  }
+}
+
+export function metricName(metric: Metric): string {
+  return unchecked(NAMES[metric]);
+}

@@ -1,0 +1,297 @@
+// One FaultInjector per root context: holds the configuration and policies in force, decides
+// per request (pure functions in match/ and faults/), and acts through the host layer.
+import { ConfigurationResult, parseConfiguration } from "./config/configuration";
+import { LogLevel, Settings } from "./config/settings";
+import { abortReply, FAULT_HEADER, isGrpcContentType } from "./faults/abort";
+import { chanceByKey, Sampler } from "./faults/sampling";
+import { TimerHeap } from "./faults/timers";
+import { HostRequest } from "./glue/request";
+import {
+  addHeader, getHeader, HeaderMapType, nowNanos, sendLocalResponse, setEffectiveContext, continueStream,
+  setTickPeriodMs, StreamType, WasmResult, getStringProperty,
+} from "./glue/host";
+import { Logger } from "./log";
+import { firstMatchingRule } from "./match/matcher";
+import { HeaderSlots, RequestAttributes } from "./match/request";
+import { Metric, Metrics } from "./metrics";
+import { Fault, Policy, Rule } from "./policy/model";
+import { combinePolicies, Identity, PolicyClocks, PolicySet } from "./policy/store";
+
+export const enum HeadersStatus {
+  Continue = 0,
+  StopIteration = 1,
+}
+export const enum DataStatus {
+  Continue = 0,
+  StopIterationAndBuffer = 1,
+}
+
+const NS_PER_MS: i64 = 1000000;
+const CONTENT_TYPE = String.UTF8.encode("content-type");
+
+/** The little state a faulted request needs. Only faulted requests have one. */
+export class FaultedStream {
+  /** True while the request is held; false once resumed or answered. */
+  held: bool = true;
+  constructor(
+    public contextId: u32,
+    public rule: Rule,
+    public startNs: i64,
+    public generation: u32,
+  ) {}
+}
+
+export class FaultInjector {
+  settings: Settings = new Settings();
+  policies: PolicySet = new PolicySet();
+  staticPolicies: Policy[] = [];
+  livePolicies: Policy[] = [];
+  readonly slots: HeaderSlots;
+  readonly clocks: PolicyClocks = new PolicyClocks();
+  readonly metrics: Metrics = new Metrics();
+  readonly log: Logger = new Logger();
+  readonly sampler: Sampler;
+  readonly timers: TimerHeap = new TimerHeap();
+  readonly streams: Map<u32, FaultedStream> = new Map();
+  identity: Identity = new Identity("", "", "", "");
+  heldCount: i32 = 0;
+  private request: HostRequest;
+  private generation: u32 = 0;
+  private tickMs: u32 = 0;
+  /** When the armed tick fires next (ns); i64.MAX_VALUE when not armed. */
+  private nextWakeNs: i64 = i64.MAX_VALUE;
+  configured: bool = false;
+
+  constructor(public readonly contextId: u32) {
+    const slots = new HeaderSlots();
+    this.slots = slots;
+    this.request = new HostRequest(slots);
+    this.sampler = new Sampler(<u64>nowNanos() ^ (<u64>contextId << 32));
+  }
+
+  // ---- configuration -------------------------------------------------------------------
+
+  /** Applies a plugin configuration. False refuses it; the previous one stays in force. */
+  configure(bytes: ArrayBuffer): bool {
+    const result: ConfigurationResult = parseConfiguration(bytes, this.slots);
+    const config = result.configuration;
+    if (config === null) {
+      this.metrics.define(this.settings.metricPrefix);
+      this.metrics.add(Metric.ConfigErrors, 1);
+      this.log.write(LogLevel.Error, "configuration refused, " + (this.configured ? "previous configuration stays in force: " : "no configuration in force: ") + result.error);
+      return false;
+    }
+    this.settings = config.settings;
+    this.log.level = config.settings.logLevel;
+    this.metrics.define(config.settings.metricPrefix);
+    this.report(config.diagnostics.errors, config.diagnostics.warnings, "plugin configuration");
+    this.identity = readIdentity();
+    this.staticPolicies = config.policies;
+    this.rebuild();
+    this.configured = true;
+    if (this.log.enabled(LogLevel.Info)) {
+      this.log.write(LogLevel.Info, "configured: " + this.policies.policies.length.toString() + " policies, " +
+        this.policies.rules.length.toString() + " rules apply to workload '" + this.identity.workloadName +
+        "' in namespace '" + this.identity.namespace + "'" + (this.settings.enabled ? "" : " (injection disabled)"));
+    }
+    return true;
+  }
+
+  /** Logs and counts the problems of a parse; `source` says where the input came from. */
+  report(errors: string[], warnings: string[], source: string): void {
+    for (let i = 0; i < errors.length; i++) {
+      this.log.write(LogLevel.Warn, unchecked(errors[i]) + " (in " + source + "; dropped)");
+    }
+    if (errors.length > 0) this.metrics.add(Metric.ConfigErrors, errors.length);
+    for (let i = 0; i < warnings.length; i++) {
+      this.log.write(LogLevel.Warn, unchecked(warnings[i]) + " (in " + source + ")");
+    }
+  }
+
+  /** Swaps in the set built from the static and live policies. In-flight requests keep their rule. */
+  rebuild(): void {
+    const all = combinePolicies(this.staticPolicies, this.livePolicies);
+    this.policies = this.clocks.assemble(all, this.identity, nowNanos() / NS_PER_MS);
+  }
+
+  // ---- requests ------------------------------------------------------------------------
+
+  onRequestHeaders(contextId: u32): HeadersStatus {
+    const rules = this.policies.rules;
+    if (rules.length == 0 || !this.settings.enabled) return HeadersStatus.Continue;
+    const request = this.request;
+    request.reset();
+    const nowNs = nowNanos();
+    const rule = firstMatchingRule(rules, request, nowNs / NS_PER_MS);
+    if (rule === null) return HeadersStatus.Continue;
+    const fault = rule.fault;
+    if (!this.sampled(fault, request)) return HeadersStatus.Continue;
+
+    const holdMs = fault.holdMs();
+    if (holdMs > 0) return this.startHold(contextId, rule, nowNs, holdMs);
+    this.abort(rule);
+    return HeadersStatus.StopIteration;
+  }
+
+  /** While a request is held its body is buffered, as Envoy's own fault filter does. */
+  onRequestBody(contextId: u32): DataStatus {
+    return this.isHeld(contextId) ? DataStatus.StopIterationAndBuffer : DataStatus.Continue;
+  }
+
+  onRequestTrailers(contextId: u32): HeadersStatus {
+    return this.isHeld(contextId) ? HeadersStatus.StopIteration : HeadersStatus.Continue;
+  }
+
+  onResponseHeaders(contextId: u32): HeadersStatus {
+    if (this.streams.size == 0 || !this.streams.has(contextId)) return HeadersStatus.Continue;
+    const stream = this.streams.get(contextId);
+    const fault = stream.rule.fault;
+    if (fault.delayMs > 0 && fault.abort === null && this.settings.markDelayedResponses) {
+      addHeader(HeaderMapType.ResponseHeaders, FAULT_HEADER, "delay");
+      if (this.settings.policyHeader.length > 0) {
+        addHeader(HeaderMapType.ResponseHeaders, this.settings.policyHeader, stream.rule.policyName);
+      }
+    }
+    return HeadersStatus.Continue;
+  }
+
+  /** The stream is gone (finished, or the client reset it): drop its state, never resume it. */
+  onDelete(contextId: u32): void {
+    if (this.streams.size == 0 || !this.streams.has(contextId)) return;
+    const stream = this.streams.get(contextId);
+    if (stream.held) {
+      stream.held = false;
+      this.heldCount--;
+      this.metrics.add(Metric.Active, -1);
+      if (this.log.enabled(LogLevel.Debug)) {
+        this.log.write(LogLevel.Debug, "request " + contextId.toString() + " ended while held by policy " + stream.rule.policyName);
+      }
+    }
+    this.streams.delete(contextId);
+  }
+
+  // ---- timers --------------------------------------------------------------------------
+
+  onTick(): void {
+    const nowNs = nowNanos();
+    this.nextWakeNs = i64.MAX_VALUE;
+    const timers = this.timers;
+    while (timers.size > 0 && timers.peekDeadline() <= nowNs) {
+      const id = timers.peekStream();
+      const generation = timers.peekGeneration();
+      timers.pop();
+      if (!this.streams.has(id)) continue;
+      const stream = this.streams.get(id);
+      if (!stream.held || stream.generation != generation) continue;
+      this.releaseHold(stream, nowNs);
+    }
+    this.arm(nowNs, this.nextDueNs());
+  }
+
+  /** Earliest moment the root needs a tick; i64.MAX_VALUE when nothing is pending. */
+  nextDueNs(): i64 {
+    return this.timers.size > 0 ? this.timers.peekDeadline() : i64.MAX_VALUE;
+  }
+
+  /** Arms the one root tick to fire at `dueNs` (or stops it). */
+  arm(nowNs: i64, dueNs: i64): void {
+    if (dueNs == i64.MAX_VALUE) {
+      if (this.tickMs != 0) {
+        setTickPeriodMs(0);
+        this.tickMs = 0;
+      }
+      this.nextWakeNs = i64.MAX_VALUE;
+      return;
+    }
+    let waitNs = dueNs - nowNs;
+    if (waitNs < NS_PER_MS) waitNs = NS_PER_MS;
+    // Round up: a tick must never come before the deadline it serves.
+    const periodMs = <u32>min<i64>((waitNs + NS_PER_MS - 1) / NS_PER_MS, 0x7fffffff);
+    setTickPeriodMs(periodMs);
+    this.tickMs = periodMs;
+    this.nextWakeNs = nowNs + <i64>periodMs * NS_PER_MS;
+  }
+
+  /** Makes sure the tick comes no later than `dueNs`. */
+  armBy(nowNs: i64, dueNs: i64): void {
+    if (dueNs < this.nextWakeNs) this.arm(nowNs, dueNs);
+  }
+
+  // ---- faults --------------------------------------------------------------------------
+
+  private sampled(fault: Fault, request: RequestAttributes): bool {
+    if (fault.samplingSlot >= 0) {
+      const key = request.header(fault.samplingSlot);
+      if (key !== null) return chanceByKey(changetype<string>(key), fault.percentage);
+    }
+    return this.sampler.chance(fault.percentage);
+  }
+
+  private tooManyActive(): bool {
+    const limit = this.settings.maxActiveFaults;
+    // The gauge is shared by every worker VM, so the limit holds per proxy, as Envoy's does.
+    let active = this.metrics.value(Metric.Active);
+    if (active < 0) active = this.heldCount;
+    return active >= limit;
+  }
+
+  private startHold(contextId: u32, rule: Rule, nowNs: i64, holdMs: i64): HeadersStatus {
+    if (this.tooManyActive()) {
+      this.metrics.add(Metric.Overflow, 1);
+      if (this.log.enabled(LogLevel.Debug)) {
+        this.log.write(LogLevel.Debug, "max_active_faults reached; request " + contextId.toString() + " not faulted by policy " + rule.policyName);
+      }
+      return HeadersStatus.Continue;
+    }
+    const generation = ++this.generation;
+    const stream = new FaultedStream(contextId, rule, nowNs, generation);
+    this.streams.set(contextId, stream);
+    this.heldCount++;
+    this.metrics.add(Metric.Active, 1);
+    if (rule.fault.delayMs > 0) this.metrics.add(Metric.Delays, 1);
+    const dueNs = nowNs + holdMs * NS_PER_MS;
+    this.timers.push(dueNs, contextId, generation);
+    this.armBy(nowNs, dueNs);
+    return HeadersStatus.StopIteration;
+  }
+
+  /** The hold is over: record it, then answer (abort) or let the request go on. */
+  private releaseHold(stream: FaultedStream, nowNs: i64): void {
+    stream.held = false;
+    this.heldCount--;
+    this.metrics.add(Metric.Active, -1);
+    const heldMs = (nowNs - stream.startNs) / NS_PER_MS;
+    this.metrics.record(Metric.DelayDuration, <u64>max<i64>(heldMs, 0));
+    if (setEffectiveContext(stream.contextId) != WasmResult.Ok) return; // stream already gone
+    if (stream.rule.fault.abort !== null) {
+      this.abort(stream.rule);
+    } else {
+      continueStream(StreamType.Request);
+    }
+  }
+
+  /** Answers the current stream with the rule's abort. */
+  private abort(rule: Rule): void {
+    const abort = rule.fault.abort;
+    if (abort === null) return;
+    const grpc = abort.grpcStatus >= 0 && isGrpcContentType(getHeader(HeaderMapType.RequestHeaders, CONTENT_TYPE));
+    const reply = abortReply(abort, rule.policyName, this.settings.policyHeader, grpc);
+    this.metrics.add(Metric.Aborts, 1);
+    sendLocalResponse(reply.status, "hfi_fault_abort", reply.body, reply.headers, reply.grpcStatus);
+  }
+
+  private isHeld(contextId: u32): bool {
+    if (this.streams.size == 0 || !this.streams.has(contextId)) return false;
+    return this.streams.get(contextId).held;
+  }
+}
+
+/** This proxy's identity from Istio's node metadata (empty when not in Istio). */
+function readIdentity(): Identity {
+  return new Identity(
+    getStringProperty(["node", "metadata", "WORKLOAD_NAME"]),
+    getStringProperty(["node", "metadata", "NAMESPACE"]),
+    getStringProperty(["node", "metadata", "LABELS", "app"]),
+    getStringProperty(["node", "metadata", "LABELS", "service.istio.io/canonical-name"]),
+  );
+}

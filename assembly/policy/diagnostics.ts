@@ -1,0 +1,36 @@
+// Errors are values: parsing collects what is wrong (and what was adjusted) as messages that
+// name the policy, the rule, the field and the bad value, and drops only what is broken.
+import { JsonValue } from "../json/index";
+
+const MAX_SHOWN_VALUE = 80;
+
+export class Diagnostics {
+  errors: string[] = [];
+  warnings: string[] = [];
+
+  error(where: string, field: string, problem: string): void {
+    this.errors.push(where + ": " + field + ": " + problem);
+  }
+  warn(where: string, field: string, problem: string): void {
+    this.warnings.push(where + ": " + field + ": " + problem);
+  }
+  get ok(): bool {
+    return this.errors.length == 0;
+  }
+}
+
+/** A JSON value as shown in a message, shortened so one bad field cannot flood the log. */
+export function show(v: JsonValue | null): string {
+  if (v === null) return "nothing";
+  const text = v.toJson();
+  if (text.length <= MAX_SHOWN_VALUE) return text;
+  return text.substring(0, MAX_SHOWN_VALUE) + "...";
+}
+
+export function policyWhere(policyName: string): string {
+  return 'policy "' + policyName + '"';
+}
+
+export function ruleWhere(policyName: string, ruleIndex: i32): string {
+  return 'policy "' + policyName + '" rule ' + ruleIndex.toString();
+}

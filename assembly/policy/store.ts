@@ -1,0 +1,95 @@
+// The policies in force. Static policies (plugin configuration) and live ones (control plane)
+// are combined into one immutable PolicySet; a new set replaces the old one in a single
+// assignment, so a request keeps the Rule object it matched even if the set changes under it.
+import { Policy, Rule, Selector } from "./model";
+
+/** Who this proxy is, from Istio's node metadata. Empty strings when unknown. */
+export class Identity {
+  constructor(
+    public workloadName: string,
+    public namespace: string,
+    public appLabel: string,
+    public canonicalName: string,
+  ) {}
+}
+
+@inline function isWildcard(s: string): bool {
+  return s.length == 0 || s == "*";
+}
+
+/** Selector semantics of the earlier plugin, plus the app / canonical-name labels. */
+export function selectorApplies(sel: Selector, id: Identity): bool {
+  if (!isWildcard(sel.service)) {
+    const s = sel.service;
+    const known = (id.workloadName.length > 0 && id.workloadName == s) ||
+      (id.appLabel.length > 0 && id.appLabel == s) ||
+      (id.canonicalName.length > 0 && id.canonicalName == s);
+    if (!known) return false;
+  }
+  if (!isWildcard(sel.namespace)) {
+    if (id.namespace.length == 0 || id.namespace != sel.namespace) return false;
+  }
+  return true;
+}
+
+export class PolicySet {
+  /** Rules of the policies that apply to this proxy, in evaluation order. */
+  rules: Rule[] = [];
+  /** All policies in force (including those whose selector excludes this proxy). */
+  policies: Policy[] = [];
+}
+
+/**
+ * Combines static and live policies: a live policy replaces a static one of the same name;
+ * static policies come first, then live ones in the order the control plane sent them.
+ */
+export function combinePolicies(staticPolicies: Policy[], livePolicies: Policy[]): Policy[] {
+  const out: Policy[] = [];
+  for (let i = 0; i < staticPolicies.length; i++) {
+    const p = unchecked(staticPolicies[i]);
+    if (!hasPolicyNamed(livePolicies, p.name)) out.push(p);
+  }
+  for (let i = 0; i < livePolicies.length; i++) out.push(unchecked(livePolicies[i]));
+  return out;
+}
+
+function hasPolicyNamed(list: Policy[], name: string): bool {
+  for (let i = 0; i < list.length; i++) {
+    if (unchecked(list[i]).name == name) return true;
+  }
+  return false;
+}
+
+/**
+ * Remembers when each policy (same name and content) was first seen, so `duration_seconds`
+ * counts from then and survives re-applies and polls; a changed policy starts a new clock.
+ */
+export class PolicyClocks {
+  private firstSeen: Map<string, i64> = new Map();
+
+  /** Builds the set for `policies` at `nowMs`, stamping rules and forgetting removed policies. */
+  assemble(policies: Policy[], identity: Identity, nowMs: i64): PolicySet {
+    const set = new PolicySet();
+    const seen = new Map<string, i64>();
+    for (let i = 0; i < policies.length; i++) {
+      const p = unchecked(policies[i]);
+      let since = nowMs;
+      if (this.firstSeen.has(p.identity)) since = this.firstSeen.get(p.identity);
+      else if (seen.has(p.identity)) since = seen.get(p.identity);
+      seen.set(p.identity, since);
+      set.policies.push(p);
+      if (!selectorApplies(p.selector, identity)) continue;
+      for (let r = 0; r < p.rules.length; r++) {
+        const rule = unchecked(p.rules[r]);
+        rule.activeSinceMs = since;
+        set.rules.push(rule);
+      }
+    }
+    this.firstSeen = seen;
+    return set;
+  }
+
+  get size(): i32 {
+    return this.firstSeen.size;
+  }
+}
