@@ -1,14 +1,17 @@
 // One FaultInjector per root context: holds the configuration and policies in force, decides
 // per request (pure functions in match/ and faults/), and acts through the host layer.
 import { ConfigurationResult, parseConfiguration } from "./config/configuration";
-import { LogLevel, Settings } from "./config/settings";
+import { ControlPlaneSettings, LogLevel, Settings } from "./config/settings";
+import { PollSchedule } from "./controlplane/schedule";
+import { FetchOutcome, FetchResult, failed, interpretResponse, MAX_POLICY_BODY_BYTES } from "./controlplane/response";
+import { ParseLimits } from "./policy/parse";
 import { abortReply, FAULT_HEADER, isGrpcContentType } from "./faults/abort";
 import { chanceByKey, Sampler } from "./faults/sampling";
 import { TimerHeap } from "./faults/timers";
 import { HostRequest } from "./glue/request";
 import {
   addHeader, getHeader, HeaderMapType, nowNanos, sendLocalResponse, setEffectiveContext, continueStream,
-  setTickPeriodMs, StreamType, WasmResult, getStringProperty,
+  setTickPeriodMs, StreamType, WasmResult, getStringProperty, httpCall, lastHttpCallResult, getBuffer, BufferType,
 } from "./glue/host";
 import { Logger } from "./log";
 import { firstMatchingRule } from "./match/matcher";
@@ -28,6 +31,10 @@ export const enum DataStatus {
 
 const NS_PER_MS: i64 = 1000000;
 const CONTENT_TYPE = String.UTF8.encode("content-type");
+const STATUS = String.UTF8.encode(":status");
+const ETAG = String.UTF8.encode("etag");
+/** A poll with no answer this long after its timeout is given up (the host should answer 504 first). */
+const POLL_GIVE_UP_GRACE_MS: i64 = 1000;
 
 /** The little state a faulted request needs. Only faulted requests have one. */
 export class FaultedStream {
@@ -61,6 +68,15 @@ export class FaultInjector {
   /** When the armed tick fires next (ns); i64.MAX_VALUE when not armed. */
   private nextWakeNs: i64 = i64.MAX_VALUE;
   configured: bool = false;
+  // Control-plane polling (null when no control plane is configured).
+  private controlPlane: ControlPlaneSettings | null = null;
+  private poll: PollSchedule | null = null;
+  private pollToken: i64 = -1;
+  private pollSentNs: i64 = 0;
+  private etag: string = "";
+  private lastBody: ArrayBuffer | null = null;
+  /** "" while the control plane answers well; otherwise the current failure's class. */
+  private fetchState: string = "";
 
   constructor(public readonly contextId: u32) {
     const slots = new HeaderSlots();
@@ -87,12 +103,16 @@ export class FaultInjector {
     this.report(config.diagnostics.errors, config.diagnostics.warnings, "plugin configuration");
     this.identity = readIdentity();
     this.staticPolicies = config.policies;
+    this.configureControlPlane(config.settings.controlPlane);
     this.rebuild();
     this.configured = true;
+    const nowNs = nowNanos();
+    this.arm(nowNs, this.nextDueNs());
     if (this.log.enabled(LogLevel.Info)) {
       this.log.write(LogLevel.Info, "configured: " + this.policies.policies.length.toString() + " policies, " +
         this.policies.rules.length.toString() + " rules apply to workload '" + this.identity.workloadName +
-        "' in namespace '" + this.identity.namespace + "'" + (this.settings.enabled ? "" : " (injection disabled)"));
+        "' in namespace '" + this.identity.namespace + "'" + (this.settings.enabled ? "" : " (injection disabled)") +
+        describePolling(this.controlPlane));
     }
     return true;
   }
@@ -185,12 +205,23 @@ export class FaultInjector {
       if (!stream.held || stream.generation != generation) continue;
       this.releaseHold(stream, nowNs);
     }
+    this.maybePoll(nowNs);
     this.arm(nowNs, this.nextDueNs());
   }
 
   /** Earliest moment the root needs a tick; i64.MAX_VALUE when nothing is pending. */
   nextDueNs(): i64 {
-    return this.timers.size > 0 ? this.timers.peekDeadline() : i64.MAX_VALUE;
+    let due = this.timers.size > 0 ? this.timers.peekDeadline() : i64.MAX_VALUE;
+    const poll = this.poll;
+    if (poll !== null) {
+      if (this.pollToken >= 0) {
+        const giveUp = this.pollGiveUpNs();
+        if (giveUp < due) due = giveUp;
+      } else if (poll.nextNs < due) {
+        due = poll.nextNs;
+      }
+    }
+    return due;
   }
 
   /** Arms the one root tick to fire at `dueNs` (or stops it). */
@@ -215,6 +246,133 @@ export class FaultInjector {
   /** Makes sure the tick comes no later than `dueNs`. */
   armBy(nowNs: i64, dueNs: i64): void {
     if (dueNs < this.nextWakeNs) this.arm(nowNs, dueNs);
+  }
+
+  // ---- control plane -------------------------------------------------------------------
+
+  private configureControlPlane(cp: ControlPlaneSettings | null): void {
+    if (cp === null) {
+      if (this.controlPlane !== null) this.livePolicies = [];
+      this.controlPlane = null;
+      this.poll = null;
+      this.pollToken = -1;
+      return;
+    }
+    if (cp.sameAs(this.controlPlane)) return;
+    // A new endpoint: start over, but keep the live policies until it answers.
+    this.controlPlane = cp;
+    const schedule = new PollSchedule(cp.pollIntervalMs);
+    schedule.start(nowNanos(), this.unitRandom());
+    this.poll = schedule;
+    this.pollToken = -1;
+    this.etag = "";
+    this.lastBody = null;
+    this.fetchState = "";
+  }
+
+  private pollGiveUpNs(): i64 {
+    const cp = this.controlPlane;
+    const timeoutMs = cp === null ? 0 : cp.timeoutMs;
+    return this.pollSentNs + (timeoutMs + POLL_GIVE_UP_GRACE_MS) * NS_PER_MS;
+  }
+
+  private maybePoll(nowNs: i64): void {
+    const poll = this.poll;
+    const cp = this.controlPlane;
+    if (poll === null || cp === null) return;
+    if (this.pollToken >= 0) {
+      if (nowNs < this.pollGiveUpNs()) return;
+      this.pollToken = -1;
+      this.fetchFailed(failed("no answer", "no answer within " + cp.timeoutMs.toString() + " ms"), nowNs);
+      return;
+    }
+    if (!poll.isDue(nowNs)) return;
+    const headers: string[] = [":method", "GET", ":path", cp.path, ":authority", cp.authority, "accept", "application/json"];
+    if (this.etag.length > 0) {
+      headers.push("if-none-match");
+      headers.push(this.etag);
+    }
+    const token = httpCall(cp.cluster, headers, "", <u32>cp.timeoutMs);
+    if (token < 0) {
+      const why = lastHttpCallResult == WasmResult.BadArgument ? "Envoy refused the call (unknown cluster '" + cp.cluster + "'?)" :
+        "Envoy refused the call (result " + lastHttpCallResult.toString() + ")";
+      this.fetchFailed(failed("call refused", why), nowNs);
+      return;
+    }
+    this.pollToken = token;
+    this.pollSentNs = nowNs;
+    poll.sent();
+  }
+
+  onHttpCallResponse(token: u32, headerCount: u32, bodySize: u32): void {
+    if (this.pollToken < 0 || <u32>this.pollToken != token) return; // an abandoned poll
+    this.pollToken = -1;
+    const nowNs = nowNanos();
+    if (headerCount == 0) {
+      this.fetchFailed(failed("connection reset", "the connection to the control plane was reset"), nowNs);
+    } else {
+      const statusText = getHeader(HeaderMapType.HttpCallResponseHeaders, STATUS);
+      const status = statusText === null ? 0 : parseStatus(changetype<string>(statusText));
+      let body: ArrayBuffer | null = null;
+      if (bodySize == 0) body = new ArrayBuffer(0);
+      else if (status >= 200 && status <= 299 && bodySize <= MAX_POLICY_BODY_BYTES) body = getBuffer(BufferType.HttpCallResponseBody, 0, bodySize);
+      const limits = new ParseLimits();
+      limits.maxDelayMs = this.settings.maxDelayMs;
+      const result = interpretResponse(status, body, bodySize, this.lastBody, this.slots, limits);
+      if (result.outcome == FetchOutcome.Failed) {
+        this.fetchFailed(result, nowNs);
+      } else {
+        if (result.outcome == FetchOutcome.Updated) {
+          const etag = getHeader(HeaderMapType.HttpCallResponseHeaders, ETAG);
+          this.applyLivePolicies(result, body, etag === null ? "" : changetype<string>(etag), nowNs);
+        }
+        this.fetchSucceeded(nowNs);
+      }
+    }
+    this.arm(nowNs, this.nextDueNs());
+  }
+
+  private applyLivePolicies(result: FetchResult, body: ArrayBuffer | null, etag: string, nowNs: i64): void {
+    const diag = result.diagnostics;
+    this.report(diag.errors, diag.warnings, "control plane policies");
+    if (diag.errors.length > 0) this.metrics.add(Metric.FetchFailures, 1);
+    this.livePolicies = result.policies;
+    this.rebuild();
+    this.lastBody = body;
+    this.etag = etag;
+    this.metrics.add(Metric.PolicyUpdates, 1);
+    if (this.log.enabled(LogLevel.Info)) {
+      this.log.write(LogLevel.Info, "applied " + result.policies.length.toString() + " policies from the control plane (" +
+        diag.errors.length.toString() + " problems); " + this.policies.rules.length.toString() + " rules apply here");
+    }
+  }
+
+  private fetchSucceeded(nowNs: i64): void {
+    const poll = this.poll;
+    if (poll === null) return;
+    if (this.fetchState.length > 0) {
+      this.log.write(LogLevel.Info, "control plane answers again; polling every " + poll.intervalMs.toString() + " ms");
+      this.fetchState = "";
+    }
+    poll.succeeded(nowNs);
+  }
+
+  private fetchFailed(result: FetchResult, nowNs: i64): void {
+    this.metrics.add(Metric.FetchFailures, 1);
+    const poll = this.poll;
+    const cp = this.controlPlane;
+    if (poll === null || cp === null) return;
+    poll.failed(nowNs, this.unitRandom());
+    if (result.reason != this.fetchState) {
+      this.fetchState = result.reason;
+      this.log.write(LogLevel.Warn, "policy fetch from " + cp.cluster + " failed: " + result.detail +
+        "; keeping the last good set (" + this.livePolicies.length.toString() + " live policies); retrying with backoff (next in " +
+        ((poll.nextNs - nowNs) / NS_PER_MS).toString() + " ms)");
+    }
+  }
+
+  private unitRandom(): f64 {
+    return <f64>(this.sampler.next() >> 11) / 9007199254740992.0;
   }
 
   // ---- faults --------------------------------------------------------------------------
@@ -284,6 +442,22 @@ export class FaultInjector {
     if (this.streams.size == 0 || !this.streams.has(contextId)) return false;
     return this.streams.get(contextId).held;
   }
+}
+
+function describePolling(cp: ControlPlaneSettings | null): string {
+  if (cp === null) return "";
+  return "; polling " + cp.cluster + " " + cp.path + " every " + cp.pollIntervalMs.toString() + " ms";
+}
+
+function parseStatus(text: string): i32 {
+  if (text.length != 3) return 0;
+  let v = 0;
+  for (let i = 0; i < 3; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return 0;
+    v = v * 10 + (c - 48);
+  }
+  return v;
 }
 
 /** This proxy's identity from Istio's node metadata (empty when not in Istio). */

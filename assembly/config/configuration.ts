@@ -2,6 +2,7 @@
 // on_configure; a document that is not a configuration at all is refused as a whole, while
 // problems inside it are reported and only the broken parts dropped.
 import { JsonValue, parseJson } from "../json/index";
+import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
 import { Policy } from "../policy/model";
 import { Diagnostics, show } from "../policy/diagnostics";
@@ -90,7 +91,7 @@ function readSettings(root: JsonValue, config: Configuration): void {
       if (isWhole(value, 0, 1000000000)) s.maxActiveFaults = <i64>value.num;
       else diag.error(WHERE, "max_active_faults", "must be a whole number >= 0, got " + show(value) + "; keeping 10000");
     } else if (key == "policy_header") {
-      if (value.isString() && isHeaderNameOrEmpty(value.str)) s.policyHeader = value.str.toLowerCase();
+      if (value.isString() && isHeaderNameOrEmpty(value.str)) s.policyHeader = asciiLower(value.str);
       else diag.error(WHERE, "policy_header", 'must be a header name, or "" to turn it off; got ' + show(value));
     } else if (key == "mark_delayed_responses") {
       if (value.isBool()) s.markDelayedResponses = value.bool;

@@ -82,7 +82,10 @@ export function proxy_on_response_trailers(context_id: u32, trailers: u32): u32 
   return 0;
 }
 
-export function proxy_on_http_call_response(context_id: u32, token: u32, headers: u32, body_size: u32, trailers: u32): void {}
+export function proxy_on_http_call_response(context_id: u32, token: u32, headers: u32, body_size: u32, trailers: u32): void {
+  const root = rootById(context_id);
+  if (root !== null) root.onHttpCallResponse(token, headers, body_size);
+}
 
 export function proxy_on_done(context_id: u32): u32 {
   return 1;

@@ -3,6 +3,7 @@
 // broken rule is dropped while the rest of the set still applies.
 import { JsonValue } from "../json/index";
 import { compileRegex } from "../regex/index";
+import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
 import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selector, StringMatch, StringMatchKind } from "./model";
 import { Diagnostics, policyWhere, ruleWhere, show } from "./diagnostics";
@@ -228,7 +229,7 @@ function parseHeaderMatch(v: JsonValue, where: string, field: string, slots: Hea
   }
   const m = parseStringMatch(v, where, field, true, diag);
   if (m === null) return null;
-  const lower = name.str.toLowerCase();
+  const lower = asciiLower(name.str);
   return new HeaderMatch(lower, slots.slotOf(lower), m);
 }
 
@@ -355,7 +356,7 @@ function parseSampling(v: JsonValue, f: Fault, where: string, slots: HeaderSlots
     diag.error(where, "fault.sampling.header", "must be a non-empty header name, got " + show(h));
     return false;
   }
-  f.samplingHeader = h.str.toLowerCase();
+  f.samplingHeader = asciiLower(h.str);
   f.samplingSlot = slots.slotOf(f.samplingHeader);
   return true;
 }

@@ -1,0 +1,69 @@
+// What a control-plane answer means for the policy set: unchanged, a new set, or a failure
+// that leaves the last good set in force. Pure, so every case is unit-testable.
+import { parseJson } from "../json/index";
+import { HeaderSlots } from "../match/request";
+import { Policy } from "../policy/model";
+import { Diagnostics, show } from "../policy/diagnostics";
+import { parsePolicies, ParseLimits } from "../policy/parse";
+
+/** Bodies above this are refused unread. */
+export const MAX_POLICY_BODY_BYTES: u32 = 4 * 1024 * 1024;
+
+export const enum FetchOutcome {
+  /** 304, or the same bytes as the last applied body: nothing to do. */
+  Unchanged = 0,
+  /** A new set to apply (possibly with some invalid policies dropped: see diagnostics). */
+  Updated = 1,
+  /** Nothing usable: keep the last good set. */
+  Failed = 2,
+}
+
+export class FetchResult {
+  policies: Policy[] = [];
+  diagnostics: Diagnostics = new Diagnostics();
+  constructor(
+    public outcome: FetchOutcome,
+    /** Short failure class ("HTTP 503", "not JSON", ...) for logging once per change. */
+    public reason: string,
+    public detail: string,
+  ) {}
+}
+
+export function failed(reason: string, detail: string): FetchResult {
+  return new FetchResult(FetchOutcome.Failed, reason, detail);
+}
+
+/**
+ * Interprets a response. `body` is null when it was not read (too large); `lastBody` is the
+ * last body that was applied, for the byte-identical check.
+ */
+export function interpretResponse(status: i32, body: ArrayBuffer | null, bodySize: u32, lastBody: ArrayBuffer | null,
+  slots: HeaderSlots, limits: ParseLimits): FetchResult {
+  if (status == 304) return new FetchResult(FetchOutcome.Unchanged, "", "not modified");
+  if (status < 200 || status > 299) {
+    return failed("HTTP " + status.toString(), "control plane answered HTTP " + status.toString());
+  }
+  if (bodySize > MAX_POLICY_BODY_BYTES || body === null) {
+    return failed("body too large", "body of " + bodySize.toString() + " bytes is over the " + MAX_POLICY_BODY_BYTES.toString() + "-byte limit");
+  }
+  if (lastBody !== null && sameBytes(body, lastBody)) {
+    return new FetchResult(FetchOutcome.Unchanged, "", "same body as last applied");
+  }
+  const parsed = parseJson(body);
+  const doc = parsed.value;
+  if (doc === null) return failed("not JSON", "body is not valid JSON: " + parsed.error);
+  if (!doc.isObject()) return failed("not a policy list", 'body must be {"policies": [...]}, got ' + show(doc));
+  const list = doc.get("policies");
+  if (list === null || !list.isArray()) {
+    return failed("not a policy list", 'body must be {"policies": [...]}, got "policies": ' + show(list));
+  }
+  const result = new FetchResult(FetchOutcome.Updated, "", "");
+  result.policies = parsePolicies(list, slots, limits, result.diagnostics);
+  return result;
+}
+
+export function sameBytes(a: ArrayBuffer, b: ArrayBuffer): bool {
+  const n = a.byteLength;
+  if (n != b.byteLength) return false;
+  return memory.compare(changetype<usize>(a), changetype<usize>(b), <usize>n) == 0;
+}

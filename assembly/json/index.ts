@@ -1,0 +1,16 @@
+// Strict JSON for bytes from outside the proxy: errors come back as values, never as aborts.
+// `parseJson` is the entry for host buffers (plugin configuration, control-plane bodies).
+import { JsonParseResult, parseUtf8 } from "./parser";
+
+export { JsonKind, JsonValue } from "./value";
+export { JsonParseResult, MAX_DEPTH } from "./parser";
+
+// Parses UTF-8 bytes as received from the host.
+export function parseJson(bytes: ArrayBuffer): JsonParseResult {
+  return parseUtf8(bytes);
+}
+
+// Parses text already in a string; error offsets count bytes of its UTF-8 encoding.
+export function parseJsonString(text: string): JsonParseResult {
+  return parseUtf8(String.UTF8.encode(text));
+}
