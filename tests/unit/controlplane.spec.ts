@@ -1,0 +1,95 @@
+import { backoffMs, jitteredBackoffMs, PollSchedule, BACKOFF_CAP_MS } from "../../assembly/controlplane/schedule";
+import { FetchOutcome, interpretResponse, MAX_POLICY_BODY_BYTES } from "../../assembly/controlplane/response";
+import { HeaderSlots } from "../../assembly/match/request";
+import { ParseLimits } from "../../assembly/policy/parse";
+
+const MS: i64 = 1000000;
+
+function body(text: string): ArrayBuffer {
+  return String.UTF8.encode(text);
+}
+
+const GOOD = '{"policies": [{"metadata": {"name": "p"}, "spec": {"rules": [{"match": {}, "fault": {"percentage": 100, "abort": {"httpStatus": 503}}}]}}]}';
+
+describe("poll schedule", () => {
+  it("doubles the backoff from 1 s up to a 60 s cap", () => {
+    expect(backoffMs(1)).toBe(1000);
+    expect(backoffMs(2)).toBe(2000);
+    expect(backoffMs(3)).toBe(4000);
+    expect(backoffMs(6)).toBe(32000);
+    expect(backoffMs(7)).toBe(BACKOFF_CAP_MS);
+    expect(backoffMs(50)).toBe(BACKOFF_CAP_MS);
+  });
+
+  it("jitters each wait between half and all of the backoff", () => {
+    expect(jitteredBackoffMs(3, 0.0)).toBe(2000);
+    expect(jitteredBackoffMs(3, 0.999999)).toBe(3999);
+  });
+
+  it("polls at the interval after a success and backs off after failures", () => {
+    const s = new PollSchedule(30000);
+    s.start(0, 0.5);
+    expect(s.nextNs).toBe(2500 * MS); // first poll inside min(interval, 5 s)
+    s.sent();
+    expect(s.isDue(i64.MAX_VALUE - 1)).toBe(false);
+    s.failed(10000 * MS, 0);
+    expect(s.nextNs).toBe(10500 * MS);
+    s.failed(20000 * MS, 0);
+    expect(s.nextNs).toBe(21000 * MS);
+    s.succeeded(30000 * MS);
+    expect(s.failures).toBe(0);
+    expect(s.nextNs).toBe(60000 * MS);
+  });
+
+  it("keeps the first poll inside a short interval", () => {
+    const s = new PollSchedule(1000);
+    s.start(0, 0.999);
+    expect(s.nextNs <= 1000 * MS).toBe(true);
+  });
+});
+
+describe("control-plane responses", () => {
+  it("a 200 with policies is an update", () => {
+    const r = interpretResponse(200, body(GOOD), 0, null, new HeaderSlots(), new ParseLimits());
+    expect(r.outcome).toBe(FetchOutcome.Updated);
+    expect(r.policies.length).toBe(1);
+  });
+
+  it("304 and a byte-identical body are unchanged", () => {
+    expect(interpretResponse(304, null, 0, null, new HeaderSlots(), new ParseLimits()).outcome).toBe(FetchOutcome.Unchanged);
+    const last = body(GOOD);
+    expect(interpretResponse(200, body(GOOD), 0, last, new HeaderSlots(), new ParseLimits()).outcome).toBe(FetchOutcome.Unchanged);
+  });
+
+  it("non-2xx, garbage, wrong shapes and huge bodies are failures", () => {
+    const slots = new HeaderSlots();
+    const limits = new ParseLimits();
+    const e503 = interpretResponse(503, body("down"), 4, null, slots, limits);
+    expect(e503.outcome).toBe(FetchOutcome.Failed);
+    expect(e503.reason).toBe("HTTP 503");
+    const garbage = interpretResponse(200, body("<html>"), 6, null, slots, limits);
+    expect(garbage.outcome).toBe(FetchOutcome.Failed);
+    expect(garbage.reason).toBe("not JSON");
+    expect(interpretResponse(200, body('{"items": []}'), 13, null, slots, limits).reason).toBe("not a policy list");
+    expect(interpretResponse(200, body("[]"), 2, null, slots, limits).reason).toBe("not a policy list");
+    const huge = interpretResponse(200, null, MAX_POLICY_BODY_BYTES + 1, null, slots, limits);
+    expect(huge.reason).toBe("body too large");
+  });
+
+  it("a partly invalid set keeps its valid policies and reports the others", () => {
+    const mixed = '{"policies": [' +
+      '{"metadata": {"name": "ok"}, "spec": {"rules": [{"match": {}, "fault": {"percentage": 100, "abort": {"httpStatus": 503}}}]}},' +
+      '{"metadata": {"name": "bad"}, "spec": {"rules": [{"match": {}, "fault": {"percentage": 300, "abort": {"httpStatus": 503}}}]}}]}';
+    const r = interpretResponse(200, body(mixed), 0, null, new HeaderSlots(), new ParseLimits());
+    expect(r.outcome).toBe(FetchOutcome.Updated);
+    expect(r.policies.length).toBe(1);
+    expect(r.policies[0].name).toBe("ok");
+    expect(r.diagnostics.errors.length).toBe(1);
+  });
+
+  it("an empty list deletes every live policy", () => {
+    const r = interpretResponse(200, body('{"policies": []}'), 0, null, new HeaderSlots(), new ParseLimits());
+    expect(r.outcome).toBe(FetchOutcome.Updated);
+    expect(r.policies.length).toBe(0);
+  });
+});
