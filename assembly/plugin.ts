@@ -14,7 +14,6 @@ import {
   setTickPeriodMs, StreamType, WasmResult, getStringProperty, httpCall, lastHttpCallResult, getBuffer, BufferType,
 } from "./glue/host";
 import { Logger } from "./log";
-import { firstMatchingRule } from "./match/matcher";
 import { HeaderSlots, RequestAttributes } from "./match/request";
 import { Metric, Metrics } from "./metrics";
 import { Fault, Policy, Rule } from "./policy/model";
@@ -142,7 +141,7 @@ export class FaultInjector {
     const request = this.request;
     request.reset();
     const nowNs = nowNanos();
-    const rule = firstMatchingRule(rules, request, nowNs / NS_PER_MS);
+    const rule = this.policies.index.firstMatch(request, nowNs / NS_PER_MS);
     if (rule === null) return HeadersStatus.Continue;
     const fault = rule.fault;
     if (!this.sampled(fault, request)) return HeadersStatus.Continue;

@@ -2,6 +2,7 @@
 // are combined into one immutable PolicySet; a new set replaces the old one in a single
 // assignment, so a request keeps the Rule object it matched even if the set changes under it.
 import { Policy, Rule, Selector } from "./model";
+import { RuleIndex } from "../match/index";
 
 /** Who this proxy is, from Istio's node metadata. Empty strings when unknown. */
 export class Identity {
@@ -35,6 +36,8 @@ export function selectorApplies(sel: Selector, id: Identity): bool {
 export class PolicySet {
   /** Rules of the policies that apply to this proxy, in evaluation order. */
   rules: Rule[] = [];
+  /** Looks up the first matching rule among `rules`. */
+  index: RuleIndex = new RuleIndex([]);
   /** All policies in force (including those whose selector excludes this proxy). */
   policies: Policy[] = [];
 }
@@ -86,6 +89,7 @@ export class PolicyClocks {
       }
     }
     this.firstSeen = seen;
+    set.index = new RuleIndex(set.rules);
     return set;
   }
 

@@ -1,0 +1,125 @@
+// Finds the first matching rule without trying every rule. Rules whose path condition is an
+// exact or prefix literal are filed in a trie by that literal; a request walks the trie along
+// its path once and only tries the rules found there plus the rules that have no such
+// condition, in their original order. With 1,000 path-prefixed rules a request costs about as
+// much as with ten.
+import { Rule, StringMatchKind } from "../policy/model";
+import { requestMatches } from "./matcher";
+import { RequestAttributes } from "./request";
+
+class TrieNode {
+  chars: i32[] = [];
+  children: TrieNode[] = [];
+  /** Positions of rules whose path prefix ends here. */
+  prefixRules: i32[] = [];
+  /** Positions of rules whose exact path ends here. */
+  exactRules: i32[] = [];
+
+  child(c: i32): TrieNode | null {
+    const chars = this.chars;
+    for (let i = 0; i < chars.length; i++) {
+      if (unchecked(chars[i]) == c) return unchecked(this.children[i]);
+    }
+    return null;
+  }
+
+  childOrNew(c: i32): TrieNode {
+    const found = this.child(c);
+    if (found !== null) return found;
+    const node = new TrieNode();
+    this.chars.push(c);
+    this.children.push(node);
+    return node;
+  }
+}
+
+export class RuleIndex {
+  private root: TrieNode = new TrieNode();
+  /** Positions of rules that must be tried for every request. */
+  private unindexed: i32[] = [];
+  private indexedCount: i32 = 0;
+  /** Scratch list of candidate positions, reused by every lookup. */
+  private candidates: i32[] = [];
+
+  constructor(private rules: Rule[]) {
+    for (let i = 0; i < rules.length; i++) {
+      const rule = unchecked(rules[i]);
+      if (rule.fault.percentage <= 0) continue; // never injects
+      const path = rule.match.path;
+      if (path !== null && (path.kind == StringMatchKind.Exact || path.kind == StringMatchKind.Prefix)) {
+        let node = this.root;
+        const literal = path.value;
+        for (let c = 0; c < literal.length; c++) node = node.childOrNew(literal.charCodeAt(c));
+        if (path.kind == StringMatchKind.Exact) node.exactRules.push(i);
+        else node.prefixRules.push(i);
+        this.indexedCount++;
+      } else {
+        this.unindexed.push(i);
+      }
+    }
+  }
+
+  get size(): i32 {
+    return this.unindexed.length + this.indexedCount;
+  }
+
+  /**
+   * The first rule, in order, that is live at `nowMs` and whose conditions hold; null if
+   * none. Same answer as trying every rule in order.
+   */
+  firstMatch(request: RequestAttributes, nowMs: i64): Rule | null {
+    const candidates = this.candidates;
+    candidates.length = 0;
+    if (this.indexedCount > 0) {
+      const path = request.path();
+      if (path !== null) this.collect(changetype<string>(path), candidates);
+    }
+    if (candidates.length == 0) return this.tryInOrder(this.unindexed, request, nowMs);
+    mergeSorted(candidates, this.unindexed);
+    return this.tryInOrder(candidates, request, nowMs);
+  }
+
+  private collect(path: string, out: i32[]): void {
+    let node: TrieNode | null = this.root;
+    const n = path.length;
+    for (let i = 0; ; i++) {
+      const current = changetype<TrieNode>(node);
+      appendAll(out, current.prefixRules);
+      if (i == n) {
+        appendAll(out, current.exactRules);
+        return;
+      }
+      node = current.child(path.charCodeAt(i));
+      if (node === null) return;
+    }
+  }
+
+  private tryInOrder(positions: i32[], request: RequestAttributes, nowMs: i64): Rule | null {
+    const rules = this.rules;
+    for (let i = 0; i < positions.length; i++) {
+      const rule = unchecked(rules[unchecked(positions[i])]);
+      if (!rule.isLive(nowMs)) continue;
+      if (requestMatches(rule.match, request)) return rule;
+    }
+    return null;
+  }
+}
+
+function appendAll(out: i32[], items: i32[]): void {
+  for (let i = 0; i < items.length; i++) out.push(unchecked(items[i]));
+}
+
+/** Adds `extra` (sorted) to `list` and sorts the result ascending; lists are short. */
+function mergeSorted(list: i32[], extra: i32[]): void {
+  appendAll(list, extra);
+  // Insertion sort: candidate lists hold a handful of positions.
+  for (let i = 1; i < list.length; i++) {
+    const v = unchecked(list[i]);
+    let j = i - 1;
+    while (j >= 0 && unchecked(list[j]) > v) {
+      unchecked((list[j + 1] = list[j]));
+      j--;
+    }
+    unchecked((list[j + 1] = v));
+  }
+}

@@ -1,0 +1,82 @@
+import { parseJsonString } from "../../assembly/json/index";
+import { HeaderSlots, RequestAttributes } from "../../assembly/match/request";
+import { firstMatchingRule } from "../../assembly/match/matcher";
+import { RuleIndex } from "../../assembly/match/index";
+import { Rule } from "../../assembly/policy/model";
+import { Diagnostics } from "../../assembly/policy/diagnostics";
+import { parsePolicies, ParseLimits } from "../../assembly/policy/parse";
+import { Sampler } from "../../assembly/faults/sampling";
+
+class PathOnly extends RequestAttributes {
+  constructor(public p: string | null, public m: string) {
+    super();
+  }
+  method(): string | null {
+    return this.m;
+  }
+  path(): string | null {
+    return this.p;
+  }
+  header(slot: i32): string | null {
+    return null;
+  }
+}
+
+const SEGMENTS: string[] = ["/", "/a", "/ab", "/api", "/api/", "/api/v1", "/b", "/checkout", "/c", ""];
+const KINDS: string[] = ["exact", "prefix", "regex", "suffix"];
+
+function randomRules(sampler: Sampler, n: i32): Rule[] {
+  let json = "[";
+  for (let i = 0; i < n; i++) {
+    const kind = KINDS[<i32>(sampler.next() % 4)];
+    let seg = SEGMENTS[<i32>(sampler.next() % <u64>SEGMENTS.length)];
+    if (kind == "regex") seg = "^" + seg;
+    const withMethod = sampler.next() % 3 == 0;
+    const pct = sampler.next() % 5 == 0 ? "0" : "100";
+    let match = '{"path": {"' + kind + '": "' + seg + '"}' + (withMethod ? ', "method": {"exact": "POST"}' : "") + "}";
+    if (sampler.next() % 6 == 0) match = "{}";
+    if (i > 0) json += ",";
+    json += '{"metadata": {"name": "r' + i.toString() + '"}, "spec": {"rules": [{"match": ' + match +
+      ', "fault": {"percentage": ' + pct + ', "abort": {"httpStatus": 503}}}]}}';
+  }
+  json += "]";
+  const diag = new Diagnostics();
+  const policies = parsePolicies(parseJsonString(json).value!, new HeaderSlots(), new ParseLimits(), diag);
+  expect(diag.errors.length).toBe(0, diag.errors.join("; "));
+  const rules: Rule[] = [];
+  for (let i = 0; i < policies.length; i++) rules.push(policies[i].rules[0]);
+  return rules;
+}
+
+describe("RuleIndex", () => {
+  it("gives the same first rule as trying every rule in order", () => {
+    const sampler = new Sampler(99);
+    const paths: string[] = ["/", "/a", "/ab", "/abc", "/api", "/api/", "/api/v1/x", "/b", "/checkout", "/c", "/zzz", ""];
+    for (let round = 0; round < 40; round++) {
+      const rules = randomRules(sampler, 1 + <i32>(sampler.next() % 25));
+      const index = new RuleIndex(rules);
+      for (let p = 0; p < paths.length; p++) {
+        for (let m = 0; m < 2; m++) {
+          const req = new PathOnly(paths[p], m == 0 ? "GET" : "POST");
+          const expected = firstMatchingRule(rules, req, 0);
+          const actual = index.firstMatch(req, 0);
+          if (expected === null) expect(actual).toBeNull();
+          else expect(actual!.policyName).toBe(expected.policyName, "path " + paths[p]);
+        }
+      }
+      const noPath = new PathOnly(null, "GET");
+      const e = firstMatchingRule(rules, noPath, 0);
+      const a = index.firstMatch(noPath, 0);
+      if (e === null) expect(a).toBeNull();
+      else expect(a!.policyName).toBe(e.policyName);
+    }
+  });
+
+  it("leaves rules at 0 % out of the index", () => {
+    const sampler = new Sampler(5);
+    const rules = randomRules(sampler, 30);
+    let active = 0;
+    for (let i = 0; i < rules.length; i++) if (rules[i].fault.percentage > 0) active++;
+    expect(new RuleIndex(rules).size).toBe(active);
+  });
+});
