@@ -17,7 +17,8 @@ import { Logger } from "./log";
 import { HeaderSlots, RequestAttributes } from "./match/request";
 import { Metric, Metrics } from "./metrics";
 import { Fault, Policy, Rule } from "./policy/model";
-import { combinePolicies, Identity, PolicyClocks, PolicySet } from "./policy/store";
+import { ClockOwner, combinePolicies, Identity, PolicySet } from "./policy/store";
+import { LiveSet, vmState } from "./vmstate";
 
 export const enum HeadersStatus {
   Continue = 0,
@@ -52,8 +53,8 @@ export class FaultInjector {
   policies: PolicySet = new PolicySet();
   staticPolicies: Policy[] = [];
   livePolicies: Policy[] = [];
-  readonly slots: HeaderSlots;
-  readonly clocks: PolicyClocks = new PolicyClocks();
+  readonly slots: HeaderSlots = vmState.slots;
+  private readonly clockOwner: ClockOwner = new ClockOwner();
   readonly metrics: Metrics = new Metrics();
   readonly log: Logger = new Logger();
   readonly sampler: Sampler;
@@ -72,15 +73,13 @@ export class FaultInjector {
   private poll: PollSchedule | null = null;
   private pollToken: i64 = -1;
   private pollSentNs: i64 = 0;
-  private etag: string = "";
-  private lastBody: ArrayBuffer | null = null;
+  /** Last good answer of the configured endpoint (shared with later root contexts). */
+  private live: LiveSet | null = null;
   /** "" while the control plane answers well; otherwise the current failure's class. */
   private fetchState: string = "";
 
   constructor(public readonly contextId: u32) {
-    const slots = new HeaderSlots();
-    this.slots = slots;
-    this.request = new HostRequest(slots);
+    this.request = new HostRequest(vmState.slots);
     this.sampler = new Sampler(<u64>nowNanos() ^ (<u64>contextId << 32));
   }
 
@@ -130,7 +129,15 @@ export class FaultInjector {
   /** Swaps in the set built from the static and live policies. In-flight requests keep their rule. */
   rebuild(): void {
     const all = combinePolicies(this.staticPolicies, this.livePolicies);
-    this.policies = this.clocks.assemble(all, this.identity, nowNanos() / NS_PER_MS);
+    this.policies = vmState.clocks.assemble(this.clockOwner, all, this.identity, nowNanos() / NS_PER_MS);
+  }
+
+  /** The root context is being deleted: let go of what it shared with the VM. */
+  release(): void {
+    vmState.clocks.release(this.clockOwner);
+    this.poll = null;
+    this.controlPlane = null;
+    this.pollToken = -1;
   }
 
   // ---- requests ------------------------------------------------------------------------
@@ -251,21 +258,24 @@ export class FaultInjector {
 
   private configureControlPlane(cp: ControlPlaneSettings | null): void {
     if (cp === null) {
-      if (this.controlPlane !== null) this.livePolicies = [];
+      this.livePolicies = [];
+      this.live = null;
       this.controlPlane = null;
       this.poll = null;
       this.pollToken = -1;
       return;
     }
     if (cp.sameAs(this.controlPlane)) return;
-    // A new endpoint: start over, but keep the live policies until it answers.
+    // Start from the last good answer of this endpoint (a previous root context of this VM
+    // may have fetched it), so a configuration change never drops live faults.
     this.controlPlane = cp;
+    const live = vmState.liveSet(cp.cluster + "\n" + cp.authority + "\n" + cp.path);
+    this.live = live;
+    this.livePolicies = live.policies;
     const schedule = new PollSchedule(cp.pollIntervalMs);
     schedule.start(nowNanos(), this.unitRandom());
     this.poll = schedule;
     this.pollToken = -1;
-    this.etag = "";
-    this.lastBody = null;
     this.fetchState = "";
   }
 
@@ -287,9 +297,10 @@ export class FaultInjector {
     }
     if (!poll.isDue(nowNs)) return;
     const headers: string[] = [":method", "GET", ":path", cp.path, ":authority", cp.authority, "accept", "application/json"];
-    if (this.etag.length > 0) {
+    const live = this.live;
+    if (live !== null && live.etag.length > 0) {
       headers.push("if-none-match");
-      headers.push(this.etag);
+      headers.push(live.etag);
     }
     const token = httpCall(cp.cluster, headers, "", <u32>cp.timeoutMs);
     if (token < 0) {
@@ -317,7 +328,8 @@ export class FaultInjector {
       else if (status >= 200 && status <= 299 && bodySize <= MAX_POLICY_BODY_BYTES) body = getBuffer(BufferType.HttpCallResponseBody, 0, bodySize);
       const limits = new ParseLimits();
       limits.maxDelayMs = this.settings.maxDelayMs;
-      const result = interpretResponse(status, body, bodySize, this.lastBody, this.slots, limits);
+      const live = this.live;
+      const result = interpretResponse(status, body, bodySize, live === null ? null : live.body, this.slots, limits);
       if (result.outcome == FetchOutcome.Failed) {
         this.fetchFailed(result, nowNs);
       } else {
@@ -337,8 +349,12 @@ export class FaultInjector {
     if (diag.errors.length > 0) this.metrics.add(Metric.FetchFailures, 1);
     this.livePolicies = result.policies;
     this.rebuild();
-    this.lastBody = body;
-    this.etag = etag;
+    const live = this.live;
+    if (live !== null) {
+      live.policies = result.policies;
+      live.body = body;
+      live.etag = etag;
+    }
     this.metrics.add(Metric.PolicyUpdates, 1);
     if (this.log.enabled(LogLevel.Info)) {
       this.log.write(LogLevel.Info, "applied " + result.policies.length.toString() + " policies from the control plane (" +

@@ -6,18 +6,24 @@ import { BufferType, getBuffer } from "./host";
 
 export function proxy_abi_version_0_2_0(): void {}
 
-/** Root contexts by id. Envoy normally creates one per VM; several are supported. */
+/** Root contexts by id. Envoy creates one per plugin configuration: a configuration change
+ * adds a new root context to the running VM and retires the old one once its requests end. */
 const roots = new Map<u32, FaultInjector>();
-/** The root when there is exactly one (the usual case): no per-request lookup needed. */
+/** The root when there is exactly one (the usual case): no per-request bookkeeping needed. */
 let onlyRoot: FaultInjector | null = null;
-/** Stream → root, kept only while several roots exist. */
+/** Stream → root, kept only for streams created while several roots exist. */
 const streamRoots = new Map<u32, u32>();
+/** Streams created while one root existed belong to it: Envoy's context ids only increase,
+ * so those are the ids up to `singleRootLastStream` when a second root appeared. */
+let singleRootId: u32 = 0;
+let singleRootLastStream: u32 = 0;
+let lastStreamId: u32 = 0;
 
 function rootOf(contextId: u32): FaultInjector | null {
   if (onlyRoot !== null) return onlyRoot;
-  if (!streamRoots.has(contextId)) return null;
-  const rootId = streamRoots.get(contextId);
-  return roots.has(rootId) ? roots.get(rootId) : null;
+  if (streamRoots.size > 0 && streamRoots.has(contextId)) return rootById(streamRoots.get(contextId));
+  if (contextId <= singleRootLastStream) return rootById(singleRootId);
+  return null;
 }
 
 function rootById(rootId: u32): FaultInjector | null {
@@ -27,11 +33,22 @@ function rootById(rootId: u32): FaultInjector | null {
 export function proxy_on_context_create(context_id: u32, root_context_id: u32): void {
   if (root_context_id == 0) {
     // Any root id is accepted: Istio's is empty unless WasmPlugin.spec.pluginName is set.
-    if (!roots.has(context_id)) roots.set(context_id, new FaultInjector(context_id));
-    onlyRoot = roots.size == 1 ? roots.get(context_id) : null;
+    if (roots.has(context_id)) return;
+    const previous = onlyRoot;
+    roots.set(context_id, new FaultInjector(context_id));
+    if (roots.size == 1) {
+      onlyRoot = roots.get(context_id);
+    } else {
+      if (previous !== null) {
+        singleRootId = previous.contextId;
+        singleRootLastStream = lastStreamId;
+      }
+      onlyRoot = null;
+    }
     return;
   }
-  if (onlyRoot === null && roots.has(root_context_id)) streamRoots.set(context_id, root_context_id);
+  if (context_id > lastStreamId) lastStreamId = context_id;
+  if (onlyRoot === null) streamRoots.set(context_id, root_context_id);
 }
 
 export function proxy_on_vm_start(root_context_id: u32, vm_configuration_size: u32): u32 {
@@ -95,11 +112,13 @@ export function proxy_on_log(context_id: u32): void {}
 
 export function proxy_on_delete(context_id: u32): void {
   if (roots.has(context_id)) {
+    roots.get(context_id).release();
     roots.delete(context_id);
-    onlyRoot = null;
     if (roots.size == 1) {
       const ids = roots.keys();
       onlyRoot = roots.get(unchecked(ids[0]));
+    } else {
+      onlyRoot = null;
     }
     return;
   }

@@ -179,14 +179,14 @@ class Parser {
     return null;
   }
 
+  @inline
   private openFrame(isObject: bool, offset: i32): void {
     const d = this.depth;
     this.frameIsObject[d] = isObject;
     this.frameOffset[d] = offset;
     this.frameValuesStart[d] = this.valueStack.length;
     this.frameKeysStart[d] = this.keyStack.length;
-    this.frameKeyIndex[d] = null;
-    this.depth = d + 1;
+    this.depth = d + 1; // frameKeyIndex[d] is null: closeFrame clears it
   }
 
   // Turns the innermost container's waiting elements into its value.
@@ -194,12 +194,14 @@ class Parser {
     const d = this.depth - 1;
     this.depth = d;
     const valuesStart = this.frameValuesStart[d];
-    const values = this.valueStack.popFrom(valuesStart);
-    if (!this.frameIsObject[d]) return JsonValue.arrayOf(values, this.frameOffset[d]);
+    if (!this.frameIsObject[d]) {
+      return JsonValue.arrayOf(this.valueStack.popArrayFrom(valuesStart), this.frameOffset[d]);
+    }
+    const values = this.valueStack.popArrayFrom(valuesStart);
     const keysStart = this.frameKeysStart[d];
     const keys = this.keyStack.slice(keysStart);
     this.keyStack.length = keysStart;
-    this.frameKeyIndex[d] = null;
+    if (this.frameKeyIndex[d] !== null) this.frameKeyIndex[d] = null;
     return JsonValue.objectOf(keys, values, this.frameOffset[d]);
   }
 
@@ -303,47 +305,53 @@ class Parser {
 
   // number = [ "-" ] ( "0" / [1-9] *DIGIT ) [ "." 1*DIGIT ] [ ( "e" / "E" ) [ "+" / "-" ] 1*DIGIT ]
   private readNumber(): JsonValue | null {
+    // Fields are copied to locals: in the incremental runtime every access through `this`
+    // also spills it to the GC's shadow stack.
+    const base = this.base;
+    const len = this.len;
     const start = this.pos;
-    const negative = this.peek() == MINUS;
-    if (negative) this.pos++;
-    const digitsStart = this.pos;
-    const first = this.peek();
+    let pos = start;
+    const negative = byteAt(base, len, pos) == MINUS;
+    if (negative) pos++;
+    const digitsStart = pos;
+    const first = byteAt(base, len, pos);
     if (first == DIGIT_0) {
-      this.pos++;
-      if (isDigit(this.peek())) return this.fail("leading zeros are not allowed in numbers", start);
+      pos++;
+      if (isDigit(byteAt(base, len, pos))) return this.fail("leading zeros are not allowed in numbers", start);
     } else if (isDigit(first)) {
-      while (isDigit(this.peek())) this.pos++;
+      while (isDigit(byteAt(base, len, pos))) pos++;
     } else {
-      return this.failExpected("expected a digit after '-'", this.pos);
+      return this.failExpected("expected a digit after '-'", pos);
     }
-    const integerDigits = this.pos - digitsStart;
+    const integerDigits = pos - digitsStart;
     let integral = true;
-    if (this.peek() == DOT) {
-      this.pos++;
-      if (!isDigit(this.peek())) return this.failExpected("expected a digit after '.' in number", this.pos);
-      while (isDigit(this.peek())) this.pos++;
+    if (byteAt(base, len, pos) == DOT) {
+      pos++;
+      if (!isDigit(byteAt(base, len, pos))) return this.failExpected("expected a digit after '.' in number", pos);
+      while (isDigit(byteAt(base, len, pos))) pos++;
       integral = false;
     }
-    const e = this.peek();
+    const e = byteAt(base, len, pos);
     if (e == 0x65 || e == 0x45) {
-      this.pos++;
-      const sign = this.peek();
-      if (sign == PLUS || sign == MINUS) this.pos++;
-      if (!isDigit(this.peek())) return this.failExpected("expected a digit in exponent", this.pos);
-      while (isDigit(this.peek())) this.pos++;
+      pos++;
+      const sign = byteAt(base, len, pos);
+      if (sign == PLUS || sign == MINUS) pos++;
+      if (!isDigit(byteAt(base, len, pos))) return this.failExpected("expected a digit in exponent", pos);
+      while (isDigit(byteAt(base, len, pos))) pos++;
       integral = false;
     }
+    this.pos = pos;
 
     let value: f64;
     if (integral && integerDigits <= FAST_INTEGER_DIGITS) {
       let magnitude: i64 = 0;
-      for (let i = digitsStart; i < this.pos; i++) {
-        magnitude = magnitude * 10 + <i64>(load<u8>(this.base + <usize>i) - DIGIT_0);
+      for (let i = digitsStart; i < pos; i++) {
+        magnitude = magnitude * 10 + <i64>(load<u8>(base + <usize>i) - DIGIT_0);
       }
       value = <f64>magnitude;
       if (negative) value = -value;
     } else {
-      value = parseFloat(String.UTF8.decodeUnsafe(this.base + <usize>start, <usize>(this.pos - start)));
+      value = parseFloat(String.UTF8.decodeUnsafe(base + <usize>start, <usize>(pos - start)));
     }
     if (!isFinite(value)) return this.fail("number out of range", start);
     const isInteger = integral && Math.abs(value) <= MAX_EXACT_INTEGER;
@@ -353,46 +361,51 @@ class Parser {
   // Reads a string starting at its opening quote. A first pass validates (escapes, control
   // characters, UTF-8) and finds the end; the text is then decoded in one go.
   private readString(isKey: bool): string | null {
-    this.pos++; // opening quote
-    const contentStart = this.pos;
+    const base = this.base;
+    const len = this.len;
+    const contentStart = this.pos + 1; // after the opening quote
+    let pos = contentStart;
     let escaped = false;
     let ascii = true;
     while (true) {
-      if (this.pos >= this.len) {
-        this.fail("unexpected end of input inside string", this.pos);
+      if (pos >= len) {
+        this.fail("unexpected end of input inside string", pos);
         return null;
       }
-      const b = <u32>load<u8>(this.base + <usize>this.pos);
+      const b = <u32>load<u8>(base + <usize>pos);
       if (b == QUOTE) break;
-      if (b == BACKSLASH) {
+      if (b >= SPACE && b < 0x80 && b != BACKSLASH) {
+        pos++;
+      } else if (b == BACKSLASH) {
         escaped = true;
+        this.pos = pos;
         if (!this.skipEscape()) return null;
+        pos = this.pos;
       } else if (b < SPACE) {
-        this.fail(`control character ${codePoint(b)} must be escaped inside string`, this.pos);
+        this.fail(`control character ${codePoint(b)} must be escaped inside string`, pos);
         return null;
-      } else if (b < 0x80) {
-        this.pos++;
       } else {
-        const n = utf8SequenceLength(this.base, this.len, this.pos);
+        const n = utf8SequenceLength(base, len, pos);
         if (n == 0) {
-          this.failUtf8(this.pos);
+          this.failUtf8(pos);
           return null;
         }
-        this.pos += n;
+        pos += n;
         ascii = false;
       }
     }
-    const contentEnd = this.pos;
-    this.pos++; // closing quote
+    const contentEnd = pos;
+    this.pos = pos + 1; // after the closing quote
     if (escaped) return this.decodeEscaped(contentStart, contentEnd);
-    if (!ascii) return String.UTF8.decodeUnsafe(this.base + <usize>contentStart, <usize>(contentEnd - contentStart));
+    if (!ascii) return String.UTF8.decodeUnsafe(base + <usize>contentStart, <usize>(contentEnd - contentStart));
     if (isKey && contentEnd - contentStart <= KEY_CACHE_MAX_BYTES) return this.cachedAsciiKey(contentStart, contentEnd);
-    return asciiString(this.base, contentStart, contentEnd);
+    return asciiString(base, contentStart, contentEnd);
   }
 
   private cachedAsciiKey(start: i32, end: i32): string {
+    const base = this.base;
     let hash: u32 = 0x811C9DC5; // FNV-1a
-    for (let i = start; i < end; i++) hash = (hash ^ <u32>load<u8>(this.base + <usize>i)) * 0x01000193;
+    for (let i = start; i < end; i++) hash = (hash ^ <u32>load<u8>(base + <usize>i)) * 0x01000193;
     const slot = <i32>(hash & (KEY_CACHE_SLOTS - 1));
     const cached = this.keyCache[slot];
     if (cached !== null && sameAscii(cached, this.base, start, end)) return cached;
@@ -511,6 +524,7 @@ class Parser {
     return String.UTF16.decodeUnsafe(out, units << 1);
   }
 
+  @inline
   private skipWhitespace(): void {
     const base = this.base;
     const len = this.len;
@@ -523,10 +537,12 @@ class Parser {
     this.pos = pos;
   }
 
+  @inline
   private peek(): u32 {
     return this.peekAt(this.pos);
   }
 
+  @inline
   private peekAt(at: i32): u32 {
     return at >= 0 && at < this.len ? <u32>load<u8>(this.base + <usize>at) : END;
   }
@@ -641,6 +657,15 @@ function columnOf(base: usize, at: i32): i32 {
   return column;
 }
 
+// The byte at `at`, or END outside the input.
+// @ts-ignore: decorator
+@inline
+function byteAt(base: usize, len: i32, at: i32): u32 {
+  return at >= 0 && at < len ? <u32>load<u8>(base + <usize>at) : END;
+}
+
+// @ts-ignore: decorator
+@inline
 function isDigit(c: u32): bool {
   return c >= DIGIT_0 && c <= DIGIT_9;
 }

@@ -28,20 +28,24 @@ export class ValueStack {
     this.count++;
   }
 
-  // Removes the values from `start` on and returns them as an exactly-sized array.
-  popFrom(start: i32): JsonValue[] {
+  // Removes the values from `start` on and returns them as an exactly-sized list.
+  popArrayFrom(start: i32): JsonValue[] {
     const n = this.count - start;
     if (start < 0 || n <= 0) return new Array<JsonValue>();
-    const out = new Array<JsonValue>(n);
+    const out = changetype<JsonValue[]>(__newArray(n, alignof<usize>(), idof<JsonValue[]>()));
     for (let i = 0; i < n; i++) {
-      const position = start + i;
-      const chunk = this.chunks[position >> CHUNK_BITS];
-      const value = chunk[position & CHUNK_MASK];
-      // Every slot below `count` was written by push; the check only keeps the type non-null.
-      if (value !== null) out[i] = value;
-      chunk[position & CHUNK_MASK] = null;
+      const value = this.take(start + i);
+      // Every slot below `count` was written by push; the check only narrows the type.
+      if (value !== null) unchecked((out[i] = value));
     }
     this.count = start;
     return out;
+  }
+
+  private take(position: i32): JsonValue | null {
+    const chunk = this.chunks[position >> CHUNK_BITS];
+    const value = chunk[position & CHUNK_MASK];
+    chunk[position & CHUNK_MASK] = null;
+    return value;
   }
 }

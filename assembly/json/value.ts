@@ -78,13 +78,7 @@ export class JsonValue {
     const v = new JsonValue(JsonKind.Object, offset);
     v._keys = keys;
     v._values = values;
-    if (keys.length > LINEAR_LOOKUP_MAX) {
-      const index = new Map<string, i32>();
-      for (let i = 0, n = keys.length; i < n; i++) {
-        if (!index.has(keys[i])) index.set(keys[i], i); // first wins, as in the linear search
-      }
-      v._index = index;
-    }
+    if (keys.length > LINEAR_LOOKUP_MAX) v.buildIndex();
     return v;
   }
 
@@ -130,7 +124,20 @@ export class JsonValue {
     const items = this._items;
     if (items !== null) return items.length;
     const keys = this._keys;
-    return keys !== null ? keys.length : 0;
+    const values = this._values;
+    return keys !== null && values !== null ? min(keys.length, values.length) : 0;
+  }
+
+  // Member name / value by position in document order; "" / null when out of range or not
+  // an object. They never make an empty list, unlike `keys`/`values` on a non-object.
+  keyAt(i: i32): string {
+    const keys = this._keys;
+    return keys !== null && i >= 0 && i < keys.length ? keys[i] : "";
+  }
+
+  valueAt(i: i32): JsonValue | null {
+    const values = this._values;
+    return values !== null && i >= 0 && i < values.length ? values[i] : null;
   }
 
   // Appends to an array; false (and nothing changes) if this is not an array.
@@ -151,22 +158,15 @@ export class JsonValue {
     keys.push(key);
     values.push(value);
     const index = this._index;
-    if (index !== null) {
-      index.set(key, position);
-    } else if (keys.length > LINEAR_LOOKUP_MAX) {
-      const built = new Map<string, i32>();
-      for (let i = 0; i < keys.length; i++) built.set(keys[i], i);
-      this._index = built;
-    }
+    if (index !== null) index.set(key, position);
+    else if (keys.length > LINEAR_LOOKUP_MAX) this.buildIndex();
     return true;
   }
 
   // The member named `key`, or null when absent or when this is not an object.
   get(key: string): JsonValue | null {
-    const values = this._values;
-    if (values === null) return null;
     const i = this.indexOf(key);
-    return i >= 0 && i < values.length ? values[i] : null;
+    return i >= 0 ? this.valueAt(i) : null;
   }
 
   has(key: string): bool {
@@ -180,6 +180,16 @@ export class JsonValue {
     const out = new JsonWriter();
     writeValue(out, this, 0);
     return out.toString();
+  }
+
+  private buildIndex(): void {
+    const keys = this._keys;
+    if (keys === null) return;
+    const index = new Map<string, i32>();
+    for (let i = 0, n = keys.length; i < n; i++) {
+      if (!index.has(keys[i])) index.set(keys[i], i); // first wins, as in the linear search
+    }
+    this._index = index;
   }
 
   private indexOf(key: string): i32 {
@@ -237,14 +247,15 @@ function writeValue(out: JsonWriter, value: JsonValue, depth: i32): void {
       break;
     }
     default: {
-      const keys = value.keys;
-      const values = value.values;
-      const n = min(keys.length, values.length);
+      const n = value.length;
       const members = new Array<Member>(0);
-      for (let i = 0; i < n; i++) members.push(new Member(keys[i], values[i]));
+      for (let i = 0; i < n; i++) {
+        const memberValue = value.valueAt(i);
+        if (memberValue !== null) members.push(new Member(value.keyAt(i), memberValue));
+      }
       members.sort(compareMembers);
       out.writeUnit(0x7B); // {
-      for (let i = 0; i < n; i++) {
+      for (let i = 0, m = members.length; i < m; i++) {
         if (i > 0) out.writeUnit(0x2C);
         const member = members[i];
         out.writeQuoted(member.key);

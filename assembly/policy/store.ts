@@ -63,23 +63,46 @@ function hasPolicyNamed(list: Policy[], name: string): bool {
   return false;
 }
 
+/** The policy identities one root context currently uses (see PolicyClocks). */
+export class ClockOwner {
+  ids: string[] = [];
+}
+
+class ClockEntry {
+  constructor(
+    public sinceMs: i64,
+    public owners: i32,
+  ) {}
+}
+
 /**
  * Remembers when each policy (same name and content) was first seen, so `duration_seconds`
  * counts from then and survives re-applies and polls; a changed policy starts a new clock.
+ * Shared by every root context of the VM (Envoy makes a new root context for each
+ * configuration change), a clock is forgotten only when no root context uses the policy.
  */
 export class PolicyClocks {
-  private firstSeen: Map<string, i64> = new Map();
+  private entries: Map<string, ClockEntry> = new Map();
 
-  /** Builds the set for `policies` at `nowMs`, stamping rules and forgetting removed policies. */
-  assemble(policies: Policy[], identity: Identity, nowMs: i64): PolicySet {
+  /** Builds `owner`'s set for `policies` at `nowMs`, stamping rules with their first-seen time. */
+  assemble(owner: ClockOwner, policies: Policy[], identity: Identity, nowMs: i64): PolicySet {
     const set = new PolicySet();
-    const seen = new Map<string, i64>();
+    const ids: string[] = [];
     for (let i = 0; i < policies.length; i++) {
       const p = unchecked(policies[i]);
-      let since = nowMs;
-      if (this.firstSeen.has(p.identity)) since = this.firstSeen.get(p.identity);
-      else if (seen.has(p.identity)) since = seen.get(p.identity);
-      seen.set(p.identity, since);
+      if (!ids.includes(p.identity)) ids.push(p.identity);
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const id = unchecked(ids[i]);
+      if (owner.ids.includes(id)) continue;
+      if (this.entries.has(id)) this.entries.get(id).owners++;
+      else this.entries.set(id, new ClockEntry(nowMs, 1));
+    }
+    this.releaseExcept(owner, ids);
+    owner.ids = ids;
+    for (let i = 0; i < policies.length; i++) {
+      const p = unchecked(policies[i]);
+      const since = this.entries.has(p.identity) ? this.entries.get(p.identity).sinceMs : nowMs;
       set.policies.push(p);
       if (!selectorApplies(p.selector, identity)) continue;
       for (let r = 0; r < p.rules.length; r++) {
@@ -88,12 +111,27 @@ export class PolicyClocks {
         set.rules.push(rule);
       }
     }
-    this.firstSeen = seen;
     set.index = new RuleIndex(set.rules);
     return set;
   }
 
+  /** The owner is gone (its root context was deleted). */
+  release(owner: ClockOwner): void {
+    this.releaseExcept(owner, []);
+    owner.ids = [];
+  }
+
+  private releaseExcept(owner: ClockOwner, keep: string[]): void {
+    for (let i = 0; i < owner.ids.length; i++) {
+      const id = unchecked(owner.ids[i]);
+      if (keep.includes(id) || !this.entries.has(id)) continue;
+      const entry = this.entries.get(id);
+      entry.owners--;
+      if (entry.owners <= 0) this.entries.delete(id);
+    }
+  }
+
   get size(): i32 {
-    return this.firstSeen.size;
+    return this.entries.size;
   }
 }

@@ -3,7 +3,7 @@ import { HeaderSlots } from "../../assembly/match/request";
 import { Policy, Selector, StringMatchKind } from "../../assembly/policy/model";
 import { Diagnostics } from "../../assembly/policy/diagnostics";
 import { parsePolicies, ParseLimits } from "../../assembly/policy/parse";
-import { combinePolicies, Identity, PolicyClocks, selectorApplies } from "../../assembly/policy/store";
+import { ClockOwner, combinePolicies, Identity, PolicyClocks, selectorApplies } from "../../assembly/policy/store";
 
 class Parsed {
   constructor(public policies: Policy[], public diag: Diagnostics) {}
@@ -130,35 +130,56 @@ describe("selectors", () => {
 describe("policy clocks", () => {
   it("keep a policy's first-seen time across re-applies and restart it when it changes", () => {
     const clocks = new PolicyClocks();
+    const owner = new ClockOwner();
     const id = new Identity("", "", "", "");
     const v1 = parse(one("p", rule('{"percentage": 1, "abort": {"httpStatus": 500}, "duration_seconds": 60}'))).policies;
-    let set = clocks.assemble(v1, id, 1000);
+    let set = clocks.assemble(owner, v1, id, 1000);
     expect(set.rules[0].activeSinceMs).toBe(1000);
     const again = parse(one("p", rule('{"percentage": 1, "abort": {"httpStatus": 500}, "duration_seconds": 60}'))).policies;
-    set = clocks.assemble(again, id, 50000);
+    set = clocks.assemble(owner, again, id, 50000);
     expect(set.rules[0].activeSinceMs).toBe(1000);
     const changed = parse(one("p", rule('{"percentage": 2, "abort": {"httpStatus": 500}, "duration_seconds": 60}'))).policies;
-    set = clocks.assemble(changed, id, 70000);
+    set = clocks.assemble(owner, changed, id, 70000);
     expect(set.rules[0].activeSinceMs).toBe(70000);
   });
 
   it("forget removed policies, so re-adding one starts a new clock", () => {
     const clocks = new PolicyClocks();
+    const owner = new ClockOwner();
     const id = new Identity("", "", "", "");
     const p = parse(one("p", rule('{"percentage": 1, "abort": {"httpStatus": 500}}'))).policies;
-    clocks.assemble(p, id, 1000);
-    clocks.assemble([], id, 2000);
+    clocks.assemble(owner, p, id, 1000);
+    clocks.assemble(owner, [], id, 2000);
     expect(clocks.size).toBe(0);
-    const set = clocks.assemble(p, id, 3000);
+    const set = clocks.assemble(owner, p, id, 3000);
     expect(set.rules[0].activeSinceMs).toBe(3000);
   });
 
   it("leave out rules whose selector excludes this proxy", () => {
     const clocks = new PolicyClocks();
+    const owner = new ClockOwner();
     const p = parse('[{"metadata": {"name": "elsewhere"}, "spec": {"selector": {"service": "other"}, "rules": [' + rule('{"percentage": 1, "abort": {"httpStatus": 500}}') + "]}}]").policies;
-    const set = clocks.assemble(p, new Identity("frontend", "demo", "", ""), 0);
+    const set = clocks.assemble(owner, p, new Identity("frontend", "demo", "", ""), 0);
     expect(set.policies.length).toBe(1);
     expect(set.rules.length).toBe(0);
+  });
+});
+
+describe("policy clocks shared by root contexts", () => {
+  it("survive a configuration change that replaces the root context", () => {
+    const clocks = new PolicyClocks();
+    const id = new Identity("", "", "", "");
+    const oldRoot = new ClockOwner();
+    const newRoot = new ClockOwner();
+    const p = parse(one("p", rule('{"percentage": 1, "abort": {"httpStatus": 500}, "duration_seconds": 60}'))).policies;
+    clocks.assemble(oldRoot, p, id, 1000);
+    const same = parse(one("p", rule('{"percentage": 1, "abort": {"httpStatus": 500}, "duration_seconds": 60}'))).policies;
+    const set = clocks.assemble(newRoot, same, id, 9000);
+    expect(set.rules[0].activeSinceMs).toBe(1000);
+    clocks.release(oldRoot);
+    expect(clocks.size).toBe(1);
+    clocks.release(newRoot);
+    expect(clocks.size).toBe(0);
   });
 });
 
