@@ -48,9 +48,9 @@ export function abortReply(abort: Abort, policyName: string, policyHeader: strin
   let status: u32 = abort.httpStatus > 0 ? <u32>abort.httpStatus : httpStatusForGrpc(abort.grpcStatus);
   let body = abort.body;
   if (!asGrpc) {
+    // Envoy's local reply already says content-type: text/plain for a body; adding it here
+    // would send the header twice.
     if (body.length == 0) body = "fault injected by HFI policy " + policyName + "\n";
-    headers.push("content-type");
-    headers.push("text/plain");
   }
   headers.push(FAULT_HEADER);
   headers.push("abort");

@@ -1,5 +1,8 @@
-// Strict JSON for bytes from outside the proxy: errors come back as values, never as aborts.
-// `parseJson` is the entry for host buffers (plugin configuration, control-plane bodies).
+// Strict JSON (RFC 8259) for bytes from outside the proxy: errors come back as values, never
+// as aborts. `parseJson` is the entry for host buffers (plugin configuration, control-plane
+// bodies). Limits: MAX_DEPTH nested arrays/objects; numbers must be finite doubles; strings
+// must be valid UTF-8 with paired \u surrogates. Input size is bounded only by memory, so
+// callers cap body sizes.
 import { JsonParseResult, parseUtf8 } from "./parser";
 
 export { JsonKind, JsonValue } from "./value";
