@@ -1,0 +1,107 @@
+/**
+ * Host clocks. Everything time-driven in the host (tick timers, HTTP-call replies and timeouts,
+ * queue notifications, the stats flush) is scheduled on a Clock, so tests can drive time
+ * deterministically with a TestClock and `make run` uses the RealClock.
+ */
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch (what proxy_get_current_time_nanoseconds reports). */
+  now(): number;
+  /** Monotonic milliseconds (WASI clock_time_get monotonic). */
+  monotonic(): number;
+  /** Runs fn once after delayMs (0 = as soon as the host is next driven). */
+  schedule(delayMs: number, fn: () => void): TimerHandle;
+}
+
+interface PendingTimer {
+  due: number;
+  seq: number;
+  fn: () => void;
+  cancelled: boolean;
+}
+
+/**
+ * A deterministic clock. Time moves only in `advance(ms)`, which fires due timers in time order
+ * (ties in scheduling order), setting the clock to each timer's due time while it runs. Timers
+ * scheduled with delay 0 fire at the next `advance` (even `advance(0)`), never synchronously,
+ * like a dispatcher post in Envoy.
+ */
+export class TestClock implements Clock {
+  private current: number;
+  private readonly start: number;
+  private seq = 0;
+  private timers: PendingTimer[] = [];
+
+  constructor(startMs = Date.UTC(2025, 0, 1)) {
+    this.current = startMs;
+    this.start = startMs;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  monotonic(): number {
+    return this.current - this.start;
+  }
+
+  schedule(delayMs: number, fn: () => void): TimerHandle {
+    const timer: PendingTimer = { due: this.current + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false };
+    this.timers.push(timer);
+    return { cancel: () => (timer.cancelled = true) };
+  }
+
+  /** Moves time forward by ms, firing every timer that falls due on the way. */
+  advance(ms: number): void {
+    const target = this.current + ms;
+    for (;;) {
+      const next = this.nextDue(target);
+      if (!next) break;
+      this.current = next.due;
+      next.cancelled = true;
+      next.fn();
+    }
+    this.current = target;
+    this.timers = this.timers.filter((t) => !t.cancelled);
+  }
+
+  /** Fires whatever is due now without moving time. */
+  runDue(): void {
+    this.advance(0);
+  }
+
+  /** Number of timers still pending. */
+  get pending(): number {
+    return this.timers.filter((t) => !t.cancelled).length;
+  }
+
+  private nextDue(limit: number): PendingTimer | undefined {
+    let best: PendingTimer | undefined;
+    for (const t of this.timers) {
+      if (t.cancelled || t.due > limit) continue;
+      if (!best || t.due < best.due || (t.due === best.due && t.seq < best.seq)) best = t;
+    }
+    return best;
+  }
+}
+
+/** Wall-clock time with setTimeout; timers are unref'd so they never keep a process alive. */
+export class RealClock implements Clock {
+  now(): number {
+    return Date.now();
+  }
+
+  monotonic(): number {
+    return performance.now();
+  }
+
+  schedule(delayMs: number, fn: () => void): TimerHandle {
+    const t = setTimeout(fn, Math.max(0, delayMs));
+    t.unref?.();
+    return { cancel: () => clearTimeout(t) };
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Host options and the small builders that make them read well in tests.
+ */
+import type { Clock } from "./clock";
+import type { LogLevelName } from "./log";
+import type { StatsStore } from "./metrics";
+import type { SharedState } from "./shared-data";
+import type { NodeInfo, PropertyValue } from "./properties";
+import type { ClusterHandler } from "./http-call";
+
+export type FailStrategy = "open" | "closed";
+
+/** Options for one VM (one Envoy worker thread running the module). */
+export interface VmOptions {
+  /** Time source for ticks, HTTP-call replies and timeouts. Default: a new TestClock. */
+  clock?: Clock;
+  /** Envoy's log level: module messages below it are dropped (still counted). Default "info". */
+  logLevel?: LogLevelName;
+  /** Lean mode for benchmarks: no log collection, no callback trace. */
+  lean?: boolean;
+  /** What streams do once the VM has failed: "open" passes traffic untouched, "closed"
+   * (Istio's default FAIL_CLOSE) answers 503. Default "closed". */
+  failStrategy?: FailStrategy;
+  /** Stats shared by every VM that should add up (Envoy's stats store). Default: a new one. */
+  stats?: StatsStore;
+  /** Shared data and queues (shared by VMs with the same vmId). Default: a new one. */
+  shared?: SharedState;
+  /** Envoy vm_config.vm_id (Istio leaves it empty). */
+  vmId?: string;
+  /** vm_config.configuration, handed to proxy_on_vm_start. */
+  vmConfiguration?: string | Uint8Array;
+  /** vm_config.environment_variables, visible through WASI environ_get. */
+  env?: Record<string, string>;
+  /** Node identity and metadata (node.metadata.* properties). Absent outside Istio. */
+  node?: NodeInfo;
+  /** Extra top-level properties (e.g. { xds: { cluster_name: "..." } }). */
+  properties?: Record<string, PropertyValue>;
+  /** Upstream clusters proxy_http_call may name, by cluster name. */
+  clusters?: Record<string, ClusterHandler>;
+  /** Envoy's `allow_on_headers_stop_iteration` knob (off by default): when off, StopIteration
+   * from on_*_headers is turned into StopAllIterationAndWatermark, so no body callbacks arrive
+   * until the stream is continued (proxy-wasm-cpp-host since 2020). */
+  allowOnHeadersStopIteration?: boolean;
+}
+
+/** One plugin (Envoy "plugin config"): a root context inside a VM. */
+export interface PluginOptions {
+  /** Root id (Istio: WasmPlugin spec.pluginName; empty by default). */
+  rootId?: string;
+  /** Plugin name (property plugin_name). */
+  name?: string;
+  /** Plugin configuration handed to proxy_on_configure; objects are JSON-encoded. */
+  configuration?: string | Uint8Array | object;
+}
+
+/** Per-stream connection facts (source/destination properties). */
+export interface StreamOptions {
+  protocol?: string;
+  sourceAddress?: string;
+  destinationAddress?: string;
+  connectionId?: number;
+}
+
+export function configurationBytes(c: PluginOptions["configuration"] | VmOptions["vmConfiguration"]): Uint8Array {
+  if (c === undefined) return new Uint8Array(0);
+  if (typeof c === "string") return Buffer.from(c, "utf8");
+  if (c instanceof Uint8Array) return c;
+  return Buffer.from(JSON.stringify(c), "utf8");
+}

@@ -1,0 +1,66 @@
+/**
+ * The embedded upstream of `make run`: answers every request with JSON describing what it
+ * received (method, path, headers, body length and sha256, and the body itself when small), so
+ * a user sees exactly what the proxy forwarded.
+ */
+import { createHash } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** Bodies up to this size are echoed back as text; larger ones only by length and hash. */
+const ECHO_BODY_LIMIT = 64 * 1024;
+
+export interface EchoReply {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body_length: number;
+  body_sha256: string;
+  body?: string;
+}
+
+export class EchoServer {
+  private constructor(
+    private readonly server: http.Server,
+    readonly port: number,
+  ) {}
+
+  static async start(host: string, port = 0): Promise<EchoServer> {
+    const server = http.createServer((req, res) => {
+      const hash = createHash("sha256");
+      const kept: Buffer[] = [];
+      let length = 0;
+      req.on("data", (chunk: Buffer) => {
+        hash.update(chunk);
+        if (length + chunk.length <= ECHO_BODY_LIMIT) kept.push(chunk);
+        length += chunk.length;
+      });
+      req.on("end", () => {
+        const reply: EchoReply = {
+          method: req.method ?? "",
+          path: req.url ?? "",
+          headers: req.headers,
+          body_length: length,
+          body_sha256: hash.digest("hex"),
+        };
+        if (length <= ECHO_BODY_LIMIT) reply.body = Buffer.concat(kept).toString("utf8");
+        const body = JSON.stringify(reply, null, 2) + "\n";
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+        res.end(req.method === "HEAD" ? undefined : body);
+      });
+    });
+    // Longer than the proxy's idle upstream connections live, so a reused one is never closed
+    // under a request.
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ port, host, backlog: 4096 }, () => resolve());
+    });
+    return new EchoServer(server, (server.address() as AddressInfo).port);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

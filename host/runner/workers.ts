@@ -1,0 +1,108 @@
+/**
+ * The plugin on N worker VMs, as Envoy runs one VM per worker thread: each VM has its own
+ * memory, root context and tick timer; all share one stats store (so counters add up and the
+ * active gauge is kept right by signed increments across workers) and one shared-data space.
+ * Requests are handed to workers round-robin, as connections spread over Envoy's workers.
+ */
+import {
+  compileModule,
+  instantiate,
+  Plugin,
+  RealClock,
+  SharedState,
+  startPlugin,
+  StatsStore,
+  type ClusterHandler,
+  type HttpStream,
+  type LogEntry,
+  type LogLevelName,
+  type NodeInfo,
+  type PluginResult,
+  type StreamOptions,
+} from "../index";
+
+export interface WorkerPoolOptions {
+  wasmPath: string;
+  workers: number;
+  rootId: string;
+  configuration: string;
+  vmId?: string;
+  vmConfiguration?: string;
+  node?: NodeInfo;
+  logLevel: LogLevelName;
+  /** Cluster handlers by name; the object is kept, so clusters added later are seen. */
+  clusters: Record<string, ClusterHandler>;
+  /** Receives every log line of every VM, with the worker index. */
+  onLog: (worker: number, entry: LogEntry) => void;
+}
+
+export class WorkerPool {
+  private next = 0;
+
+  private constructor(
+    readonly plugins: Plugin[],
+    readonly stats: StatsStore,
+    readonly clock: RealClock,
+  ) {}
+
+  /** Loads the module into N VMs and starts the plugin in each. Throws if a VM refuses it. */
+  static async start(options: WorkerPoolOptions): Promise<{ pool: WorkerPool; result: PluginResult }> {
+    const compiled = await compileModule(options.wasmPath);
+    const stats = new StatsStore();
+    const shared = new SharedState();
+    const clock = new RealClock();
+    const plugins: Plugin[] = [];
+    let result: PluginResult = { ok: true, logs: [] };
+    for (let i = 0; i < Math.max(1, options.workers); i++) {
+      const vm = instantiate(compiled, {
+        clock,
+        stats,
+        shared,
+        lean: true, // long-running: no log or body collection, only the live listener below
+        logLevel: options.logLevel,
+        vmId: options.vmId,
+        vmConfiguration: options.vmConfiguration,
+        node: options.node,
+        clusters: options.clusters,
+      });
+      vm.log.onEntry((entry) => options.onLog(i, entry));
+      const plugin = startPlugin(vm, { rootId: options.rootId, name: options.rootId, configuration: options.configuration });
+      plugins.push(plugin);
+      if (!plugin.ok && result.ok) result = plugin.result;
+    }
+    return { pool: new WorkerPool(plugins, stats, clock), result };
+  }
+
+  get size(): number {
+    return this.plugins.length;
+  }
+
+  /** A new stream on the next worker. */
+  newStream(options?: StreamOptions): HttpStream {
+    const plugin = this.plugins[this.next];
+    this.next = (this.next + 1) % this.plugins.length;
+    return plugin.newStream(options);
+  }
+
+  /** Envoy's on_configure again on every worker; the first refusal is returned. */
+  reconfigure(configuration: string): PluginResult {
+    let first: PluginResult | undefined;
+    for (const plugin of this.plugins) {
+      const r = plugin.reconfigure(configuration);
+      if (!r.ok && !first) first = r;
+      if (!r.ok) break; // the same module refuses the same text on every worker
+      first ??= r;
+    }
+    return first!;
+  }
+
+  /** Streams not yet ended, on all workers (including those of replaced configurations). */
+  get activeStreams(): HttpStream[] {
+    return this.plugins.flatMap((p) => p.vm.roots.flatMap((r) => [...r.streams.values()]));
+  }
+
+  shutdown(): void {
+    for (const s of this.activeStreams) s.reset();
+    for (const p of this.plugins) p.shutdown();
+  }
+}

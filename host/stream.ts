@@ -1,0 +1,737 @@
+/**
+ * One HTTP stream through the plugin, with Envoy's filter-manager semantics for a single Wasm
+ * filter in front of the router:
+ *
+ *  client ──request──▶ [Wasm filter] ──▶ upstream        (events: upstreamHeaders/Data/Trailers/End/Reset)
+ *  client ◀─response── [Wasm filter] ◀── upstream        (events: downstreamHeaders/Data/Trailers/End)
+ *
+ * Header status: Continue (and ContinueAndEndStream, which Envoy maps to Continue) passes the
+ * headers on; StopIteration holds them (and, unless `allowOnHeadersStopIteration` is set, is
+ * turned into StopAllIterationAndWatermark as Envoy does); StopAll* hold headers and body,
+ * without body callbacks, until continued. Data status: Continue passes held headers and data;
+ * StopIterationAndBuffer buffers (the next callback sees the whole buffer); Watermark buffers
+ * but the next callback sees only the new chunk; NoBuffer drops the chunk. A Continue from a
+ * body callback resumes the whole direction. proxy_continue_stream / proxy_send_local_response
+ * take effect when the callback that asked returns. The stream ends when the client has the
+ * whole response (or on reset): then proxy_on_log, proxy_on_done, proxy_on_delete, in the order
+ * current Envoy uses (access log before the filters are destroyed).
+ */
+import { EventEmitter } from "node:events";
+import { BufferType, DataStatus, HeaderMapType, HeaderStatus, LogLevel, StreamType, TrailersStatus, WasmResult } from "./abi";
+import { BodyBuffer, EMPTY_BUFFER, type HostBuffer } from "./buffers";
+import { Context } from "./context";
+import { HeaderMap, type HeadersInit } from "./headers";
+import { buildLocalReply, type LocalReply } from "./local-reply";
+import type { StreamOptions } from "./options";
+import type { PropertyValue } from "./properties";
+import type { RootContext } from "./root";
+
+type Direction = "request" | "response";
+
+// Status values as local constants: the hot path avoids re-reading module exports.
+const H_CONTINUE = HeaderStatus.Continue;
+const H_STOP = HeaderStatus.StopIteration;
+const H_CONTINUE_END = HeaderStatus.ContinueAndEndStream;
+const H_STOP_ALL_WATERMARK = HeaderStatus.StopAllIterationAndWatermark;
+const D_CONTINUE = DataStatus.Continue;
+const D_BUFFER = DataStatus.StopIterationAndBuffer;
+const D_WATERMARK = DataStatus.StopIterationAndWatermark;
+const D_NO_BUFFER = DataStatus.StopIterationNoBuffer;
+const T_CONTINUE = TrailersStatus.Continue;
+const T_STOP = TrailersStatus.StopIteration;
+const NONE = 0;
+const SINGLE = 1;
+const ALL = 2;
+
+/** Per-direction filter state. */
+class Half {
+  headers: HeaderMap | undefined;
+  /** Whether the module can reach the headers map now (Envoy's request_headers_ pointer). */
+  headersVisible = false;
+  headersPassed = false;
+  endReceived = false;
+  ended = false;
+  stopped = NONE;
+  /** Data held at this filter (undefined: no data frame pending). */
+  buffered: Buffer | undefined;
+  /** The chunk of the running body callback when not buffering. */
+  current: Buffer | undefined;
+  bufferingBody = false;
+  bodyVisible = false;
+  trailers: HeaderMap | undefined;
+  trailersVisible = false;
+  trailersPending = false;
+  trailersSeen = false;
+  /** Nothing more flows in this direction (local reply or reset). */
+  aborted = false;
+  constructor(readonly direction: Direction) {}
+}
+
+/** What reached one side (upstream or the client). */
+export interface Delivered {
+  headers: HeaderMap | undefined;
+  body: Buffer;
+  trailers: HeaderMap | undefined;
+  ended: boolean;
+  /** Upstream only: the request to the upstream was abandoned (local reply or client reset). */
+  reset: boolean;
+}
+
+export interface LocalReplyInfo {
+  status: number;
+  body: string;
+  details: string;
+  grpcStatus?: number;
+  headers: Record<string, string>;
+}
+
+export type StreamState = "open" | "complete" | "reset";
+
+export interface HttpStreamEvents {
+  upstreamHeaders: [headers: HeaderMap, endOfStream: boolean];
+  upstreamData: [chunk: Buffer, endOfStream: boolean];
+  upstreamTrailers: [trailers: HeaderMap];
+  upstreamEnd: [];
+  upstreamReset: [];
+  downstreamHeaders: [headers: HeaderMap, endOfStream: boolean];
+  downstreamData: [chunk: Buffer, endOfStream: boolean];
+  downstreamTrailers: [trailers: HeaderMap];
+  downstreamEnd: [];
+  localReply: [reply: LocalReplyInfo];
+  complete: [];
+  reset: [];
+}
+
+export class HttpStream extends Context {
+  private emitter: EventEmitter | undefined;
+  readonly upstream: Delivered = { headers: undefined, body: Buffer.alloc(0), trailers: undefined, ended: false, reset: false };
+  readonly downstream: Delivered = { headers: undefined, body: Buffer.alloc(0), trailers: undefined, ended: false, reset: false };
+  /** The local reply the client got, if any. */
+  localReply: LocalReplyInfo | undefined;
+  state: StreamState = "open";
+  /** Module callbacks entered for this stream, in order (empty in lean mode). */
+  readonly callbacks: string[] = [];
+  /** Whether the filter exists for this stream (fail-open with a dead VM: it does not). */
+  readonly filterInstalled: boolean;
+
+  private readonly request = new Half("request");
+  private response = new Half("response");
+  private endOfStream = false;
+  private accessLog = false;
+  private failureReplySent = false;
+  private readonly startedAt: number;
+  private readonly state_: Map<string, Uint8Array> = new Map();
+  private readonly record: boolean;
+
+  constructor(
+    private readonly rootContext: RootContext,
+    private readonly options: StreamOptions,
+  ) {
+    super(rootContext.vm);
+    this.startedAt = this.vm.clock.now();
+    this.record = !this.vm.lean;
+    this.filterInstalled = !(this.vm.failed && this.vm.failStrategy === "open");
+  }
+
+  get root(): RootContext {
+    return this.rootContext;
+  }
+
+  get isRoot(): boolean {
+    return false;
+  }
+
+  on<E extends keyof HttpStreamEvents>(event: E, listener: (...args: HttpStreamEvents[E]) => void): this {
+    (this.emitter ??= new EventEmitter()).on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** The stream's EventEmitter (created on first use; streams nobody listens to skip it). */
+  get events(): EventEmitter {
+    return (this.emitter ??= new EventEmitter());
+  }
+
+  private emit<E extends keyof HttpStreamEvents>(event: E, ...args: HttpStreamEvents[E]): void {
+    this.emitter?.emit(event, ...args);
+  }
+
+  /** The client's view: status, headers and body text (undefined status until headers arrive). */
+  get reply(): { status: number | undefined; headers: Record<string, string>; body: string } {
+    const h = this.downstream.headers;
+    return { status: h ? Number(h.get(":status")) : undefined, headers: h?.toObject() ?? {}, body: this.downstream.body.toString("utf8") };
+  }
+
+  get finished(): boolean {
+    return this.state !== "open";
+  }
+
+  // ---- driving the stream (client and upstream side) -------------------------------------------
+
+  sendRequestHeaders(headers: HeadersInit | HeaderMap, endOfStream = false): this {
+    if (this.request.headers) throw new Error("request headers already sent on this stream");
+    if (this.finished) return this;
+    const h = this.request;
+    h.headers = headers instanceof HeaderMap ? headers : new HeaderMap(headers);
+    h.endReceived = endOfStream;
+    if (!this.filterInstalled) {
+      this.passHeaders(h);
+      return this;
+    }
+    this.ensureCreated();
+    this.decodeHeaders(h, endOfStream);
+    return this;
+  }
+
+  sendRequestBody(data: string | Uint8Array, endOfStream = false): this {
+    const h = this.request;
+    if (!h.headers) throw new Error("send request headers first");
+    if (this.finished || h.aborted || h.endReceived) return this;
+    this.onData(h, Buffer.from(data), endOfStream);
+    return this;
+  }
+
+  sendRequestTrailers(trailers: HeadersInit | HeaderMap): this {
+    const h = this.request;
+    if (!h.headers) throw new Error("send request headers first");
+    if (this.finished || h.aborted || h.endReceived) return this;
+    this.onTrailers(h, trailers instanceof HeaderMap ? trailers : new HeaderMap(trailers));
+    return this;
+  }
+
+  sendResponseHeaders(headers: HeadersInit | HeaderMap, endOfStream = false): this {
+    if (this.finished || this.request.aborted) return this;
+    if (!this.upstream.headers) throw new Error("the upstream has not received the request yet");
+    if (this.response.headers) throw new Error("response headers already sent on this stream");
+    this.encodeHeaders(headers instanceof HeaderMap ? headers : new HeaderMap(headers), endOfStream);
+    return this;
+  }
+
+  sendResponseBody(data: string | Uint8Array, endOfStream = false): this {
+    const h = this.response;
+    if (!h.headers) throw new Error("send response headers first");
+    if (this.finished || h.aborted || h.endReceived) return this;
+    this.onData(h, Buffer.from(data), endOfStream);
+    return this;
+  }
+
+  sendResponseTrailers(trailers: HeadersInit | HeaderMap): this {
+    const h = this.response;
+    if (!h.headers) throw new Error("send response headers first");
+    if (this.finished || h.aborted || h.endReceived) return this;
+    this.onTrailers(h, trailers instanceof HeaderMap ? trailers : new HeaderMap(trailers));
+    return this;
+  }
+
+  /** The client went away (or the connection broke): the stream ends whatever its state. */
+  reset(): void {
+    this.finish("reset");
+  }
+
+  // ---- filter manager -------------------------------------------------------------------------
+
+  private ensureCreated(): void {
+    if (this.createdInVm) return;
+    this.createdInVm = true;
+    if (this.vm.failed) return;
+    this.trace("proxy_on_context_create");
+    this.vm.call(this, "proxy_on_context_create", this.id, this.rootContext.id);
+    this.vm.runAfterCallActions();
+  }
+
+  private decodeHeaders(h: Half, endOfStream: boolean): void {
+    h.headersVisible = true;
+    const status = this.invokeHeaders(h, endOfStream);
+    if (this.finished || h.aborted) return;
+    if (status === H_CONTINUE) {
+      h.headersVisible = false;
+      this.passHeaders(h);
+    } else {
+      h.stopped = status === H_STOP ? SINGLE : ALL;
+    }
+  }
+
+  private encodeHeaders(headers: HeaderMap, endOfStream: boolean): void {
+    const h = this.response;
+    h.headers = headers;
+    h.endReceived = endOfStream;
+    if (!this.filterInstalled || this.failureReplySent || !this.createdInVm) {
+      this.passHeaders(h);
+      return;
+    }
+    this.decodeHeaders(h, endOfStream);
+  }
+
+  private onData(h: Half, chunk: Buffer, endOfStream: boolean): void {
+    h.endReceived = endOfStream;
+    if (!this.filterActive(h) || h.stopped === ALL) {
+      h.buffered = h.buffered ? Buffer.concat([h.buffered, chunk]) : chunk;
+      if (h.stopped === NONE) this.pass(h);
+      return;
+    }
+    this.filterData(h, chunk, endOfStream);
+  }
+
+  private onTrailers(h: Half, trailers: HeaderMap): void {
+    h.endReceived = true;
+    h.trailers = trailers;
+    h.trailersPending = true;
+    if (!this.filterActive(h)) {
+      if (h.stopped === NONE) this.pass(h);
+      return;
+    }
+    if (h.stopped === ALL) return;
+    this.filterTrailers(h);
+  }
+
+  /** Whether the module takes part in this direction at all. */
+  private filterActive(h: Half): boolean {
+    if (!this.filterInstalled || !this.createdInVm) return false;
+    if (h.direction === "response" && this.failureReplySent) return false;
+    return true;
+  }
+
+  /** A body chunk reaches the filter (which is not stopped for all frames). */
+  private filterData(h: Half, chunk: Buffer, endOfStream: boolean): void {
+    let size: number;
+    if (h.bufferingBody) {
+      h.buffered = h.buffered ? Buffer.concat([h.buffered, chunk]) : chunk;
+      h.current = undefined;
+      size = h.buffered.length;
+    } else {
+      h.current = chunk;
+      size = chunk.length;
+    }
+    h.bodyVisible = true;
+    const status = this.invokeData(h, size, endOfStream);
+    if (this.finished || h.aborted) return;
+    h.bufferingBody = false;
+    const keepCurrent = (): void => {
+      if (h.current) h.buffered = h.buffered ? Buffer.concat([h.buffered, h.current]) : h.current;
+      h.current = undefined;
+    };
+    switch (status) {
+      case D_CONTINUE:
+        h.bodyVisible = false;
+        keepCurrent();
+        h.stopped = NONE;
+        this.pass(h);
+        break;
+      case D_BUFFER:
+        keepCurrent();
+        h.bufferingBody = true;
+        h.stopped = SINGLE;
+        break;
+      case D_WATERMARK:
+        keepCurrent();
+        h.stopped = SINGLE;
+        break;
+      default:
+        h.current = undefined; // NoBuffer: the filter owns (dropped) the data
+        h.stopped = SINGLE;
+        break;
+    }
+  }
+
+  private filterTrailers(h: Half): void {
+    h.trailersVisible = true;
+    h.trailersSeen = true;
+    const status = this.invokeTrailers(h);
+    if (this.finished || h.aborted) return;
+    if (status === T_CONTINUE) {
+      h.trailersVisible = false;
+      h.stopped = NONE;
+      this.pass(h);
+    } else {
+      h.stopped = SINGLE;
+    }
+  }
+
+  /** Iteration continues past the filter: pass held headers, data, trailers to the next hop. */
+  private pass(h: Half): void {
+    if (h.ended || h.aborted) return;
+    if (!h.headersPassed) this.passHeaders(h);
+    if (h.ended) return;
+    if (h.buffered !== undefined) {
+      const end = h.endReceived && !h.trailersPending;
+      const data = h.buffered;
+      h.buffered = undefined;
+      this.emitData(h, data, end);
+    }
+    if (h.trailersPending && h.endReceived && !h.ended) {
+      h.trailersPending = false;
+      this.emitTrailers(h, h.trailers!);
+    }
+  }
+
+  private passHeaders(h: Half): void {
+    h.headersPassed = true;
+    const end = h.endReceived && h.buffered === undefined && !h.trailersPending;
+    this.emitHeaders(h, h.headers!, end);
+  }
+
+  /** continueDecoding / continueEncoding. */
+  private resume(h: Half): void {
+    if (this.finished || h.aborted) return;
+    if (h.stopped === NONE) {
+      this.vm.hostLog(LogLevel.Debug, `continue on stream ${this.id} (${h.direction}) which is not paused: no effect`);
+      return;
+    }
+    const wasAll = h.stopped === ALL;
+    h.stopped = NONE;
+    if (!wasAll) {
+      this.pass(h);
+      return;
+    }
+    if (!h.headersPassed) {
+      h.headersPassed = true;
+      const end = h.endReceived && h.buffered === undefined && !h.trailersPending;
+      this.emitHeaders(h, h.headers!, end);
+      if (end) return;
+    }
+    if (h.buffered !== undefined && this.filterActive(h)) {
+      const data = h.buffered;
+      h.buffered = undefined;
+      this.filterData(h, data, h.endReceived && !h.trailersPending);
+      if (this.finished || h.stopped !== NONE) return;
+    }
+    if (h.trailersPending && !h.trailersSeen && this.filterActive(h)) {
+      this.filterTrailers(h);
+      return;
+    }
+    this.pass(h);
+  }
+
+  // ---- calling the module ---------------------------------------------------------------------
+
+  private names(h: Half): [string, string, string] {
+    return h.direction === "request"
+      ? ["proxy_on_request_headers", "proxy_on_request_body", "proxy_on_request_trailers"]
+      : ["proxy_on_response_headers", "proxy_on_response_body", "proxy_on_response_trailers"];
+  }
+
+  private invokeHeaders(h: Half, endOfStream: boolean): number {
+    const name = this.names(h)[0];
+    this.endOfStream = endOfStream;
+    const r = this.invoke(h, name, h.headers!.size, endOfStream ? 1 : 0, H_STOP_ALL_WATERMARK);
+    if (r.failed) return r.status;
+    let status = r.status;
+    if (r.stopNext || status > H_STOP_ALL_WATERMARK) status = H_STOP_ALL_WATERMARK;
+    else if (status === H_STOP && !this.vm.options.allowOnHeadersStopIteration) status = H_STOP_ALL_WATERMARK;
+    else if (status === H_CONTINUE_END) status = H_CONTINUE;
+    this.vm.runAfterCallActions();
+    return status;
+  }
+
+  private invokeData(h: Half, size: number, endOfStream: boolean): number {
+    this.endOfStream = endOfStream;
+    const r = this.invoke(h, this.names(h)[1], size, endOfStream ? 1 : 0, D_NO_BUFFER);
+    if (r.failed) return r.status;
+    const status = r.stopNext || r.status > D_NO_BUFFER ? D_NO_BUFFER : r.status;
+    this.vm.runAfterCallActions();
+    return status;
+  }
+
+  private invokeTrailers(h: Half): number {
+    const r = this.invoke(h, this.names(h)[2], h.trailers!.size, 0, T_STOP);
+    if (r.failed) return r.status;
+    const status = r.stopNext || r.status > T_STOP ? T_STOP : r.status;
+    this.vm.runAfterCallActions();
+    return status;
+  }
+
+  /** CHECK_FAIL_HTTP around one callback. `closedStatus` is what a failed VM returns when
+   * failing closed (after answering 503). An absent callback is Continue. */
+  private invoke(h: Half, name: string, a: number, b: number, closedStatus: number): { status: number; stopNext: boolean; failed: boolean } {
+    if (this.vm.failed) return { status: this.failedStatus(h, closedStatus), stopNext: false, failed: true };
+    if (!this.vm.has(name)) return { status: 0, stopNext: false, failed: false };
+    this.trace(name);
+    const r = this.vm.call(this, name, this.id, a, b);
+    const stopNext = this.vm.stopNextIteration;
+    if (this.vm.failed) return { status: this.failedStatus(h, closedStatus), stopNext, failed: true };
+    return { status: r ?? 0, stopNext, failed: false };
+  }
+
+  private failedStatus(h: Half, closedStatus: number): number {
+    if (this.vm.failStrategy === "open") return 0;
+    if (!this.failureReplySent) {
+      this.failureReplySent = true;
+      this.sendLocalReplyNow({ status: 503, body: Buffer.alloc(0), details: "wasm_fail_stream", grpcStatus: 14, additionalHeaders: [] }, h.direction);
+    }
+    return closedStatus;
+  }
+
+  private trace(name: string): void {
+    if (this.record) this.callbacks.push(name);
+  }
+
+  // ---- what the module asks for ---------------------------------------------------------------
+
+  continueStream(type: StreamType): WasmResult {
+    if (type === StreamType.Upstream) return WasmResult.Unimplemented;
+    if (type === StreamType.Request || type === StreamType.Response) {
+      const h = type === StreamType.Request ? this.request : this.response;
+      this.vm.defer(() => this.resume(h));
+    }
+    // Envoy forgets the request maps and body it was holding for the module.
+    this.request.headersVisible = false;
+    this.request.bodyVisible = false;
+    this.request.trailersVisible = false;
+    return WasmResult.Ok;
+  }
+
+  closeStream(type: StreamType): WasmResult {
+    if (type === StreamType.Request || type === StreamType.Response) this.vm.defer(() => this.finish("reset"));
+    return WasmResult.Ok;
+  }
+
+  sendLocalResponse(reply: LocalReply): void {
+    this.vm.defer(() => this.sendLocalReplyNow(reply, "request"));
+  }
+
+  private sendLocalReplyNow(reply: LocalReply, from: Direction): void {
+    if (this.finished) return;
+    const req = this.request;
+    req.aborted = true;
+    req.stopped = NONE;
+    if (this.upstream.headers && !this.upstream.ended && !this.upstream.reset) {
+      this.upstream.reset = true;
+      this.emit("upstreamReset");
+    }
+    if (this.downstream.headers) {
+      // The response already started: Envoy can only reset the stream.
+      this.finish("reset");
+      return;
+    }
+    const { headers, body } = buildLocalReply(reply, req.headers);
+    this.localReply = {
+      status: reply.status,
+      body: reply.body.toString("utf8"),
+      details: reply.details.replace(/\s/g, "_"),
+      grpcStatus: reply.grpcStatus,
+      headers: headers.toObject(),
+    };
+    this.emit("localReply", this.localReply);
+    const direct = from === "response" || (this.response.headers !== undefined && !this.response.headersPassed);
+    this.response.aborted = true;
+    this.response = new Half("response");
+    const h = this.response;
+    h.headers = headers;
+    h.endReceived = body.length === 0;
+    if (direct || !this.filterActive(h)) {
+      // Response processing had started: Envoy sends the reply without the filter chain.
+      this.passHeaders(h);
+      if (body.length > 0) {
+        h.endReceived = true;
+        h.buffered = body;
+        this.pass(h);
+      }
+      return;
+    }
+    this.decodeHeaders(h, body.length === 0);
+    if (body.length > 0 && !this.finished && !h.aborted) this.onData(h, body, true);
+  }
+
+  // ---- sinks ----------------------------------------------------------------------------------
+
+  private sink(h: Half): Delivered {
+    return h.direction === "request" ? this.upstream : this.downstream;
+  }
+
+  private emitHeaders(h: Half, headers: HeaderMap, end: boolean): void {
+    const d = this.sink(h);
+    d.headers = headers;
+    if (h.direction === "request") this.emit("upstreamHeaders", headers, end);
+    else this.emit("downstreamHeaders", headers, end);
+    if (end) this.emitEnd(h);
+  }
+
+  private emitData(h: Half, data: Buffer, end: boolean): void {
+    const d = this.sink(h);
+    if (this.record && data.length > 0) d.body = d.body.length ? Buffer.concat([d.body, data]) : data;
+    if (h.direction === "request") this.emit("upstreamData", data, end);
+    else this.emit("downstreamData", data, end);
+    if (end) this.emitEnd(h);
+  }
+
+  private emitTrailers(h: Half, trailers: HeaderMap): void {
+    const d = this.sink(h);
+    d.trailers = trailers;
+    if (h.direction === "request") this.emit("upstreamTrailers", trailers);
+    else this.emit("downstreamTrailers", trailers);
+    this.emitEnd(h);
+  }
+
+  private emitEnd(h: Half): void {
+    if (h.ended) return;
+    h.ended = true;
+    this.sink(h).ended = true;
+    this.emit(h.direction === "request" ? "upstreamEnd" : "downstreamEnd");
+    if (h.direction === "response") this.finish("complete");
+  }
+
+  // ---- end of stream --------------------------------------------------------------------------
+
+  private finish(state: "complete" | "reset"): void {
+    if (this.finished) return;
+    this.state = state;
+    if (state === "reset" && this.upstream.headers && !this.upstream.ended && !this.upstream.reset) {
+      this.upstream.reset = true;
+      this.emit("upstreamReset");
+    }
+    this.request.aborted = true;
+    this.response.aborted = true;
+    if (this.filterInstalled && !this.vm.failed) {
+      if (!this.createdInVm) this.ensureCreated();
+      this.accessLog = true;
+      this.trace("proxy_on_log");
+      this.vm.call(this, "proxy_on_log", this.id);
+      this.vm.runAfterCallActions();
+      this.accessLog = false;
+      this.trace("proxy_on_done");
+      this.vm.call(this, "proxy_on_done", this.id);
+      this.vm.runAfterCallActions();
+      this.trace("proxy_on_delete");
+      this.vm.call(this, "proxy_on_delete", this.id);
+      this.vm.runAfterCallActions();
+    }
+    this.vm.contexts.delete(this.id);
+    this.rootContext.streamEnded(this);
+    this.emit(state);
+  }
+
+  // ---- ABI access -----------------------------------------------------------------------------
+
+  get accessLogPhase(): boolean {
+    return this.accessLog;
+  }
+
+  readableMap(type: HeaderMapType): HeaderMap | null {
+    const req = this.request;
+    const res = this.response;
+    switch (type) {
+      case HeaderMapType.RequestHeaders:
+        if (this.accessLog) return req.headers ?? null;
+        return req.headersVisible ? req.headers! : null;
+      case HeaderMapType.RequestTrailers:
+        if (this.accessLog) return null;
+        return req.trailersVisible ? req.trailers! : null;
+      case HeaderMapType.ResponseHeaders:
+        if (this.accessLog) return this.downstream.headers ?? null;
+        return res.headersVisible ? res.headers! : null;
+      case HeaderMapType.ResponseTrailers:
+        if (this.accessLog) return this.downstream.trailers ?? null;
+        return res.trailersVisible ? res.trailers! : null;
+      default:
+        return super.readableMap(type);
+    }
+  }
+
+  writableMap(type: HeaderMapType): HeaderMap | null {
+    if (this.accessLog) return null;
+    const pick = (h: Half, trailers: boolean): HeaderMap | null => {
+      if (!trailers) return h.headersVisible ? h.headers! : null;
+      if (h.trailersVisible) return h.trailers!;
+      // During the last body callback the module may add trailers (addDecodedTrailers).
+      if (h.bodyVisible && this.endOfStream && !h.trailers) {
+        h.trailers = new HeaderMap();
+        h.trailersVisible = true;
+        h.trailersPending = true;
+        h.trailersSeen = true;
+        return h.trailers;
+      }
+      return null;
+    };
+    switch (type) {
+      case HeaderMapType.RequestHeaders:
+        return pick(this.request, false);
+      case HeaderMapType.RequestTrailers:
+        return pick(this.request, true);
+      case HeaderMapType.ResponseHeaders:
+        return pick(this.response, false);
+      case HeaderMapType.ResponseTrailers:
+        return pick(this.response, true);
+      default:
+        return null;
+    }
+  }
+
+  buffer(type: BufferType): HostBuffer | null {
+    if (type === BufferType.HttpRequestBody || type === BufferType.HttpResponseBody) {
+      const h = type === BufferType.HttpRequestBody ? this.request : this.response;
+      if (!h.bodyVisible) return EMPTY_BUFFER;
+      return new BodyBuffer(
+        () => (h.bufferingBody ? h.buffered : h.current ?? h.buffered),
+        (data) => {
+          if (h.bufferingBody || !h.current) h.buffered = data;
+          else h.current = data;
+        },
+      );
+    }
+    return this.rootContext.buffer(type);
+  }
+
+  get filterState(): Map<string, Uint8Array> {
+    return this.state_;
+  }
+
+  propertyTop(name: string): PropertyValue | undefined {
+    switch (name) {
+      case "request":
+        return this.requestProperties();
+      case "response":
+        return this.responseProperties();
+      case "source":
+        return addressProperties(this.options.sourceAddress ?? "10.0.0.2:45678");
+      case "destination":
+        return addressProperties(this.options.destinationAddress ?? "10.0.0.1:8080");
+      case "connection_id":
+        return this.options.connectionId ?? 1;
+      default:
+        return this.rootContext.propertyTop(name);
+    }
+  }
+
+  private requestProperties(): PropertyValue | undefined {
+    const h = this.request.headers;
+    if (!h) return undefined;
+    const o: { [k: string]: PropertyValue } = {};
+    const path = h.get(":path");
+    if (path !== undefined) {
+      o.path = path;
+      const q = path.indexOf("?");
+      o.url_path = q < 0 ? path : path.slice(0, q);
+      o.query = q < 0 ? "" : path.slice(q + 1);
+    }
+    const set = (key: string, header: string): void => {
+      const v = h.get(header);
+      if (v !== undefined) o[key] = v;
+    };
+    set("host", ":authority");
+    set("scheme", ":scheme");
+    set("method", ":method");
+    set("referer", "referer");
+    set("useragent", "user-agent");
+    set("id", "x-request-id");
+    o.headers = Object.fromEntries(h.pairs());
+    o.protocol = this.options.protocol ?? "HTTP/1.1";
+    o.time = BigInt(this.startedAt) * 1_000_000n;
+    return o;
+  }
+
+  private responseProperties(): PropertyValue | undefined {
+    const h = this.downstream.headers ?? this.response.headers;
+    if (!h) return undefined;
+    const o: { [k: string]: PropertyValue } = { headers: Object.fromEntries(h.pairs()) };
+    const status = h.get(":status");
+    if (status !== undefined) o.code = Number(status);
+    o.code_details = this.localReply ? this.localReply.details : "via_upstream";
+    const t = this.downstream.trailers ?? this.response.trailers;
+    if (t) o.trailers = Object.fromEntries(t.pairs());
+    return o;
+  }
+}
+
+function addressProperties(address: string): PropertyValue {
+  const i = address.lastIndexOf(":");
+  return { address, port: i < 0 ? 0 : Number(address.slice(i + 1)) };
+}
