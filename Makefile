@@ -3,7 +3,7 @@ SHELL := /bin/bash
 ASC := node_modules/.bin/asc
 PLUGIN_SRC := $(shell find assembly shims -name '*.ts' -not -path '*/__tests__/*') asconfig.json package-lock.json
 
-.PHONY: all build deps test unit integration typecheck run bench clean
+.PHONY: all build deps test unit integration typecheck bench clean
 
 all: build
 
@@ -25,6 +25,23 @@ build/plugin.debug.wasm: node_modules/.package-lock.json $(PLUGIN_SRC)
 build/bench/stock-sdk.wasm: node_modules/.package-lock.json bench/modules/stock-sdk.ts $(wildcard shims/*/*.ts)
 	$(ASC) bench/modules/stock-sdk.ts --lib shims --runtime incremental -O3 \
 	  --use abort=abort_proc_exit --exportStart _initialize -o $@
+
+# Everything: unit tests (as-pect), the host's conformance tests, the plugin's integration
+# tests on build/plugin.wasm, the local runner, the deployment checks, and a type check.
+# Each suite prints its own summary; the first failing suite fails `make test`.
+test: build host-fixtures
+	@$(MAKE) --no-print-directory typecheck unit test-host integration test-runner test-deploy
+
+typecheck: deps
+	node_modules/.bin/tsc -p tsconfig.json
+	@echo "typecheck: 0 errors"
+
+# as-pect prints binaryen's bundled source on some errors: keep lines readable.
+unit: deps
+	@set -o pipefail; node_modules/.bin/asp --config as-pect.config.js --no-logo 2>&1 | awk 'length($$0) < 2000'
+
+integration: build/plugin.wasm
+	node --import tsx --test tests/integration/*.test.ts
 
 clean:
 	rm -rf build
