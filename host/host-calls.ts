@@ -257,7 +257,7 @@ export function buildEnvImports(vm: WasmVm): Record<string, HostFn> {
       return WasmResult.Ok;
     },
     proxy_get_current_time_nanoseconds(ptr: number): number {
-      return vm.writeU64(ptr, BigInt(Math.round(vm.clock.now() * 1e6))) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      return vm.writeU64(ptr, nanosFromMs(vm.clock.now())) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     proxy_define_metric(type: number, np: number, ns: number, idPtr: number): number {
       const name = vm.readUtf8(np, ns);
@@ -352,4 +352,11 @@ export function buildEnvImports(vm: WasmVm): Record<string, HostFn> {
     }) as HostFn;
   }
   return out;
+}
+
+/** Epoch ms (possibly fractional) as exact integer nanoseconds: ms * 1e6 in a double would
+ * lose precision (epoch nanoseconds need 61 bits), making a timer look early by a few ns. */
+export function nanosFromMs(ms: number): bigint {
+  const whole = Math.floor(ms);
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
 }

@@ -8,6 +8,7 @@ import { LogLevel } from "./abi";
 import { START_ALLOWED_IMPORTS, WASI_IMPORTS, WASI_MODULES } from "./abi";
 import { randomFillSync } from "node:crypto";
 import { ModuleTrap, type WasmVm } from "./vm";
+import { nanosFromMs } from "./host-calls";
 
 const ESUCCESS = 0;
 const EBADF = 8;
@@ -77,8 +78,8 @@ export function buildWasiImports(vm: WasmVm): Record<string, Record<string, Wasi
     args_sizes_get: (argc: number, bufSize: number) => (vm.writeU32(argc, 0) && vm.writeU32(bufSize, 0) ? ESUCCESS : EFAULT),
     clock_time_get(id: number, _precision: bigint, out: number): number {
       let ns: bigint;
-      if (id === 0) ns = BigInt(Math.round(vm.clock.now() * 1e6));
-      else if (id === 1) ns = BigInt(Math.round(vm.clock.monotonic() * 1e6));
+      if (id === 0) ns = nanosFromMs(vm.clock.now());
+      else if (id === 1) ns = nanosFromMs(vm.clock.monotonic());
       else return ENOTSUP;
       return vm.writeU64(out, ns) ? ESUCCESS : EFAULT;
     },
