@@ -92,7 +92,9 @@ export class FaultInjector {
     if (config === null) {
       this.metrics.define(this.settings.metricPrefix);
       this.metrics.add(Metric.ConfigErrors, 1);
-      this.log.write(LogLevel.Error, "configuration refused, " + (this.configured ? "previous configuration stays in force: " : "no configuration in force: ") + result.error);
+      // Envoy tries a new configuration in a throwaway "canary" VM first, where nothing was
+      // configured before: say only what is certain there.
+      this.log.write(LogLevel.Error, "configuration refused" + (this.configured ? " (the previous configuration stays in force)" : "") + ": " + result.error);
       return false;
     }
     this.settings = config.settings;

@@ -9,7 +9,7 @@ import { Diagnostics, show } from "../policy/diagnostics";
 import { parsePolicies, ParseLimits } from "../policy/parse";
 import {
   ControlPlaneSettings, controlPlaneFromAddress, DEFAULT_POLICIES_PATH, isHostName, LEGACY_DEFAULT_ADDRESS,
-  logLevelFromName, Settings,
+  logLevelFromName, parsePort, Settings,
 } from "./settings";
 
 export class Configuration {
@@ -36,23 +36,25 @@ export function parseConfiguration(bytes: ArrayBuffer, slots: HeaderSlots): Conf
     config.settings.controlPlane = controlPlaneFromAddress(LEGACY_DEFAULT_ADDRESS);
     return new ConfigurationResult(config, "");
   }
-  const first = text.charCodeAt(0);
-  if (first != 123 /* { */ && first != 34 /* " */) {
-    // A bare "host:port" was the earlier plugin's way to name its control plane.
+  // A bare "host:port" was the earlier plugin's way to name its control plane.
+  if (looksLikeAddress(text)) {
     const cp = controlPlaneFromAddress(text);
-    if (cp === null) {
-      return new ConfigurationResult(null, "plugin configuration is neither a JSON object nor a host:port address: " + clip(text));
+    if (cp !== null) {
+      config.settings.controlPlane = cp;
+      return new ConfigurationResult(config, "");
     }
-    config.settings.controlPlane = cp;
-    return new ConfigurationResult(config, "");
   }
   const parsed = parseJson(bytes);
   const root = parsed.value;
   if (root === null) {
-    return new ConfigurationResult(null, "plugin configuration is not valid JSON: " + parsed.error);
+    const first = text.charCodeAt(0);
+    if (first == 123 /* { */ || first == 91 /* [ */ || first == 34 /* " */) {
+      return new ConfigurationResult(null, "plugin configuration is not valid JSON: " + parsed.error);
+    }
+    return new ConfigurationResult(null, "plugin configuration is neither a JSON object nor a host:port address: " + clip(text));
   }
   if (root.isString()) {
-    const cp = controlPlaneFromAddress(root.str);
+    const cp = looksLikeAddress(root.str) ? controlPlaneFromAddress(root.str) : null;
     if (cp === null) {
       return new ConfigurationResult(null, "plugin configuration string is not a host:port address: " + show(root));
     }
@@ -221,6 +223,13 @@ function isHeaderNameOrEmpty(name: string): bool {
     if (!ok) return false;
   }
   return true;
+}
+
+/** "name:1234" — a host name, a colon and a port, nothing else. */
+function looksLikeAddress(text: string): bool {
+  const colon = text.lastIndexOf(":");
+  if (colon <= 0 || colon == text.length - 1) return false;
+  return isHostName(text.substring(0, colon)) && parsePort(text.substring(colon + 1)) > 0;
 }
 
 function clip(text: string): string {
