@@ -9,6 +9,7 @@ import { abortReply, FAULT_HEADER, isGrpcContentType } from "./faults/abort";
 import { chanceByKey, Sampler } from "./faults/sampling";
 import { TimerHeap } from "./faults/timers";
 import { HostRequest } from "./glue/request";
+import { notePressure } from "./glue/memory";
 import {
   addHeader, getHeader, HeaderMapType, nowNanos, sendLocalResponse, setEffectiveContext, continueStream,
   setTickPeriodMs, StreamType, WasmResult, getStringProperty, httpCall, lastHttpCallResult, getBuffer, BufferType,
@@ -420,6 +421,7 @@ export class FaultInjector {
     }
     const generation = ++this.generation;
     const stream = new FaultedStream(contextId, rule, nowNs, generation);
+    notePressure(96);
     this.streams.set(contextId, stream);
     this.heldCount++;
     this.metrics.add(Metric.Active, 1);

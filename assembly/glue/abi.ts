@@ -3,6 +3,7 @@
 // so only its host bindings are used. A request that no policy faults leaves no state here.
 import { FaultInjector, HeadersStatus } from "../plugin";
 import { BufferType, getBuffer } from "./host";
+import { collectIfDue, collectNow } from "./memory";
 
 export function proxy_abi_version_0_2_0(): void {}
 
@@ -63,12 +64,15 @@ export function proxy_on_configure(root_context_id: u32, plugin_configuration_si
     const b = getBuffer(BufferType.PluginConfiguration, 0, plugin_configuration_size);
     if (b !== null) bytes = b;
   }
-  return root.configure(bytes) ? 1 : 0;
+  const accepted = root.configure(bytes);
+  collectNow();
+  return accepted ? 1 : 0;
 }
 
 export function proxy_on_tick(root_context_id: u32): void {
   const root = rootById(root_context_id);
   if (root !== null) root.onTick();
+  collectIfDue();
 }
 
 export function proxy_on_request_headers(context_id: u32, headers: u32, end_of_stream: u32): u32 {
@@ -102,6 +106,7 @@ export function proxy_on_response_trailers(context_id: u32, trailers: u32): u32 
 export function proxy_on_http_call_response(context_id: u32, token: u32, headers: u32, body_size: u32, trailers: u32): void {
   const root = rootById(context_id);
   if (root !== null) root.onHttpCallResponse(token, headers, body_size);
+  collectNow();
 }
 
 export function proxy_on_done(context_id: u32): u32 {
@@ -125,4 +130,5 @@ export function proxy_on_delete(context_id: u32): void {
   const root = rootOf(context_id);
   if (root !== null) root.onDelete(context_id);
   if (streamRoots.size > 0) streamRoots.delete(context_id);
+  collectIfDue();
 }
