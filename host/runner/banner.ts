@@ -10,12 +10,28 @@ export interface TryLine {
   note: string;
 }
 
+/**
+ * The policies in force, as the plugin combines them: static ones (from the configuration)
+ * unless the control plane serves one of the same name, then the control plane's.
+ */
+export function policiesInForce(staticPolicies: unknown[], live: unknown[]): Array<{ policy: unknown; origin: string }> {
+  const liveNames = new Set(live.map(policyName));
+  return [
+    ...staticPolicies.filter((p) => !liveNames.has(policyName(p))).map((policy) => ({ policy, origin: "" })),
+    ...live.map((policy) => ({ policy, origin: " (policy dir)" })),
+  ];
+}
+
+function policyName(p: unknown): string {
+  return isObject(p) && isObject(p.metadata) && typeof p.metadata.name === "string" ? p.metadata.name : "?";
+}
+
 /** One curl line per rule of the given policies (at most `limit`). */
-export function tryLines(policies: unknown[], proxy: string, node: NodeInfo | undefined, origin: string, limit = 8): TryLine[] {
+export function tryLines(policies: Array<{ policy: unknown; origin: string }>, proxy: string, node: NodeInfo | undefined, limit = 10): TryLine[] {
   const lines: TryLine[] = [];
-  for (const policy of policies) {
+  for (const { policy, origin } of policies) {
     if (!isObject(policy) || !isObject(policy.spec) || !Array.isArray(policy.spec.rules)) continue;
-    const name = isObject(policy.metadata) && typeof policy.metadata.name === "string" ? policy.metadata.name : "?";
+    const name = policyName(policy);
     const elsewhere = selectorMismatch(policy.spec.selector, node);
     for (const rule of policy.spec.rules) {
       if (lines.length >= limit || !isObject(rule)) continue;
@@ -36,12 +52,12 @@ export function formatTryLines(lines: TryLine[]): string {
 function describeFault(f: Record<string, unknown>): string {
   const parts: string[] = [];
   const delay = isObject(f.delay) ? f.delay.fixed_delay_ms : undefined;
-  if (typeof f.start_delay_ms === "number" && f.start_delay_ms > 0) parts.push(`waits ${f.start_delay_ms} ms, then`);
+  if (typeof f.start_delay_ms === "number" && f.start_delay_ms > 0) parts.push(`waits ${f.start_delay_ms} ms`);
   if (typeof delay === "number") parts.push(`delay ${delay} ms`);
-  if (isObject(f.abort)) parts.push(`${parts.length > 0 ? "then " : ""}abort ${String(f.abort.httpStatus)}`);
+  if (isObject(f.abort)) parts.push(`abort ${String(f.abort.httpStatus)}`);
   if (parts.length === 0) parts.push("no fault");
   const pct = typeof f.percentage === "number" ? f.percentage : 100;
-  let text = `${parts.join(" ")}, ${pct}% of requests`;
+  let text = `${parts.join(", then ")} (${pct}% of requests)`;
   if (typeof f.duration_seconds === "number" && f.duration_seconds > 0) text += `, for ${f.duration_seconds} s`;
   return text;
 }

@@ -8,12 +8,12 @@
  *   await fetch(`http://127.0.0.1:${runner.proxyPort}/checkout`);   // 503, x-fault-injected: abort
  *   await runner.close();
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { LOG_LEVEL_NAMES } from "../log";
 import { startStatsFlush, type LogEntry, type LogLevelName, type StatsStore, type TimerHandle } from "../index";
 import { AdminServer } from "./admin";
-import { formatTryLines, tryLines } from "./banner";
+import { formatTryLines, policiesInForce, tryLines, type TryLine } from "./banner";
 import { watchFile, type FileWatch } from "./config-watch";
 import { LocalControlPlane, routeControlPlane } from "./control-plane";
 import { EchoServer } from "./echo-server";
@@ -101,6 +101,8 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
   const logLevel = options.logLevel ?? DEFAULTS.logLevel;
   if (!LOG_LEVEL_NAMES.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVEL_NAMES.join(", ")}; got "${logLevel}"`);
 
+  if (!existsSync(wasmPath)) throw new Error(`${wasmPath} not found: build it with \`make build\``);
+  if (!existsSync(configPath)) throw new Error(`configuration file ${configPath} not found (CONFIG=<envoy bootstrap .yaml | WasmPlugin .yaml | plugin .json>)`);
   let source = readPluginSource(configPath);
   let fileText = readFileSync(configPath, "utf8");
   const clusters: Record<string, import("../index").ClusterHandler> = {};
@@ -306,7 +308,7 @@ function banner(b: {
   if (b.controlPlanePort !== undefined) {
     out.push(`  control plane  http://localhost:${b.controlPlanePort}/v1/policies  (from ${b.policyDir}, re-read on every poll)`);
   }
-  const lines = [];
+  const lines: TryLine[] = [];
   let staticPolicies: unknown[] = [];
   try {
     const parsed: unknown = JSON.parse(b.configuration);
@@ -314,8 +316,8 @@ function banner(b: {
   } catch {
     // not JSON: no static policies
   }
-  lines.push(...tryLines(staticPolicies, proxy, b.source.node, ""));
-  if (b.controlPlane) lines.push(...tryLines(b.controlPlane.read().policies, proxy, b.source.node, " (policy dir)"));
+  const live = b.controlPlane ? b.controlPlane.read().policies : [];
+  lines.push(...tryLines(policiesInForce(staticPolicies, live), proxy, b.source.node));
   lines.push({ curl: `curl -i ${proxy}/anything`, note: "no policy: straight to the upstream" });
   lines.push({ curl: `curl -s localhost:${b.adminPort}/stats | grep hfi_faults`, note: "the plugin's metrics" });
   out.push("", "Try:", formatTryLines(lines), "");

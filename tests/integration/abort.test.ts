@@ -11,7 +11,7 @@ test("an abort answers with the status, the body, text/plain and x-fault-injecte
   assert.equal(s.reply.headers["content-type"], "text/plain");
   assert.equal(s.reply.headers["x-fault-injected"], "abort");
   assert.equal(s.reply.headers["x-hfi-policy"], "checkout-down");
-  assert.equal(s.upstream.headers, undefined, "nothing may reach the upstream");
+  assert.ok(s.upstream.headers === undefined, "nothing may reach the upstream");
   assert.equal(s.upstream.body.length, 0);
   assert.equal(hfi.metric("hfi_faults_aborts_total"), 1);
 });
@@ -29,7 +29,7 @@ test("the policy header can be renamed or turned off", async () => {
   assert.equal(renamed.request("GET", "/").reply.headers["x-chaos-policy"], "p1");
   const off = await startHfi({ policy_header: "", policies: [policy("p1", {}, fault)] });
   const headers = off.request("GET", "/").reply.headers;
-  assert.equal(headers["x-hfi-policy"], undefined);
+  assert.ok(headers["x-hfi-policy"] === undefined);
   assert.equal(headers["x-fault-injected"], "abort");
 });
 
@@ -43,7 +43,7 @@ test("the contract's api-abort example: prefix and anchored header regex", async
   assert.equal(hfi.request("GET", "/api/orders", [["x-user-id", "test-42"]]).localReply?.body, "injected");
   for (const [path, user] of [["/api/orders", "test-42x"], ["/api/orders", "prod-42"], ["/web", "test-42"]]) {
     const s = respond(hfi.request("GET", path, [["x-user-id", user]]));
-    assert.equal(s.localReply, undefined, `${path} ${user} must pass`);
+    assert.ok(s.localReply === undefined, `${path} ${user} must pass`);
     assert.equal(s.reply.status, 200);
   }
   assert.equal(respond(hfi.request("GET", "/api/orders")).reply.status, 200, "absent header does not match a regex");
@@ -95,7 +95,7 @@ test("a gRPC request gets the gRPC status of abort.grpcStatus, as Envoy's fault 
   // The same policy answers a plain HTTP client with the HTTP status.
   const plain = hfi.request("POST", "/shop.Cart/Checkout", [["content-type", "application/json"]], "{}");
   assert.equal(plain.localReply?.status, 503);
-  assert.equal(plain.localReply?.grpcStatus, undefined);
+  assert.ok(plain.localReply?.grpcStatus === undefined);
 });
 
 test("a gRPC-only abort maps to the matching HTTP status for non-gRPC clients", async () => {
@@ -106,7 +106,7 @@ test("a gRPC-only abort maps to the matching HTTP status for non-gRPC clients", 
 test("enabled: false turns every fault off at once", async () => {
   const hfi = await startHfi({ enabled: false, policies: [policy("all", {}, { percentage: 100, abort: { httpStatus: 500 } })] });
   const s = respond(hfi.request("GET", "/"));
-  assert.equal(s.localReply, undefined);
+  assert.ok(s.localReply === undefined);
   assert.equal(s.reply.status, 200);
   assert.equal(hfi.metric("hfi_faults_aborts_total"), 0);
 });

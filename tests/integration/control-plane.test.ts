@@ -160,7 +160,7 @@ test("ETag: the next poll sends If-None-Match and a 304 keeps the set without re
   cp.answer = (req) => req.headers.get("if-none-match") === '"v1"' ? { status: 304 } : { status: 200, headers: [["etag", '"v1"']], body };
   hfi.clock.advance(INTERVAL * 4);
   assert.ok(cp.requests.length >= 4);
-  assert.equal(cp.requests[0].ifNoneMatch, undefined);
+  assert.ok(cp.requests[0].ifNoneMatch === undefined);
   assert.ok(cp.requests.slice(1).every((r) => r.ifNoneMatch === '"v1"'));
   assert.equal(hfi.metric("hfi_faults_policy_updates_total"), 1);
   assert.equal(status(hfi), 503);

@@ -68,7 +68,7 @@ test("with no policies every request passes untouched and the VM stays healthy",
   const hfi = await startHfi({ policies: [] });
   for (let i = 0; i < 100; i++) {
     const s = respond(hfi.request("POST", `/items/${i}`, [["x-any", "1"]], "payload"));
-    assert.equal(s.localReply, undefined);
+    assert.ok(s.localReply === undefined);
     assert.equal(s.upstream.body.toString(), "payload");
     assert.equal(s.reply.status, 200);
   }
