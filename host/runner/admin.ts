@@ -4,8 +4,8 @@
  * configuration in force, exactly as handed to proxy_on_configure).
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { StatsStore } from "../index";
+import { closeServer, listen } from "./http-server";
 
 export interface AdminSources {
   stats: StatsStore;
@@ -29,19 +29,13 @@ export class AdminServer {
   async listen(port: number, host: string): Promise<number> {
     const server = http.createServer((req, res) => this.handle(req, res));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => resolve());
-    });
-    return (server.address() as AddressInfo).port;
+    return listen(server, port, host);
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -7,10 +7,10 @@
  */
 import { createHash } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { ClusterHandler, ClusterReply } from "../index";
 import { readPolicyDir, type PolicySet } from "./policy-files";
 import { isObject } from "./plugin-source";
+import { closeServer, listen } from "./http-server";
 
 export const POLICIES_PATH = "/v1/policies";
 
@@ -80,19 +80,13 @@ export class LocalControlPlane {
       res.end(req.method === "HEAD" ? undefined : a.body);
     });
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => resolve());
-    });
-    return (server.address() as AddressInfo).port;
+    return listen(server, port, host);
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   /** Prints a file's problem when it appears or changes, and when the file loads again. */

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeServer, listen } from "./http-server";
 
 /** Bodies up to this size are echoed back as text; larger ones only by length and hash. */
 const ECHO_BODY_LIMIT = 64 * 1024;
@@ -52,15 +52,10 @@ export class EchoServer {
     // Longer than the proxy's idle upstream connections live, so a reused one is never closed
     // under a request.
     server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ port, host, backlog: 4096 }, () => resolve());
-    });
-    return new EchoServer(server, (server.address() as AddressInfo).port);
+    return new EchoServer(server, await listen(server, port, host, 4096));
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 }

@@ -14,9 +14,10 @@
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
 import { HeaderMap, type HttpStream } from "../index";
 import type { WorkerPool } from "./workers";
+import { closeServer, listen } from "./http-server";
 
 /** Connection-level headers (RFC 9110 7.6.1 and Envoy's list): never forwarded. */
 export const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
@@ -61,20 +62,13 @@ export class Proxy {
     server.headersTimeout = 65_000;
     server.requestTimeout = 0;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ port, host, backlog: 4096 }, () => resolve());
-    });
-    return (server.address() as AddressInfo).port;
+    return listen(server, port, host, 4096);
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await closeServer(server);
     this.agent.destroy();
   }
 
