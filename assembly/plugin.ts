@@ -150,14 +150,16 @@ export class FaultInjector {
     if (rules.length == 0 || !this.settings.enabled) return HeadersStatus.Continue;
     const request = this.request;
     request.reset();
-    const nowNs = nowNanos();
-    const rule = this.policies.index.firstMatch(request, nowNs / NS_PER_MS);
+    // The clock is read only when some rule can expire: one host call fewer per request.
+    const set = this.policies;
+    const nowMs = set.expiring ? nowNanos() / NS_PER_MS : 0;
+    const rule = set.index.firstMatch(request, nowMs);
     if (rule === null) return HeadersStatus.Continue;
     const fault = rule.fault;
     if (!this.sampled(fault, request)) return HeadersStatus.Continue;
 
     const holdMs = fault.holdMs();
-    if (holdMs > 0) return this.startHold(contextId, rule, nowNs, holdMs);
+    if (holdMs > 0) return this.startHold(contextId, rule, nowNanos(), holdMs);
     this.abort(rule);
     return HeadersStatus.StopIteration;
   }

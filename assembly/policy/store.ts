@@ -38,6 +38,8 @@ export class PolicySet {
   rules: Rule[] = [];
   /** Looks up the first matching rule among `rules`. */
   index: RuleIndex = new RuleIndex([]);
+  /** Some rule has a duration_seconds: matching needs the current time. */
+  expiring: bool = false;
   /** All policies in force (including those whose selector excludes this proxy). */
   policies: Policy[] = [];
 }
@@ -108,6 +110,7 @@ export class PolicyClocks {
       for (let r = 0; r < p.rules.length; r++) {
         const rule = unchecked(p.rules[r]);
         rule.activeSinceMs = since;
+        if (rule.fault.durationSeconds > 0) set.expiring = true;
         set.rules.push(rule);
       }
     }
