@@ -89,10 +89,18 @@ export class TestClock implements Clock {
   }
 }
 
-/** Wall-clock time with setTimeout; timers are unref'd so they never keep a process alive. */
+/**
+ * Wall-clock time with setTimeout; timers are unref'd so they never keep a process alive.
+ * Envoy's clocks read in nanoseconds and its timers never fire before their time. Date.now()
+ * is whole milliseconds and Node's timers count in whole milliseconds of a truncated loop time,
+ * so either would let a 100 ms delay end up to 1 ms early: now() is epoch time with sub-ms
+ * precision, and a timer that wakes before its time sleeps again for the rest.
+ */
 export class RealClock implements Clock {
+  private readonly origin = performance.timeOrigin;
+
   now(): number {
-    return Date.now();
+    return this.origin + performance.now();
   }
 
   monotonic(): number {
@@ -100,8 +108,18 @@ export class RealClock implements Clock {
   }
 
   schedule(delayMs: number, fn: () => void): TimerHandle {
-    const t = setTimeout(fn, Math.max(0, delayMs));
-    t.unref?.();
+    const due = performance.now() + Math.max(0, delayMs);
+    let t: NodeJS.Timeout;
+    const arm = (ms: number): void => {
+      t = setTimeout(fire, ms);
+      t.unref?.();
+    };
+    const fire = (): void => {
+      const left = due - performance.now();
+      if (left > 0) arm(Math.ceil(left));
+      else fn();
+    };
+    arm(Math.max(0, delayMs));
     return { cancel: () => clearTimeout(t) };
   }
 }

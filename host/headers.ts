@@ -11,9 +11,16 @@ export type HeadersInit = HeaderPairs | Record<string, string | number | string[
 
 export class HeaderMap {
   private entries: HeaderPairs = [];
+  /** True while `entries` is shared with the map this one was cloned from (copy on write). */
+  private shared = false;
 
   constructor(init?: HeadersInit) {
-    if (init) for (const [k, v] of toPairs(init)) this.add(k, v);
+    if (!init) return;
+    if (Array.isArray(init)) {
+      for (let i = 0; i < init.length; i++) this.entries.push([init[i][0].toLowerCase(), String(init[i][1])]);
+    } else {
+      for (const [k, v] of toPairs(init)) this.add(k, v);
+    }
   }
 
   get size(): number {
@@ -30,7 +37,8 @@ export class HeaderMap {
   /** First value of a header (Envoy returns only the first through the ABI). */
   get(key: string): string | undefined {
     const k = key.toLowerCase();
-    for (const [ek, ev] of this.entries) if (ek === k) return ev;
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) if (entries[i][0] === k) return entries[i][1];
     return undefined;
   }
 
@@ -44,12 +52,14 @@ export class HeaderMap {
   }
 
   add(key: string, value: string): void {
+    this.own();
     this.entries.push([key.toLowerCase(), value]);
   }
 
   /** setCopy: replaces every value of the header with one value (added when absent). */
   replace(key: string, value: string): void {
     const k = key.toLowerCase();
+    this.own();
     const at = this.entries.findIndex(([ek]) => ek === k);
     if (at < 0) {
       this.entries.push([k, value]);
@@ -62,10 +72,12 @@ export class HeaderMap {
   remove(key: string): void {
     const k = key.toLowerCase();
     this.entries = this.entries.filter(([ek]) => ek !== k);
+    this.shared = false;
   }
 
   setPairs(pairs: HeaderPairs): void {
     this.entries = [];
+    this.shared = false;
     for (const [k, v] of pairs) this.add(k, v);
   }
 
@@ -80,10 +92,21 @@ export class HeaderMap {
     return o;
   }
 
+  /** An independent copy. O(1): both maps share the entries until either is changed. */
   clone(): HeaderMap {
     const m = new HeaderMap();
-    m.entries = this.pairs();
+    m.entries = this.entries;
+    m.shared = true;
+    this.shared = true;
     return m;
+  }
+
+  /** Before a change: stop sharing entries with a clone. Entries ([k, v] pairs) are never
+   * changed in place, so copying the outer array is enough. */
+  private own(): void {
+    if (!this.shared) return;
+    this.entries = this.entries.slice();
+    this.shared = false;
   }
 }
 

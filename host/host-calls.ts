@@ -39,6 +39,11 @@ export function buildEnvImports(vm: WasmVm): Record<string, HostFn> {
   const root = (): RootContext => vm.context().root;
   const str = (p: number, n: number): string | undefined => vm.readString(p, n);
 
+  // The last clock reading as nanoseconds: the conversion is exact but not free, and the
+  // clock often reads the same between calls.
+  let lastMs = Number.NaN;
+  let lastNanos = 0n;
+
   const unimplemented = (name: string) => (): number => {
     vm.hostLog(LogLevel.Warn, `${name} is not implemented by this host (Envoy would perform it)`);
     return WasmResult.Unimplemented;
@@ -47,7 +52,9 @@ export function buildEnvImports(vm: WasmVm): Record<string, HostFn> {
   const impl: Record<string, HostFn> = {
     proxy_log(level: number, ptr: number, size: number): number {
       if (level > LogLevel.Critical) return WasmResult.BadArgument;
-      if (vm.read(ptr, size) === undefined) return WasmResult.InvalidMemoryAccess;
+      if (!vm.inBounds(ptr, size)) return WasmResult.InvalidMemoryAccess;
+      // Below the level: counted, and no text built (no closure either).
+      if (vm.log.drop(level, "module")) return WasmResult.Ok;
       vm.log.write(level, () => vm.readUtf8(ptr, size)!, "module", vm.currentContextId(), vm.clock.now());
       return WasmResult.Ok;
     },
@@ -149,7 +156,7 @@ export function buildEnvImports(vm: WasmVm): Record<string, HostFn> {
         if (abi !== "0.1.0") return WasmResult.NotFound;
         return vm.copyOut(new Uint8Array(0), ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
       }
-      return vm.copyOut(Buffer.from(value, "latin1"), ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      return vm.copyOutString(value, ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     proxy_add_header_map_value(type: number, kp: number, ks: number, vp: number, vs: number): number {
       const t = mapType(abi, type);
@@ -257,7 +264,12 @@ export function buildEnvImports(vm: WasmVm): Record<string, HostFn> {
       return WasmResult.Ok;
     },
     proxy_get_current_time_nanoseconds(ptr: number): number {
-      return vm.writeU64(ptr, nanosFromMs(vm.clock.now())) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      const ms = vm.clock.now();
+      if (ms !== lastMs) {
+        lastMs = ms;
+        lastNanos = nanosFromMs(ms);
+      }
+      return vm.writeU64(ptr, lastNanos) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     proxy_define_metric(type: number, np: number, ns: number, idPtr: number): number {
       const name = vm.readUtf8(np, ns);

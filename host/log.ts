@@ -47,6 +47,15 @@ export class Log {
     return level >= this.threshold;
   }
 
+  /** For a message below the level: counts it as write() would and returns true; otherwise
+   * returns false and counts nothing (call write() then). */
+  drop(level: LogLevel, source: LogEntry["source"]): boolean {
+    if (level >= this.threshold) return false;
+    if (source === "module") this.callsByLevel[level]++;
+    this.dropped++;
+    return true;
+  }
+
   /** Records one message; `text` is only built when the level is enabled. */
   write(level: LogLevel, text: () => string, source: LogEntry["source"], contextId: number, time: number): void {
     if (source === "module") this.callsByLevel[level]++;

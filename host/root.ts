@@ -14,6 +14,7 @@ import type { LogEntry } from "./log";
 import { configurationBytes, type PluginOptions, type StreamOptions } from "./options";
 import type { PropertyValue } from "./properties";
 import { HttpStream } from "./stream";
+import { IdTable } from "./id-table";
 import type { WasmVm } from "./vm";
 
 export type PluginStage = "vm_start" | "configure" | "vm_failed";
@@ -40,7 +41,7 @@ export class RootContext extends Context {
   /** proxy_get_status: code and message of the last HTTP-call outcome. */
   status = { code: 0, message: "" };
   readonly pendingCalls = new Map<number, PendingHttpCall>();
-  readonly streams = new Map<number, HttpStream>();
+  readonly streams = new IdTable<HttpStream>();
 
   tickPeriodMs = 0;
   private tickTimer: TimerHandle | undefined;

@@ -21,6 +21,7 @@ import { BufferType, DataStatus, HeaderMapType, HeaderStatus, LogLevel, StreamTy
 import { BodyBuffer, EMPTY_BUFFER, type HostBuffer } from "./buffers";
 import { Context } from "./context";
 import { HeaderMap, type HeadersInit } from "./headers";
+import { nanosFromMs } from "./host-calls";
 import { buildLocalReply, type LocalReply } from "./local-reply";
 import type { StreamOptions } from "./options";
 import type { PropertyValue } from "./properties";
@@ -42,6 +43,10 @@ const T_STOP = TrailersStatus.StopIteration;
 const NONE = 0;
 const SINGLE = 1;
 const ALL = 2;
+/** What Delivered.body starts as (bodies are replaced, never written into). */
+const NO_BODY = Buffer.alloc(0);
+/** The callback trace of lean streams: never written. */
+const NO_TRACE: string[] = Object.freeze([]) as unknown as string[];
 
 /** Per-direction filter state. */
 class Half {
@@ -64,7 +69,15 @@ class Half {
   trailersSeen = false;
   /** Nothing more flows in this direction (local reply or reset). */
   aborted = false;
-  constructor(readonly direction: Direction) {}
+  readonly headersName: string;
+  readonly bodyName: string;
+  readonly trailersName: string;
+  constructor(readonly direction: Direction) {
+    const request = direction === "request";
+    this.headersName = request ? "proxy_on_request_headers" : "proxy_on_response_headers";
+    this.bodyName = request ? "proxy_on_request_body" : "proxy_on_response_body";
+    this.trailersName = request ? "proxy_on_request_trailers" : "proxy_on_response_trailers";
+  }
 }
 
 /** What reached one side (upstream or the client). */
@@ -104,13 +117,13 @@ export interface HttpStreamEvents {
 
 export class HttpStream extends Context {
   private emitter: EventEmitter | undefined;
-  readonly upstream: Delivered = { headers: undefined, body: Buffer.alloc(0), trailers: undefined, ended: false, reset: false };
-  readonly downstream: Delivered = { headers: undefined, body: Buffer.alloc(0), trailers: undefined, ended: false, reset: false };
+  readonly upstream: Delivered = { headers: undefined, body: NO_BODY, trailers: undefined, ended: false, reset: false };
+  readonly downstream: Delivered = { headers: undefined, body: NO_BODY, trailers: undefined, ended: false, reset: false };
   /** The local reply the client got, if any. */
   localReply: LocalReplyInfo | undefined;
   state: StreamState = "open";
   /** Module callbacks entered for this stream, in order (empty in lean mode). */
-  readonly callbacks: string[] = [];
+  readonly callbacks: string[];
   /** Whether the filter exists for this stream (fail-open with a dead VM: it does not). */
   readonly filterInstalled: boolean;
 
@@ -120,8 +133,11 @@ export class HttpStream extends Context {
   private accessLog = false;
   private failureReplySent = false;
   private readonly startedAt: number;
-  private readonly state_: Map<string, Uint8Array> = new Map();
+  private state_: Map<string, Uint8Array> | undefined;
   private readonly record: boolean;
+  /** Outcome of the last `invoke` besides its status (kept in fields: no object per call). */
+  private invokeStopNext = false;
+  private invokeFailed = false;
 
   constructor(
     private readonly rootContext: RootContext,
@@ -130,6 +146,7 @@ export class HttpStream extends Context {
     super(rootContext.vm);
     this.startedAt = this.vm.clock.now();
     this.record = !this.vm.lean;
+    this.callbacks = this.record ? [] : NO_TRACE;
     this.filterInstalled = !(this.vm.failed && this.vm.failStrategy === "open");
   }
 
@@ -151,8 +168,17 @@ export class HttpStream extends Context {
     return (this.emitter ??= new EventEmitter());
   }
 
-  private emit<E extends keyof HttpStreamEvents>(event: E, ...args: HttpStreamEvents[E]): void {
-    this.emitter?.emit(event, ...args);
+  // Fixed-arity emits: no argument array per event when nobody listens.
+  private emit0(event: keyof HttpStreamEvents): void {
+    if (this.emitter !== undefined) this.emitter.emit(event);
+  }
+
+  private emit1<E extends keyof HttpStreamEvents>(event: E, a: HttpStreamEvents[E][0]): void {
+    if (this.emitter !== undefined) this.emitter.emit(event, a);
+  }
+
+  private emit2<E extends keyof HttpStreamEvents>(event: E, a: HttpStreamEvents[E][0], b: HttpStreamEvents[E][1]): void {
+    if (this.emitter !== undefined) this.emitter.emit(event, a, b);
   }
 
   /** The client's view: status, headers and body text (undefined status until headers arrive). */
@@ -234,7 +260,8 @@ export class HttpStream extends Context {
     this.createdInVm = true;
     if (this.vm.failed) return;
     this.trace("proxy_on_context_create");
-    this.vm.call(this, "proxy_on_context_create", this.id, this.rootContext.id);
+    const fn = this.vm.streamCallbacks.contextCreate;
+    if (fn !== undefined) this.vm.callFn(this, fn, "proxy_on_context_create", this.id, this.rootContext.id);
     this.vm.runAfterCallActions();
   }
 
@@ -403,19 +430,13 @@ export class HttpStream extends Context {
 
   // ---- calling the module ---------------------------------------------------------------------
 
-  private names(h: Half): [string, string, string] {
-    return h.direction === "request"
-      ? ["proxy_on_request_headers", "proxy_on_request_body", "proxy_on_request_trailers"]
-      : ["proxy_on_response_headers", "proxy_on_response_body", "proxy_on_response_trailers"];
-  }
-
   private invokeHeaders(h: Half, endOfStream: boolean): number {
-    const name = this.names(h)[0];
     this.endOfStream = endOfStream;
-    const r = this.invoke(h, name, h.headers!.size, endOfStream ? 1 : 0, H_STOP_ALL_WATERMARK);
-    if (r.failed) return r.status;
-    let status = r.status;
-    if (r.stopNext || status > H_STOP_ALL_WATERMARK) status = H_STOP_ALL_WATERMARK;
+    const cb = this.vm.streamCallbacks;
+    const fn = h.direction === "request" ? cb.requestHeaders : cb.responseHeaders;
+    let status = this.invoke(h, fn, h.headersName, h.headers!.size, endOfStream ? 1 : 0, H_STOP_ALL_WATERMARK);
+    if (this.invokeFailed) return status;
+    if (this.invokeStopNext || status > H_STOP_ALL_WATERMARK) status = H_STOP_ALL_WATERMARK;
     else if (status === H_STOP && !this.vm.options.allowOnHeadersStopIteration) status = H_STOP_ALL_WATERMARK;
     else if (status === H_CONTINUE_END) status = H_CONTINUE;
     this.vm.runAfterCallActions();
@@ -424,31 +445,44 @@ export class HttpStream extends Context {
 
   private invokeData(h: Half, size: number, endOfStream: boolean): number {
     this.endOfStream = endOfStream;
-    const r = this.invoke(h, this.names(h)[1], size, endOfStream ? 1 : 0, D_NO_BUFFER);
-    if (r.failed) return r.status;
-    const status = r.stopNext || r.status > D_NO_BUFFER ? D_NO_BUFFER : r.status;
+    const cb = this.vm.streamCallbacks;
+    const fn = h.direction === "request" ? cb.requestBody : cb.responseBody;
+    const r = this.invoke(h, fn, h.bodyName, size, endOfStream ? 1 : 0, D_NO_BUFFER);
+    if (this.invokeFailed) return r;
+    const status = this.invokeStopNext || r > D_NO_BUFFER ? D_NO_BUFFER : r;
     this.vm.runAfterCallActions();
     return status;
   }
 
   private invokeTrailers(h: Half): number {
-    const r = this.invoke(h, this.names(h)[2], h.trailers!.size, 0, T_STOP);
-    if (r.failed) return r.status;
-    const status = r.stopNext || r.status > T_STOP ? T_STOP : r.status;
+    const cb = this.vm.streamCallbacks;
+    const fn = h.direction === "request" ? cb.requestTrailers : cb.responseTrailers;
+    const r = this.invoke(h, fn, h.trailersName, h.trailers!.size, 0, T_STOP);
+    if (this.invokeFailed) return r;
+    const status = this.invokeStopNext || r > T_STOP ? T_STOP : r;
     this.vm.runAfterCallActions();
     return status;
   }
 
   /** CHECK_FAIL_HTTP around one callback. `closedStatus` is what a failed VM returns when
-   * failing closed (after answering 503). An absent callback is Continue. */
-  private invoke(h: Half, name: string, a: number, b: number, closedStatus: number): { status: number; stopNext: boolean; failed: boolean } {
-    if (this.vm.failed) return { status: this.failedStatus(h, closedStatus), stopNext: false, failed: true };
-    if (!this.vm.has(name)) return { status: 0, stopNext: false, failed: false };
+   * failing closed (after answering 503). An absent callback is Continue. Returns the status;
+   * invokeStopNext / invokeFailed say whether a local reply was sent / the VM failed. */
+  private invoke(h: Half, fn: ((...args: number[]) => number | undefined) | undefined, name: string, a: number, b: number, closedStatus: number): number {
+    this.invokeStopNext = false;
+    this.invokeFailed = false;
+    if (this.vm.failed) {
+      this.invokeFailed = true;
+      return this.failedStatus(h, closedStatus);
+    }
+    if (fn === undefined) return 0;
     this.trace(name);
-    const r = this.vm.call(this, name, this.id, a, b);
-    const stopNext = this.vm.stopNextIteration;
-    if (this.vm.failed) return { status: this.failedStatus(h, closedStatus), stopNext, failed: true };
-    return { status: r ?? 0, stopNext, failed: false };
+    const r = this.vm.callFn(this, fn, name, this.id, a, b);
+    this.invokeStopNext = this.vm.stopNextIteration;
+    if (this.vm.failed) {
+      this.invokeFailed = true;
+      return this.failedStatus(h, closedStatus);
+    }
+    return r ?? 0;
   }
 
   private failedStatus(h: Half, closedStatus: number): number {
@@ -495,7 +529,7 @@ export class HttpStream extends Context {
     req.stopped = NONE;
     if (this.upstream.headers && !this.upstream.ended && !this.upstream.reset) {
       this.upstream.reset = true;
-      this.emit("upstreamReset");
+      this.emit0("upstreamReset");
     }
     if (this.downstream.headers) {
       // The response already started: Envoy can only reset the stream.
@@ -510,7 +544,7 @@ export class HttpStream extends Context {
       grpcStatus: reply.grpcStatus,
       headers: headers.toObject(),
     };
-    this.emit("localReply", this.localReply);
+    this.emit1("localReply", this.localReply);
     const direct = from === "response" || (this.response.headers !== undefined && !this.response.headersPassed);
     this.response.aborted = true;
     this.response = new Half("response");
@@ -540,24 +574,24 @@ export class HttpStream extends Context {
   private emitHeaders(h: Half, headers: HeaderMap, end: boolean): void {
     const d = this.sink(h);
     d.headers = headers;
-    if (h.direction === "request") this.emit("upstreamHeaders", headers, end);
-    else this.emit("downstreamHeaders", headers, end);
+    if (h.direction === "request") this.emit2("upstreamHeaders", headers, end);
+    else this.emit2("downstreamHeaders", headers, end);
     if (end) this.emitEnd(h);
   }
 
   private emitData(h: Half, data: Buffer, end: boolean): void {
     const d = this.sink(h);
     if (this.record && data.length > 0) d.body = d.body.length ? Buffer.concat([d.body, data]) : data;
-    if (h.direction === "request") this.emit("upstreamData", data, end);
-    else this.emit("downstreamData", data, end);
+    if (h.direction === "request") this.emit2("upstreamData", data, end);
+    else this.emit2("downstreamData", data, end);
     if (end) this.emitEnd(h);
   }
 
   private emitTrailers(h: Half, trailers: HeaderMap): void {
     const d = this.sink(h);
     d.trailers = trailers;
-    if (h.direction === "request") this.emit("upstreamTrailers", trailers);
-    else this.emit("downstreamTrailers", trailers);
+    if (h.direction === "request") this.emit1("upstreamTrailers", trailers);
+    else this.emit1("downstreamTrailers", trailers);
     this.emitEnd(h);
   }
 
@@ -565,7 +599,7 @@ export class HttpStream extends Context {
     if (h.ended) return;
     h.ended = true;
     this.sink(h).ended = true;
-    this.emit(h.direction === "request" ? "upstreamEnd" : "downstreamEnd");
+    this.emit0(h.direction === "request" ? "upstreamEnd" : "downstreamEnd");
     if (h.direction === "response") this.finish("complete");
   }
 
@@ -576,27 +610,28 @@ export class HttpStream extends Context {
     this.state = state;
     if (state === "reset" && this.upstream.headers && !this.upstream.ended && !this.upstream.reset) {
       this.upstream.reset = true;
-      this.emit("upstreamReset");
+      this.emit0("upstreamReset");
     }
     this.request.aborted = true;
     this.response.aborted = true;
     if (this.filterInstalled && !this.vm.failed) {
       if (!this.createdInVm) this.ensureCreated();
+      const cb = this.vm.streamCallbacks;
       this.accessLog = true;
       this.trace("proxy_on_log");
-      this.vm.call(this, "proxy_on_log", this.id);
+      if (cb.log !== undefined) this.vm.callFn(this, cb.log, "proxy_on_log", this.id);
       this.vm.runAfterCallActions();
       this.accessLog = false;
       this.trace("proxy_on_done");
-      this.vm.call(this, "proxy_on_done", this.id);
+      if (cb.done !== undefined) this.vm.callFn(this, cb.done, "proxy_on_done", this.id);
       this.vm.runAfterCallActions();
       this.trace("proxy_on_delete");
-      this.vm.call(this, "proxy_on_delete", this.id);
+      if (cb.delete !== undefined) this.vm.callFn(this, cb.delete, "proxy_on_delete", this.id);
       this.vm.runAfterCallActions();
     }
     this.vm.contexts.delete(this.id);
     this.rootContext.streamEnded(this);
-    this.emit(state);
+    this.emit0(state);
   }
 
   // ---- ABI access -----------------------------------------------------------------------------
@@ -671,7 +706,7 @@ export class HttpStream extends Context {
   }
 
   get filterState(): Map<string, Uint8Array> {
-    return this.state_;
+    return (this.state_ ??= new Map());
   }
 
   propertyTop(name: string): PropertyValue | undefined {
@@ -714,7 +749,7 @@ export class HttpStream extends Context {
     set("id", "x-request-id");
     o.headers = Object.fromEntries(h.pairs());
     o.protocol = this.options.protocol ?? "HTTP/1.1";
-    o.time = BigInt(this.startedAt) * 1_000_000n;
+    o.time = nanosFromMs(this.startedAt);
     return o;
   }
 

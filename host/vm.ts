@@ -13,6 +13,7 @@ import type { Clock } from "./clock";
 import { RealClock, TestClock } from "./clock";
 import { startStatsFlush } from "./stats-flush";
 import type { Context } from "./context";
+import { IdTable } from "./id-table";
 import { Log, parseLogLevel } from "./log";
 import { Counter, Gauge, Histogram, StatsStore } from "./metrics";
 import type { VmOptions, FailStrategy } from "./options";
@@ -30,6 +31,20 @@ export interface ModuleExports {
   fn: Map<string, WasmFn>;
 }
 
+/** The per-stream callbacks, resolved once per instance (undefined when not exported). */
+export interface StreamCallbacks {
+  contextCreate: WasmFn | undefined;
+  requestHeaders: WasmFn | undefined;
+  requestBody: WasmFn | undefined;
+  requestTrailers: WasmFn | undefined;
+  responseHeaders: WasmFn | undefined;
+  responseBody: WasmFn | undefined;
+  responseTrailers: WasmFn | undefined;
+  log: WasmFn | undefined;
+  done: WasmFn | undefined;
+  delete: WasmFn | undefined;
+}
+
 export class WasmVm {
   readonly log: Log;
   readonly clock: Clock;
@@ -45,7 +60,7 @@ export class WasmVm {
   failure: string | undefined;
 
   /** Live contexts by id (root and stream). */
-  readonly contexts = new Map<number, Context>();
+  readonly contexts = new IdTable<Context>();
   readonly roots: RootContext[] = [];
   private nextContextId = 1;
 
@@ -63,8 +78,12 @@ export class WasmVm {
   private effectiveId = 0;
   private readonly afterCall: Array<() => void> = [];
   private exportsRef: ModuleExports | undefined;
-  private memoryBytes: Uint8Array = new Uint8Array(0);
+  /** Stream callbacks looked up once, so a request costs no export lookups by name. */
+  streamCallbacks: StreamCallbacks = resolveStreamCallbacks(new Map());
+  private memoryBytes: Buffer = Buffer.alloc(0);
   private memoryView: DataView = new DataView(new ArrayBuffer(0));
+  /** Recently decoded short strings, by length (see readString). */
+  private readonly recentStrings: string[] = new Array<string>(RECENT_STRINGS).fill("\u0000".repeat(SHORT_STRING + 1));
 
   /** The checked module this VM was instantiated from (used for canary VMs). */
   compiled: import("./loader").CompiledModule | undefined;
@@ -94,6 +113,7 @@ export class WasmVm {
 
   attach(exports: ModuleExports): void {
     this.exportsRef = exports;
+    this.streamCallbacks = resolveStreamCallbacks(exports.fn);
   }
 
   get module(): ModuleExports {
@@ -158,6 +178,12 @@ export class WasmVm {
     if (this.failed) return undefined;
     const fn = this.exportsRef?.fn.get(name);
     if (!fn) return undefined;
+    return this.callFn(ctx, fn, name, a, b, c, d, e);
+  }
+
+  /** `call` with the export already resolved (streamCallbacks): the per-request path. */
+  callFn(ctx: Context | null, fn: WasmFn, name: string, a = 0, b = 0, c = 0, d = 0, e = 0): number | undefined {
+    if (this.failed) return undefined;
     const savedCurrent = this.current;
     const savedEffective = this.effectiveId;
     this.current = ctx;
@@ -192,6 +218,7 @@ export class WasmVm {
   /** Runs deferred actions (DeferAfterCallActions' destructor). */
   runAfterCallActions(): void {
     this.stopNextIteration = false;
+    if (this.afterCall.length === 0) return;
     while (this.afterCall.length > 0) {
       const action = this.afterCall.shift()!;
       action();
@@ -205,12 +232,21 @@ export class WasmVm {
 
   // ---- memory -------------------------------------------------------------------------------
 
+  /** Memory.buffer is a slow getter; growing the memory detaches the old buffer (its views
+   * read as empty), so an empty view is the only time to ask again. */
   private refreshMemory(): void {
+    if (this.memoryBytes.length !== 0) return;
     const buffer = this.module.memory.buffer;
     if (this.memoryBytes.buffer !== buffer) {
-      this.memoryBytes = new Uint8Array(buffer);
+      this.memoryBytes = Buffer.from(buffer);
       this.memoryView = new DataView(buffer);
     }
+  }
+
+  /** Whether [ptr, ptr + size) lies inside module memory. */
+  inBounds(ptr: number, size: number): boolean {
+    this.refreshMemory();
+    return ptr + size <= this.memoryBytes.length;
   }
 
   /** A view of module memory, or undefined when out of bounds (InvalidMemoryAccess). The view
@@ -222,13 +258,33 @@ export class WasmVm {
   }
 
   readString(ptr: number, size: number): string | undefined {
-    const v = this.read(ptr, size);
-    return v === undefined ? undefined : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("latin1");
+    this.refreshMemory();
+    const bytes = this.memoryBytes;
+    if (ptr + size > bytes.length) return undefined;
+    if (size > SHORT_STRING) return bytes.toString("latin1", ptr, ptr + size);
+    // Modules ask for the same few header names again and again: reuse the string when the
+    // bytes are the same (decoding goes through C++ and costs more than comparing).
+    const slot = size & (RECENT_STRINGS - 1);
+    const recent = this.recentStrings[slot];
+    if (recent.length === size) {
+      let same = true;
+      for (let i = 0; i < size; i++) {
+        if (bytes[ptr + i] !== recent.charCodeAt(i)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return recent;
+    }
+    const s = bytes.toString("latin1", ptr, ptr + size);
+    this.recentStrings[slot] = s;
+    return s;
   }
 
   readUtf8(ptr: number, size: number): string | undefined {
-    const v = this.read(ptr, size);
-    return v === undefined ? undefined : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("utf8");
+    this.refreshMemory();
+    if (ptr + size > this.memoryBytes.length) return undefined;
+    return this.memoryBytes.toString("utf8", ptr, ptr + size);
   }
 
   writeBytes(ptr: number, data: Uint8Array): boolean {
@@ -260,6 +316,22 @@ export class WasmVm {
     return ptr === undefined ? 0 : ptr >>> 0;
   }
 
+  /** copyOut for a latin1 string (header values): written straight into module memory. */
+  copyOutString(value: string, ptrPtr: number, sizePtr: number): boolean {
+    const size = value.length;
+    let ptr = 0;
+    if (size > 0) {
+      ptr = this.alloc(size);
+      if (ptr === 0) return false;
+      this.refreshMemory();
+      const bytes = this.memoryBytes;
+      if (ptr + size > bytes.length) return false;
+      if (size > SHORT_STRING) bytes.write(value, ptr, size, "latin1");
+      else for (let i = 0; i < size; i++) bytes[ptr + i] = value.charCodeAt(i);
+    }
+    return this.writeU32(ptrPtr, ptr) && this.writeU32(sizePtr, size);
+  }
+
   /** copyToPointerSize: hands `data` to the module (malloc'd) and writes pointer and size.
    * Empty data is pointer 0, size 0, without a malloc. */
   copyOut(data: Uint8Array, ptrPtr: number, sizePtr: number): boolean {
@@ -283,6 +355,25 @@ export class WasmVm {
 }
 
 const autoFlushed = new WeakSet<StatsStore>();
+/** Strings up to this length are copied byte by byte: cheaper than a call into Buffer's C++. */
+const SHORT_STRING = 64;
+/** Slots of the recent-string cache (a power of two). */
+const RECENT_STRINGS = 16;
+
+function resolveStreamCallbacks(fn: Map<string, WasmFn>): StreamCallbacks {
+  return {
+    contextCreate: fn.get("proxy_on_context_create"),
+    requestHeaders: fn.get("proxy_on_request_headers"),
+    requestBody: fn.get("proxy_on_request_body"),
+    requestTrailers: fn.get("proxy_on_request_trailers"),
+    responseHeaders: fn.get("proxy_on_response_headers"),
+    responseBody: fn.get("proxy_on_response_body"),
+    responseTrailers: fn.get("proxy_on_response_trailers"),
+    log: fn.get("proxy_on_log"),
+    done: fn.get("proxy_on_done"),
+    delete: fn.get("proxy_on_delete"),
+  };
+}
 
 function isModuleFailure(error: unknown): boolean {
   return (

@@ -1,0 +1,7 @@
+# `make bench`: per-request cost against the floor module and the stock SDK, delay precision
+# through the local runner, memory under 1,000,000 mixed requests, size and start-up time.
+# Prints one table; writes bench/results/latest.json. A few minutes on a 2-core machine.
+.PHONY: bench
+
+bench: build/plugin.wasm build/bench/stock-sdk.wasm
+	node --import tsx bench/main.ts
