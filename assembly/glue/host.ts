@@ -2,7 +2,8 @@
 // reports failure as a value (never throws) so a host error can only make the plugin fail
 // open, never kill the VM.
 import * as abi from "@solo-io/proxy-runtime/assembly/imports";
-import { adoptHostBuffer } from "./memory";
+import { adoptHostBuffer, releaseHostBuffer } from "./memory";
+import { ByteBuffer } from "../util/bytes";
 
 export const enum WasmResult {
   Ok = 0,
@@ -51,13 +52,41 @@ export function getHeader(map: HeaderMapType, name: ArrayBuffer): string | null 
   const ptr = load<usize>(outPtr);
   const size = load<usize>(outSize);
   if (r != WasmResult.Ok) {
-    if (ptr != 0) adoptHostBuffer(ptr, size);
+    releaseHostBuffer(ptr);
     return null;
   }
   if (ptr == 0) return "";
   const value = String.UTF8.decodeUnsafe(ptr, size);
-  adoptHostBuffer(ptr, size);
+  releaseHostBuffer(ptr);
   return value;
+}
+
+/**
+ * Puts a header value's bytes into `into` without allocating a string, cut before the first
+ * `stopAt` byte (-1: none). False, with `into.length` -1, when the header is absent.
+ */
+export function getHeaderBytes(map: HeaderMapType, name: ArrayBuffer, stopAt: i32, into: ByteBuffer): bool {
+  store<usize>(outPtr, 0);
+  store<usize>(outSize, 0);
+  const r = abi.proxy_get_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, outPtr, outSize);
+  const ptr = load<usize>(outPtr);
+  let size = load<usize>(outSize);
+  if (r != WasmResult.Ok) {
+    releaseHostBuffer(ptr);
+    into.length = -1;
+    return false;
+  }
+  if (stopAt >= 0) {
+    for (let i: usize = 0; i < size; i++) {
+      if (<i32>load<u8>(ptr + i) == stopAt) {
+        size = i;
+        break;
+      }
+    }
+  }
+  into.set(ptr, <i32>size);
+  releaseHostBuffer(ptr);
+  return true;
 }
 
 export function addHeader(map: HeaderMapType, name: string, value: string): WasmResult {
@@ -74,7 +103,7 @@ export function getBuffer(type: BufferType, start: u32, length: u32): ArrayBuffe
   const ptr = load<usize>(outPtr);
   const size = load<usize>(outSize);
   if (r != WasmResult.Ok) {
-    if (ptr != 0) adoptHostBuffer(ptr, size);
+    releaseHostBuffer(ptr);
     return null;
   }
   return adoptHostBuffer(ptr, size);
@@ -89,7 +118,7 @@ export function getProperty(segments: string[]): ArrayBuffer | null {
   const ptr = load<usize>(outPtr);
   const size = load<usize>(outSize);
   if (r != WasmResult.Ok) {
-    if (ptr != 0) adoptHostBuffer(ptr, size);
+    releaseHostBuffer(ptr);
     return null;
   }
   return adoptHostBuffer(ptr, size);
@@ -186,11 +215,11 @@ export function getHeaderPairs(map: HeaderMapType): string[] {
   const size = load<usize>(outSize);
   const out: string[] = [];
   if (r != WasmResult.Ok || ptr == 0) {
-    if (ptr != 0) adoptHostBuffer(ptr, size);
+    releaseHostBuffer(ptr);
     return out;
   }
   deserializePairs(ptr, size, out);
-  adoptHostBuffer(ptr, size);
+  releaseHostBuffer(ptr);
   return out;
 }
 

@@ -14,20 +14,41 @@
 const GC_THRESHOLD: usize = 512 * 1024;
 let pressure: usize = 0;
 
+// Most values the host hands in (a `:path`, a header) are small and read at once. They go to
+// one static scratch area instead of a fresh allocation, so a request that matches nothing
+// allocates nothing. Whoever receives a buffer must `releaseHostBuffer` it before the next
+// host call that returns one; a second buffer while the scratch is taken is allocated.
+const SCRATCH_SIZE: usize = 4096;
+const scratch: usize = memory.data(<i32>SCRATCH_SIZE, 16);
+let scratchInUse = false;
+
 export function malloc(size: usize): usize {
+  if (size <= SCRATCH_SIZE && !scratchInUse) {
+    scratchInUse = true;
+    return scratch;
+  }
   pressure += size * 3 + 48; // the buffer, and the string usually decoded from it
   return __pin(changetype<usize>(new ArrayBuffer(<i32>size)));
 }
 
 export function free(ptr: usize): void {
-  if (ptr != 0) __unpin(ptr);
+  releaseHostBuffer(ptr);
 }
 
-/** Takes ownership of a host-allocated buffer: unpins it so the GC reclaims it once unused. */
+/** Done with a buffer the host handed in (scratch or allocated). */
+export function releaseHostBuffer(ptr: usize): void {
+  if (ptr == scratch) scratchInUse = false;
+  else if (ptr != 0) __unpin(ptr);
+}
+
+/** Takes ownership of a host-handed buffer as an ArrayBuffer (copied out of the scratch). */
 export function adoptHostBuffer(ptr: usize, size: usize): ArrayBuffer {
-  if (ptr == 0 || size == 0) {
-    if (ptr != 0) __unpin(ptr);
-    return new ArrayBuffer(0);
+  if (ptr == 0) return new ArrayBuffer(0);
+  if (ptr == scratch) {
+    const copy = new ArrayBuffer(<i32>size);
+    memory.copy(changetype<usize>(copy), ptr, size);
+    scratchInUse = false;
+    return copy;
   }
   const buffer = changetype<ArrayBuffer>(ptr);
   __unpin(ptr);

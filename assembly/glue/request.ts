@@ -1,8 +1,9 @@
 // Request attributes read from Envoy on demand: a value is fetched only when a rule asks for
 // it, and at most once per request. One instance per root context is reused for every request,
 // so a request that matches nothing allocates only the values it reads.
-import { HeaderSlots, pathWithoutQuery, RequestAttributes } from "../match/request";
-import { getHeader, HeaderMapType } from "./host";
+import { HeaderSlots, RequestAttributes } from "../match/request";
+import { getHeader, getHeaderBytes, HeaderMapType } from "./host";
+import { ByteBuffer } from "../util/bytes";
 
 const METHOD = String.UTF8.encode(":method");
 const PATH = String.UTF8.encode(":path");
@@ -12,6 +13,8 @@ export class HostRequest extends RequestAttributes {
   private methodRead: bool = false;
   private pathValue: string | null = null;
   private pathRead: bool = false;
+  private pathBuffer: ByteBuffer = new ByteBuffer(256);
+  private pathBytesRead: bool = false;
   private names: ArrayBuffer[] = [];
   private values: Array<string | null> = [];
   private read: bool[] = [];
@@ -24,6 +27,7 @@ export class HostRequest extends RequestAttributes {
   reset(): void {
     this.methodRead = false;
     this.pathRead = false;
+    this.pathBytesRead = false;
     const n = this.slots.count;
     while (this.names.length < n) {
       this.names.push(String.UTF8.encode(unchecked(this.slots.names[this.names.length])));
@@ -43,11 +47,19 @@ export class HostRequest extends RequestAttributes {
 
   path(): string | null {
     if (!this.pathRead) {
-      const raw = getHeader(HeaderMapType.RequestHeaders, PATH);
-      this.pathValue = raw === null ? null : pathWithoutQuery(changetype<string>(raw));
+      const bytes = this.pathBytes();
+      this.pathValue = bytes.length < 0 ? null : bytes.toString();
       this.pathRead = true;
     }
     return this.pathValue;
+  }
+
+  pathBytes(): ByteBuffer {
+    if (!this.pathBytesRead) {
+      getHeaderBytes(HeaderMapType.RequestHeaders, PATH, 63 /* ? */, this.pathBuffer);
+      this.pathBytesRead = true;
+    }
+    return this.pathBuffer;
   }
 
   header(slot: i32): string | null {

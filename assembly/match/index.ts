@@ -6,6 +6,7 @@
 import { Rule, StringMatchKind } from "../policy/model";
 import { requestMatches } from "./matcher";
 import { RequestAttributes } from "./request";
+import { ByteBuffer } from "../util/bytes";
 
 class TrieNode {
   chars: i32[] = [];
@@ -47,9 +48,11 @@ export class RuleIndex {
       if (rule.fault.percentage <= 0) continue; // never injects
       const path = rule.match.path;
       if (path !== null && (path.kind == StringMatchKind.Exact || path.kind == StringMatchKind.Prefix)) {
+        // The trie is keyed by UTF-8 bytes, so a request's path is walked without decoding it
+        // (UTF-8 keeps prefixes: a string prefix is a byte prefix).
         let node = this.root;
-        const literal = path.value;
-        for (let c = 0; c < literal.length; c++) node = node.childOrNew(literal.charCodeAt(c));
+        const literal = Uint8Array.wrap(String.UTF8.encode(path.value));
+        for (let c = 0; c < literal.length; c++) node = node.childOrNew(<i32>unchecked(literal[c]));
         if (path.kind == StringMatchKind.Exact) node.exactRules.push(i);
         else node.prefixRules.push(i);
         this.indexedCount++;
@@ -71,15 +74,15 @@ export class RuleIndex {
     const candidates = this.candidates;
     candidates.length = 0;
     if (this.indexedCount > 0) {
-      const path = request.path();
-      if (path !== null) this.collect(changetype<string>(path), candidates);
+      const path = request.pathBytes();
+      if (path.length >= 0) this.collect(path, candidates);
     }
     if (candidates.length == 0) return this.tryInOrder(this.unindexed, request, nowMs);
     mergeSorted(candidates, this.unindexed);
     return this.tryInOrder(candidates, request, nowMs);
   }
 
-  private collect(path: string, out: i32[]): void {
+  private collect(path: ByteBuffer, out: i32[]): void {
     let node: TrieNode | null = this.root;
     const n = path.length;
     for (let i = 0; ; i++) {
@@ -89,7 +92,7 @@ export class RuleIndex {
         appendAll(out, current.exactRules);
         return;
       }
-      node = current.child(path.charCodeAt(i));
+      node = current.child(path.byteAt(i));
       if (node === null) return;
     }
   }

@@ -2,11 +2,24 @@
 // only when some rule actually looks at it (and at most once per request); tests supply a
 // plain in-memory implementation.
 
+import { ByteBuffer } from "../util/bytes";
+
 export abstract class RequestAttributes {
   /** `:method`, or null if absent. */
   abstract method(): string | null;
   /** `:path` without its query string, or null if absent. */
   abstract path(): string | null;
+  /**
+   * The UTF-8 bytes of `:path` without its query string (length -1 when absent), for the rule
+   * index to walk without building a string. This default encodes `path()`; the host-backed
+   * request reads the bytes directly.
+   */
+  pathBytes(): ByteBuffer {
+    const bytes = new ByteBuffer(0);
+    const p = this.path();
+    if (p !== null) bytes.setString(p);
+    return bytes;
+  }
   /** Value of the header registered under `slot` (see HeaderSlots), or null if absent. */
   abstract header(slot: i32): string | null;
 }
