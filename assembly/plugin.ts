@@ -37,6 +37,32 @@ const ETAG = String.UTF8.encode("etag");
 /** A poll with no answer this long after its timeout is given up (the host should answer 504 first). */
 const POLL_GIVE_UP_GRACE_MS: i64 = 1000;
 
+// A counting filter over the context ids of faulted streams: most requests are not faulted,
+// and a zero count says so without a Map lookup, however many requests are held. One byte
+// per slot; a count that reaches 255 stays there (only ever a false "maybe").
+const FILTER_SLOTS: i32 = 65536;
+const faultedFilter: usize = memory.data(FILTER_SLOTS);
+
+@inline function filterSlot(contextId: u32): usize {
+  return faultedFilter + <usize>(contextId & <u32>(FILTER_SLOTS - 1));
+}
+
+function markFaulted(contextId: u32): void {
+  const slot = filterSlot(contextId);
+  const count = load<u8>(slot);
+  if (count < 255) store<u8>(slot, count + 1);
+}
+
+function unmarkFaulted(contextId: u32): void {
+  const slot = filterSlot(contextId);
+  const count = load<u8>(slot);
+  if (count > 0 && count < 255) store<u8>(slot, count - 1);
+}
+
+@inline function mayBeFaulted(contextId: u32): bool {
+  return load<u8>(filterSlot(contextId)) != 0;
+}
+
 /** The little state a faulted request needs. Only faulted requests have one. */
 export class FaultedStream {
   /** True while the request is held; false once resumed or answered. */
@@ -174,7 +200,7 @@ export class FaultInjector {
   }
 
   onResponseHeaders(contextId: u32): HeadersStatus {
-    if (this.streams.size == 0 || !this.streams.has(contextId)) return HeadersStatus.Continue;
+    if (!this.isFaulted(contextId)) return HeadersStatus.Continue;
     const stream = this.streams.get(contextId);
     const fault = stream.rule.fault;
     if (fault.delayMs > 0 && fault.abort === null && this.settings.markDelayedResponses) {
@@ -188,7 +214,7 @@ export class FaultInjector {
 
   /** The stream is gone (finished, or the client reset it): drop its state, never resume it. */
   onDelete(contextId: u32): void {
-    if (this.streams.size == 0 || !this.streams.has(contextId)) return;
+    if (!this.isFaulted(contextId)) return;
     const stream = this.streams.get(contextId);
     if (stream.held) {
       stream.held = false;
@@ -199,6 +225,7 @@ export class FaultInjector {
       }
     }
     this.streams.delete(contextId);
+    unmarkFaulted(contextId);
   }
 
   // ---- timers --------------------------------------------------------------------------
@@ -425,6 +452,7 @@ export class FaultInjector {
     const stream = new FaultedStream(contextId, rule, nowNs, generation);
     notePressure(96);
     this.streams.set(contextId, stream);
+    markFaulted(contextId);
     this.heldCount++;
     this.metrics.add(Metric.Active, 1);
     if (rule.fault.delayMs > 0) this.metrics.add(Metric.Delays, 1);
@@ -460,8 +488,12 @@ export class FaultInjector {
   }
 
   private isHeld(contextId: u32): bool {
-    if (this.streams.size == 0 || !this.streams.has(contextId)) return false;
-    return this.streams.get(contextId).held;
+    return this.isFaulted(contextId) && this.streams.get(contextId).held;
+  }
+
+  /** Does this stream have fault state here? Cheap for the many streams that do not. */
+  @inline private isFaulted(contextId: u32): bool {
+    return this.streams.size > 0 && mayBeFaulted(contextId) && this.streams.has(contextId);
   }
 }
 

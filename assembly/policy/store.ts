@@ -49,25 +49,21 @@ export class PolicySet {
  * static policies come first, then live ones in the order the control plane sent them.
  */
 export function combinePolicies(staticPolicies: Policy[], livePolicies: Policy[]): Policy[] {
+  if (livePolicies.length == 0) return staticPolicies;
+  const liveNames = new Set<string>();
+  for (let i = 0; i < livePolicies.length; i++) liveNames.add(unchecked(livePolicies[i]).name);
   const out: Policy[] = [];
   for (let i = 0; i < staticPolicies.length; i++) {
     const p = unchecked(staticPolicies[i]);
-    if (!hasPolicyNamed(livePolicies, p.name)) out.push(p);
+    if (!liveNames.has(p.name)) out.push(p);
   }
   for (let i = 0; i < livePolicies.length; i++) out.push(unchecked(livePolicies[i]));
   return out;
 }
 
-function hasPolicyNamed(list: Policy[], name: string): bool {
-  for (let i = 0; i < list.length; i++) {
-    if (unchecked(list[i]).name == name) return true;
-  }
-  return false;
-}
-
 /** The policy identities one root context currently uses (see PolicyClocks). */
 export class ClockOwner {
-  ids: string[] = [];
+  ids: Set<string> = new Set();
 }
 
 class ClockEntry {
@@ -89,14 +85,12 @@ export class PolicyClocks {
   /** Builds `owner`'s set for `policies` at `nowMs`, stamping rules with their first-seen time. */
   assemble(owner: ClockOwner, policies: Policy[], identity: Identity, nowMs: i64): PolicySet {
     const set = new PolicySet();
-    const ids: string[] = [];
+    const ids = new Set<string>();
     for (let i = 0; i < policies.length; i++) {
-      const p = unchecked(policies[i]);
-      if (!ids.includes(p.identity)) ids.push(p.identity);
-    }
-    for (let i = 0; i < ids.length; i++) {
-      const id = unchecked(ids[i]);
-      if (owner.ids.includes(id)) continue;
+      const id = unchecked(policies[i]).identity;
+      if (ids.has(id)) continue;
+      ids.add(id);
+      if (owner.ids.has(id)) continue;
       if (this.entries.has(id)) this.entries.get(id).owners++;
       else this.entries.set(id, new ClockEntry(nowMs, 1));
     }
@@ -120,14 +114,15 @@ export class PolicyClocks {
 
   /** The owner is gone (its root context was deleted). */
   release(owner: ClockOwner): void {
-    this.releaseExcept(owner, []);
-    owner.ids = [];
+    this.releaseExcept(owner, new Set<string>());
+    owner.ids = new Set<string>();
   }
 
-  private releaseExcept(owner: ClockOwner, keep: string[]): void {
-    for (let i = 0; i < owner.ids.length; i++) {
-      const id = unchecked(owner.ids[i]);
-      if (keep.includes(id) || !this.entries.has(id)) continue;
+  private releaseExcept(owner: ClockOwner, keep: Set<string>): void {
+    const owned = owner.ids.values();
+    for (let i = 0; i < owned.length; i++) {
+      const id = unchecked(owned[i]);
+      if (keep.has(id) || !this.entries.has(id)) continue;
       const entry = this.entries.get(id);
       entry.owners--;
       if (entry.owners <= 0) this.entries.delete(id);
