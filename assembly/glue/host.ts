@@ -2,7 +2,7 @@
 // reports failure as a value (never throws) so a host error can only make the plugin fail
 // open, never kill the VM.
 import * as abi from "@solo-io/proxy-runtime/assembly/imports";
-import { adoptHostBuffer, releaseHostBuffer } from "./memory";
+import { adoptHostBuffer, notePressure, releaseHostBuffer } from "./memory";
 import { ByteBuffer } from "../util/bytes";
 
 export const enum WasmResult {
@@ -57,6 +57,7 @@ export function getHeader(map: HeaderMapType, name: ArrayBuffer): string | null 
   }
   if (ptr == 0) return "";
   const value = String.UTF8.decodeUnsafe(ptr, size);
+  notePressure(size * 2 + 32);
   releaseHostBuffer(ptr);
   return value;
 }
@@ -92,6 +93,7 @@ export function getHeaderBytes(map: HeaderMapType, name: ArrayBuffer, stopAt: i3
 export function addHeader(map: HeaderMapType, name: string, value: string): WasmResult {
   const k = String.UTF8.encode(name);
   const v = String.UTF8.encode(value);
+  notePressure(<usize>(k.byteLength + v.byteLength) + 64);
   return abi.proxy_add_header_map_value(map, changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength);
 }
 
@@ -142,6 +144,7 @@ export function setTickPeriodMs(ms: u32): WasmResult {
 
 export function log(level: i32, message: string): void {
   const m = String.UTF8.encode(message);
+  notePressure(<usize>m.byteLength * 3 + 64); // the message string and its UTF-8 copy
   abi.proxy_log(level, changetype<usize>(m), m.byteLength);
 }
 
@@ -153,6 +156,8 @@ export function sendLocalResponse(status: u32, details: string, body: string, he
   const d = String.UTF8.encode(details);
   const b = String.UTF8.encode(body);
   const pairs = serializePairs(headers);
+  // The reply's strings, their UTF-8 copies and the header list.
+  notePressure(<usize>(d.byteLength + b.byteLength + pairs.byteLength) * 3 + 256);
   return abi.proxy_send_local_response(status, changetype<usize>(d), d.byteLength, changetype<usize>(b), b.byteLength,
     changetype<usize>(pairs), pairs.byteLength, <u32>grpcStatus);
 }
@@ -197,6 +202,7 @@ export let lastHttpCallResult: u32 = 0;
 export function httpCall(cluster: string, headers: string[], body: string, timeoutMs: u32): i64 {
   const c = String.UTF8.encode(cluster);
   const h = serializePairs(headers);
+  notePressure(<usize>(c.byteLength + h.byteLength) * 3 + 256);
   const b = String.UTF8.encode(body);
   const t = serializePairs([]);
   store<u32>(outU64, 0);
@@ -219,6 +225,7 @@ export function getHeaderPairs(map: HeaderMapType): string[] {
     return out;
   }
   deserializePairs(ptr, size, out);
+  notePressure(size * 3 + 64);
   releaseHostBuffer(ptr);
   return out;
 }

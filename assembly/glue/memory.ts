@@ -46,6 +46,7 @@ export function adoptHostBuffer(ptr: usize, size: usize): ArrayBuffer {
   if (ptr == 0) return new ArrayBuffer(0);
   if (ptr == scratch) {
     const copy = new ArrayBuffer(<i32>size);
+    pressure += size + 32;
     memory.copy(changetype<usize>(copy), ptr, size);
     scratchInUse = false;
     return copy;
@@ -60,15 +61,20 @@ export function notePressure(bytes: usize): void {
   pressure += bytes;
 }
 
+/** A collection at least this often (in callbacks that may collect), whatever the estimate
+ * says: a safety net should some allocation go uncounted. */
+const CALLS_BETWEEN_COLLECTIONS: u32 = 1 << 17;
+let callsSinceCollection: u32 = 0;
+
 /** Call only as the last step of a host callback (see above). */
 export function collectIfDue(): void {
-  if (pressure < GC_THRESHOLD) return;
-  pressure = 0;
-  __collect();
+  if (pressure < GC_THRESHOLD && ++callsSinceCollection < CALLS_BETWEEN_COLLECTIONS) return;
+  collectNow();
 }
 
 /** After work that leaves much garbage behind (parsing a configuration or policy set). */
 export function collectNow(): void {
   pressure = 0;
+  callsSinceCollection = 0;
   __collect();
 }

@@ -117,3 +117,34 @@ test("hostile header values against regex, prefix and sampling rules: no trap, n
 function respondIfOpen(s: ReturnType<Awaited<ReturnType<typeof startHfi>>["request"]>): void {
   if (!s.localReply) respond(s);
 }
+
+// Each kind of request alone, so garbage one kind leaves cannot hide behind collections
+// another kind triggers.
+for (const kind of ["abort", "pass", "delay"] as const) {
+  test(`memory stays flat: 60,000 requests that ${kind === "pass" ? "match nothing" : kind} after warm-up grow linear memory by at most one page`, async () => {
+    const hfi = await startHfi({
+      policies: [
+        policy("fail", { path: { prefix: "/fail" } }, { percentage: 100, abort: { httpStatus: 503, body: "x".repeat(200) } }),
+        policy("slow", { path: { prefix: "/slow" } }, { percentage: 100, delay: { fixed_delay_ms: 5 } }),
+        policy("hdr", { path: { prefix: "/pass/x" }, headers: [{ name: "x-any", exact: "never" }] }, { percentage: 100, abort: { httpStatus: 500 } }),
+      ],
+    });
+    const memoryBytes = () => (hfi.vm.module as unknown as { memory: WebAssembly.Memory }).memory.buffer.byteLength;
+    const run = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        if (kind === "abort") hfi.request("GET", `/fail/${i}`);
+        else if (kind === "pass") respond(hfi.request("GET", `/pass/x${i}?q=${i}`, [["x-any", `v${i}`]]));
+        else {
+          const s = hfi.request("GET", "/slow");
+          hfi.clock.advance(5);
+          respond(s);
+        }
+      }
+    };
+    run(20_000);
+    const afterWarmup = memoryBytes();
+    run(60_000);
+    assert.ok(memoryBytes() - afterWarmup <= 65536, `grew from ${afterWarmup} to ${memoryBytes()} bytes`);
+    assert.equal(hfi.metric("hfi_faults_active"), 0);
+  });
+}
