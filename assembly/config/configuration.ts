@@ -28,8 +28,12 @@ export class ConfigurationResult {
 
 const WHERE = "configuration";
 
+/** Longest text that may be a bare "host:port"; longer configurations are parsed as JSON. */
+const MAX_ADDRESS_LENGTH = 300;
+
 export function parseConfiguration(bytes: ArrayBuffer, slots: HeaderSlots): ConfigurationResult {
-  const text = String.UTF8.decode(bytes).trim();
+  // Only a short configuration can be an address: decode that much, not a whole policy set.
+  const text = bytes.byteLength <= MAX_ADDRESS_LENGTH ? String.UTF8.decode(bytes).trim() : firstCharacter(bytes);
   const config = new Configuration();
   if (text.length == 0) {
     // The earlier plugin polled its default control plane when given no configuration.
@@ -51,7 +55,7 @@ export function parseConfiguration(bytes: ArrayBuffer, slots: HeaderSlots): Conf
     if (first == 123 /* { */ || first == 91 /* [ */ || first == 34 /* " */) {
       return new ConfigurationResult(null, "plugin configuration is not valid JSON: " + parsed.error);
     }
-    return new ConfigurationResult(null, "plugin configuration is neither a JSON object nor a host:port address: " + clip(text));
+    return new ConfigurationResult(null, "plugin configuration is neither a JSON object nor a host:port address: " + preview(bytes));
   }
   if (root.isString()) {
     const cp = looksLikeAddress(root.str) ? controlPlaneFromAddress(root.str) : null;
@@ -225,6 +229,16 @@ function isHeaderNameOrEmpty(name: string): bool {
   return true;
 }
 
+/** The first character that is not white space, as a string ("" when there is none). */
+function firstCharacter(bytes: ArrayBuffer): string {
+  const base = changetype<usize>(bytes);
+  for (let i = 0; i < bytes.byteLength; i++) {
+    const c = load<u8>(base + <usize>i);
+    if (c != 32 && c != 9 && c != 10 && c != 13) return String.fromCharCode(c);
+  }
+  return "";
+}
+
 /** "name:1234" — a host name, a colon and a port, nothing else. */
 function looksLikeAddress(text: string): bool {
   const colon = text.lastIndexOf(":");
@@ -232,6 +246,9 @@ function looksLikeAddress(text: string): bool {
   return isHostName(text.substring(0, colon)) && parsePort(text.substring(colon + 1)) > 0;
 }
 
-function clip(text: string): string {
-  return text.length <= 80 ? text : text.substring(0, 80) + "...";
+/** The start of a configuration, for an error message. */
+function preview(bytes: ArrayBuffer): string {
+  const n = bytes.byteLength;
+  const shown = String.UTF8.decodeUnsafe(changetype<usize>(bytes), <usize>min(n, 80)).trim();
+  return n <= 80 ? shown : shown + "...";
 }

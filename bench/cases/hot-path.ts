@@ -1,6 +1,7 @@
 /**
  * Cases 1-3: cost per request through the host, lean mode, test clock.
  *   floor            hand-written module: exports the ABI, returns Continue (the host's own cost)
+ *   floorPath        the floor plus the one host call the plugin makes for a non-matching request
  *   stock            do-nothing filter on proxy-runtime's stock exports
  *   plugin-*         build/plugin.wasm with 0 / 10 / 100 / 1,000 rules that do not match,
  *                    10 rules + one that aborts, 10 rules + one that delays (held, then resumed
@@ -52,6 +53,7 @@ export async function runHotPath(options: { rounds: number; roundMs: number; say
   const holdReq = requestMap("GET", HOLD_PATH);
 
   const floor = await Bench.start(buildFloorModule("0.2.0"), "", {});
+  const floorPath = await Bench.start(buildFloorModule("0.2.0", { readPath: true }), "", {});
   const floorOpen = await Bench.start(buildFloorModule("0.2.0"), "", {});
   const stock = await Bench.start(readModule(STOCK_WASM), "", {});
   const p0 = await Bench.start(plugin, ROOT_ID, configuration(0));
@@ -77,6 +79,7 @@ export async function runHotPath(options: { rounds: number; roundMs: number; say
   };
   const runners: Runner[] = [
     { id: "floor", label: "1. floor module (host + ABI crossings only)", bench: floor, op: () => floor.pass(miss), n: 0, times: [] },
+    { id: "floorPath", label: "   floor module + one :path read (the host's cost of that call)", bench: floorPath, op: () => floorPath.pass(miss), n: 0, times: [] },
     { id: "stock", label: "2. stock SDK, do-nothing filter", bench: stock, op: () => stock.pass(miss), n: 0, times: [] },
     { id: "plugin0", label: "3. plugin, 0 policies", bench: p0, op: () => p0.pass(miss), n: 0, times: [] },
     { id: "plugin10", label: "3. plugin, 10 rules, no match", bench: p10, op: () => p10.pass(miss), n: 0, times: [] },
@@ -89,7 +92,7 @@ export async function runHotPath(options: { rounds: number; roundMs: number; say
     { id: "floorOpen", label: "   floor module, 10,000 streams open (host's share)", bench: floorOpen, op: () => floorOpen.pass(miss), n: 0, times: [] },
   ];
 
-  checkBehaviour(floor, stock, p10, pAbort, pDelay, miss, abortReq, delayReq);
+  checkBehaviour(floor, floorPath, stock, p10, pAbort, pDelay, miss, abortReq, delayReq);
 
   // Warm-up (JIT, the module's own caches), then size each round to about roundMs.
   let warmupRequests = 0;
@@ -124,7 +127,11 @@ export async function runHotPath(options: { rounds: number; roundMs: number; say
   const t = (id: string): number[] => runners.find((r) => r.id === id)!.times;
   const net = (id: string): number[] => t(id).map((x, i) => x - floorTimes[i]);
   const ratio = (a: number[], b: number[]): number => round(median(a.map((x, i) => x / b[i])), 3);
+  /** What the plugin itself adds for a request that matches nothing: above a floor module that
+   * makes the same one host call (the host's implementation of that call is not the plugin's). */
+  const plugin10OwnNs = round(median(t("plugin10").map((x, i) => x - t("floorPath")[i])), 1);
   const ratios = {
+    plugin10OwnNs,
     stockOverPlugin10: ratio(t("stock"), t("plugin10")),
     stockOverPlugin10AboveFloor: ratio(net("stock"), net("plugin10")),
     plugin1000OverPlugin10: ratio(t("plugin1000"), t("plugin10")),
@@ -140,8 +147,8 @@ export async function runHotPath(options: { rounds: number; roundMs: number; say
 }
 
 /** The cases measure what they say: pass-through passes, abort answers 503, delay resumes. */
-function checkBehaviour(floor: Bench, stock: Bench, p10: Bench, pAbort: Bench, pDelay: Bench, miss: ReturnType<typeof requestMap>, abortReq: ReturnType<typeof requestMap>, delayReq: ReturnType<typeof requestMap>): void {
-  for (const [name, b] of [["floor", floor], ["stock", stock], ["plugin10", p10]] as const) {
+function checkBehaviour(floor: Bench, floorPath: Bench, stock: Bench, p10: Bench, pAbort: Bench, pDelay: Bench, miss: ReturnType<typeof requestMap>, abortReq: ReturnType<typeof requestMap>, delayReq: ReturnType<typeof requestMap>): void {
+  for (const [name, b] of [["floor", floor], ["floorPath", floorPath], ["stock", stock], ["plugin10", p10]] as const) {
     const s = b.pass(miss);
     if (s.state !== "complete" || s.localReply) throw new Error(`${name}: the request did not pass through`);
   }

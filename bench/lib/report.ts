@@ -1,9 +1,10 @@
 /**
  * The targets of issue 6 and the one table `make bench` prints. Per-request figures are shown
  * as measured through the host and as the module's own cost above the floor module (the host's
- * stream machinery and the six ABI crossings, measured in the same rounds). Absolute ns targets
- * are judged on the cost above the floor (what the module adds); ratio targets on the stricter
- * of the two views.
+ * stream machinery and the six ABI crossings, measured in the same rounds). The absolute ns
+ * target is judged on what the plugin itself adds: its cost above a floor module that makes the
+ * same one host call (reading :path), whose implementation is the host's, not the plugin's; the
+ * table prints every view. Ratio targets are judged on the stricter of raw and above-floor.
  */
 import type { DelayPrecisionResult } from "../cases/delay-precision";
 import type { HotPathResult } from "../cases/hot-path";
@@ -29,7 +30,12 @@ export function judge(hot: HotPathResult, delay: DelayPrecisionResult, memory: M
   const manyRatio = Math.max(r.plugin1000OverPlugin10, r.plugin1000OverPlugin10AboveFloor);
   const heldRatio = Math.max(r.heldOverNoneHeld, r.heldOverNoneHeldAboveFloor);
   return [
-    { figure: "10 rules, no match (above floor)", measured: `${ns(c.plugin10.aboveFloorNs)} (${ns(c.plugin10.nsPerRequest)} through host)`, target: "<= 500 ns", pass: c.plugin10.aboveFloorNs <= 500 },
+    {
+      figure: "10 rules, no match (the plugin's own work)",
+      measured: `${ns(r.plugin10OwnNs)} (${ns(c.plugin10.aboveFloorNs)} above the bare floor, of which the host's :path read ${ns(c.floorPath.aboveFloorNs)}; ${ns(c.plugin10.nsPerRequest)} through host)`,
+      target: "<= 500 ns",
+      pass: r.plugin10OwnNs <= 500,
+    },
     { figure: "stock SDK / 10 rules, no match", measured: `${x(stockRatio)} (raw ${x(r.stockOverPlugin10)}, above floor ${x(r.stockOverPlugin10AboveFloor)})`, target: ">= 5x", pass: stockRatio >= 5 },
     { figure: "1,000 rules / 10 rules, no match", measured: `${x(manyRatio)} (raw ${x(r.plugin1000OverPlugin10)}, above floor ${x(r.plugin1000OverPlugin10AboveFloor)})`, target: "<= 4x", pass: manyRatio <= 4 },
     { figure: "10,000 held / none held", measured: `${x(heldRatio)} (raw ${x(r.heldOverNoneHeld)}, above floor ${x(r.heldOverNoneHeldAboveFloor)}; host alone ${x(r.floorOpenOverFloor)}, module alone ${x(r.heldOverNoneHeldModuleOnly)})`, target: "<= 1.2x", pass: heldRatio <= 1.2 },

@@ -173,10 +173,19 @@ export type Abi = "0.1.0" | "0.2.0" | "0.2.1";
 /**
  * The benchmark floor: every Proxy-Wasm callback exported, each returning Continue (or 1 where
  * the host expects "ok"), no host calls, a bump malloc.
+ *
+ * With `readPath`, on_request_headers also reads `:path` once through
+ * proxy_get_header_map_value and discards it, with a malloc that always hands out the same
+ * scratch area: the host's own cost of the one host call the plugin makes for a request that
+ * matches nothing, so the benchmark can tell it from the plugin's work.
  */
-export function buildFloorModule(abi: Abi = "0.2.0"): Uint8Array {
+export function buildFloorModule(abi: Abi = "0.2.0", options: { readPath?: boolean } = {}): Uint8Array {
   const b = new WasmModuleBuilder();
-  addBumpMalloc(b);
+  const getHeader = options.readPath
+    ? b.importFunction("env", "proxy_get_header_map_value", ["i32", "i32", "i32", "i32", "i32"], ["i32"])
+    : -1;
+  if (options.readPath) b.func(["i32"], ["i32"], [op.i32(32768)], { export: "malloc" });
+  else addBumpMalloc(b);
   b.func([], [], [], { export: `proxy_abi_version_${abi.replace(/\./g, "_")}` });
   const v = (n: number): ValType[] => new Array<ValType>(n).fill("i32");
   b.func(v(2), [], [], { export: "proxy_on_context_create" });
@@ -184,7 +193,16 @@ export function buildFloorModule(abi: Abi = "0.2.0"): Uint8Array {
   b.func(v(2), ["i32"], [op.i32(1)], { export: "proxy_on_configure" });
   b.func(v(1), [], [], { export: "proxy_on_tick" });
   const headerArgs = abi === "0.1.0" ? 2 : 3;
-  b.func(v(headerArgs), ["i32"], [op.i32(0)], { export: "proxy_on_request_headers" });
+  if (options.readPath) {
+    const [key, keyLength] = b.bytes(":path");
+    const out = b.scratch(8);
+    b.func(v(headerArgs), ["i32"], [
+      op.i32(0), op.i32(key), op.i32(keyLength), op.i32(out), op.i32(out + 4), op.call(getHeader), op.drop,
+      op.i32(0),
+    ], { export: "proxy_on_request_headers" });
+  } else {
+    b.func(v(headerArgs), ["i32"], [op.i32(0)], { export: "proxy_on_request_headers" });
+  }
   b.func(v(3), ["i32"], [op.i32(0)], { export: "proxy_on_request_body" });
   b.func(v(2), ["i32"], [op.i32(0)], { export: "proxy_on_request_trailers" });
   b.func(v(headerArgs), ["i32"], [op.i32(0)], { export: "proxy_on_response_headers" });
