@@ -182,6 +182,15 @@ export class JsonValue {
     return out.toString();
   }
 
+  /**
+   * A 64-bit hash of the content, equal for equal content whatever the member order (members
+   * are combined with a commutative sum) or the number formatting. Cheaper than `toJson()`
+   * when all that is needed is "same content?": it allocates nothing.
+   */
+  contentHash(): u64 {
+    return hashValue(this, 0);
+  }
+
   private buildIndex(): void {
     const keys = this._keys;
     if (keys === null) return;
@@ -203,6 +212,53 @@ export class JsonValue {
       if (keys[i] == key) return i;
     }
     return -1;
+  }
+}
+
+const HASH_MULTIPLIER: u64 = 0x9E3779B97F4A7C15;
+
+function mixHash(z: u64): u64 {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+  return z ^ (z >> 31);
+}
+
+function hashString(s: string): u64 {
+  let h: u64 = 0xcbf29ce484222325;
+  for (let i = 0, n = s.length; i < n; i++) {
+    h ^= <u64>s.charCodeAt(i);
+    h *= 0x100000001b3;
+  }
+  return mixHash(h ^ <u64>s.length);
+}
+
+function hashValue(value: JsonValue, depth: i32): u64 {
+  if (depth > SERIALIZE_DEPTH_MAX) return 0;
+  switch (value.kind) {
+    case JsonKind.Null: return mixHash(1);
+    case JsonKind.Bool: return mixHash(value.bool ? 2 : 3);
+    case JsonKind.Number: {
+      const n = value.num == 0 ? 0.0 : value.num; // -0 and 0 are the same number
+      return mixHash(reinterpret<u64>(n) ^ 4);
+    }
+    case JsonKind.String: return mixHash(hashString(value.str) ^ 5);
+    case JsonKind.Array: {
+      let h: u64 = 6;
+      const items = value.items;
+      for (let i = 0, n = items.length; i < n; i++) h = mixHash(h * HASH_MULTIPLIER + hashValue(unchecked(items[i]), depth + 1));
+      return mixHash(h ^ <u64>items.length);
+    }
+    default: {
+      // Order-independent: a sum of per-member hashes.
+      let sum: u64 = 0;
+      const n = value.length;
+      for (let i = 0; i < n; i++) {
+        const memberValue = value.valueAt(i);
+        if (memberValue === null) continue;
+        sum += mixHash(hashString(value.keyAt(i)) * HASH_MULTIPLIER ^ hashValue(memberValue, depth + 1));
+      }
+      return mixHash(sum ^ 7 ^ (<u64>n << 32));
+    }
   }
 }
 

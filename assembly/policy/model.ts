@@ -95,7 +95,7 @@ export class Selector {
 export class Policy {
   constructor(
     public name: string,
-    /** Canonical JSON of the whole policy: same name and content = same policy. */
+    /** Name and a 64-bit hash of the whole policy's content: same name and content = same policy. */
     public identity: string,
     public selector: Selector,
     public rules: Rule[],

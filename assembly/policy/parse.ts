@@ -75,7 +75,8 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
     if (rule !== null) rules.push(rule);
   }
   if (rules.length == 0) return null;
-  return new Policy(name, v.toJson(), selector, rules);
+  // Same name and same content (in any member order) = same policy, same expiry clock.
+  return new Policy(name, name + "#" + v.contentHash().toString(16), selector, rules);
 }
 
 function parseSelector(v: JsonValue | null, where: string, diag: Diagnostics): Selector | null {
