@@ -44,11 +44,31 @@ const outPtr = memory.data(8);
 const outSize = memory.data(8);
 const outU64 = memory.data(8);
 
-/** A header value of the given map, or null when absent. `name` is UTF-8 bytes. */
-export function getHeader(map: HeaderMapType, name: ArrayBuffer): string | null {
+/** Clears the out-parameters before a host call that hands back a buffer. */
+@inline function resetOut(): void {
   store<usize>(outPtr, 0);
   store<usize>(outSize, 0);
-  const r = abi.proxy_get_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, outPtr, outSize);
+}
+
+/** Asks for a header value; the buffer (if any) is left in outPtr/outSize. */
+@inline function requestHeaderValue(map: HeaderMapType, name: ArrayBuffer): WasmResult {
+  resetOut();
+  return abi.proxy_get_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, outPtr, outSize);
+}
+
+/** The buffer a host call left in outPtr/outSize as an ArrayBuffer, or null if it failed. */
+function takeBuffer(result: WasmResult): ArrayBuffer | null {
+  const ptr = load<usize>(outPtr);
+  if (result != WasmResult.Ok) {
+    releaseHostBuffer(ptr);
+    return null;
+  }
+  return adoptHostBuffer(ptr, load<usize>(outSize));
+}
+
+/** A header value of the given map, or null when absent. `name` is UTF-8 bytes. */
+export function getHeader(map: HeaderMapType, name: ArrayBuffer): string | null {
+  const r = requestHeaderValue(map, name);
   const ptr = load<usize>(outPtr);
   const size = load<usize>(outSize);
   if (r != WasmResult.Ok) {
@@ -67,9 +87,7 @@ export function getHeader(map: HeaderMapType, name: ArrayBuffer): string | null 
  * `stopAt` byte (-1: none). False, with `into.length` -1, when the header is absent.
  */
 export function getHeaderBytes(map: HeaderMapType, name: ArrayBuffer, stopAt: i32, into: ByteBuffer): bool {
-  store<usize>(outPtr, 0);
-  store<usize>(outSize, 0);
-  const r = abi.proxy_get_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, outPtr, outSize);
+  const r = requestHeaderValue(map, name);
   const ptr = load<usize>(outPtr);
   let size = load<usize>(outSize);
   if (r != WasmResult.Ok) {
@@ -99,31 +117,15 @@ export function addHeader(map: HeaderMapType, name: string, value: string): Wasm
 
 /** Bytes of a host buffer (configuration, body, HTTP-call response), or null on failure. */
 export function getBuffer(type: BufferType, start: u32, length: u32): ArrayBuffer | null {
-  store<usize>(outPtr, 0);
-  store<usize>(outSize, 0);
-  const r = abi.proxy_get_buffer_bytes(type, start, length, outPtr, outSize);
-  const ptr = load<usize>(outPtr);
-  const size = load<usize>(outSize);
-  if (r != WasmResult.Ok) {
-    releaseHostBuffer(ptr);
-    return null;
-  }
-  return adoptHostBuffer(ptr, size);
+  resetOut();
+  return takeBuffer(abi.proxy_get_buffer_bytes(type, start, length, outPtr, outSize));
 }
 
 /** A property by its path segments (sent joined with NUL), or null when absent. */
 export function getProperty(segments: string[]): ArrayBuffer | null {
   const p = String.UTF8.encode(segments.join("\0"));
-  store<usize>(outPtr, 0);
-  store<usize>(outSize, 0);
-  const r = abi.proxy_get_property(changetype<usize>(p), p.byteLength, outPtr, outSize);
-  const ptr = load<usize>(outPtr);
-  const size = load<usize>(outSize);
-  if (r != WasmResult.Ok) {
-    releaseHostBuffer(ptr);
-    return null;
-  }
-  return adoptHostBuffer(ptr, size);
+  resetOut();
+  return takeBuffer(abi.proxy_get_property(changetype<usize>(p), p.byteLength, outPtr, outSize));
 }
 
 /** A string property, or "" when absent. */
@@ -214,8 +216,7 @@ export function httpCall(cluster: string, headers: string[], body: string, timeo
 
 /** All headers of a map as alternating names and values (empty on failure). */
 export function getHeaderPairs(map: HeaderMapType): string[] {
-  store<usize>(outPtr, 0);
-  store<usize>(outSize, 0);
+  resetOut();
   const r = abi.proxy_get_header_map_pairs(map, outPtr, outSize);
   const ptr = load<usize>(outPtr);
   const size = load<usize>(outSize);
