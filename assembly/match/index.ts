@@ -8,18 +8,23 @@ import { requestMatches } from "./matcher";
 import { RequestAttributes } from "./request";
 import { ByteBuffer } from "../util/bytes";
 
+/** One byte of a literal path. Children form a linked list (one allocation per node); rule
+ * lists exist only where a literal ends. */
 class TrieNode {
-  chars: i32[] = [];
-  children: TrieNode[] = [];
+  firstChild: TrieNode | null = null;
+  nextSibling: TrieNode | null = null;
   /** Positions of rules whose path prefix ends here. */
-  prefixRules: i32[] = [];
+  prefixRules: i32[] | null = null;
   /** Positions of rules whose exact path ends here. */
-  exactRules: i32[] = [];
+  exactRules: i32[] | null = null;
+
+  constructor(public byte: i32) {}
 
   child(c: i32): TrieNode | null {
-    const chars = this.chars;
-    for (let i = 0; i < chars.length; i++) {
-      if (unchecked(chars[i]) == c) return unchecked(this.children[i]);
+    let node = this.firstChild;
+    while (node !== null) {
+      if (node.byte == c) return node;
+      node = node.nextSibling;
     }
     return null;
   }
@@ -27,15 +32,15 @@ class TrieNode {
   childOrNew(c: i32): TrieNode {
     const found = this.child(c);
     if (found !== null) return found;
-    const node = new TrieNode();
-    this.chars.push(c);
-    this.children.push(node);
+    const node = new TrieNode(c);
+    node.nextSibling = this.firstChild;
+    this.firstChild = node;
     return node;
   }
 }
 
 export class RuleIndex {
-  private root: TrieNode = new TrieNode();
+  private root: TrieNode = new TrieNode(-1);
   /** Positions of rules that must be tried for every request. */
   private unindexed: i32[] = [];
   private indexedCount: i32 = 0;
@@ -51,10 +56,15 @@ export class RuleIndex {
         // The trie is keyed by UTF-8 bytes, so a request's path is walked without decoding it
         // (UTF-8 keeps prefixes: a string prefix is a byte prefix).
         let node = this.root;
-        const literal = Uint8Array.wrap(String.UTF8.encode(path.value));
-        for (let c = 0; c < literal.length; c++) node = node.childOrNew(<i32>unchecked(literal[c]));
-        if (path.kind == StringMatchKind.Exact) node.exactRules.push(i);
-        else node.prefixRules.push(i);
+        const literal = path.value;
+        if (isAscii(literal)) {
+          for (let c = 0; c < literal.length; c++) node = node.childOrNew(literal.charCodeAt(c));
+        } else {
+          const bytes = Uint8Array.wrap(String.UTF8.encode(literal));
+          for (let c = 0; c < bytes.length; c++) node = node.childOrNew(<i32>unchecked(bytes[c]));
+        }
+        if (path.kind == StringMatchKind.Exact) node.exactRules = appendTo(node.exactRules, i);
+        else node.prefixRules = appendTo(node.prefixRules, i);
         this.indexedCount++;
       } else {
         this.unindexed.push(i);
@@ -108,8 +118,20 @@ export class RuleIndex {
   }
 }
 
-function appendAll(out: i32[], items: i32[]): void {
+function appendAll(out: i32[], items: i32[] | null): void {
+  if (items === null) return;
   for (let i = 0; i < items.length; i++) out.push(unchecked(items[i]));
+}
+
+function appendTo(list: i32[] | null, position: i32): i32[] {
+  if (list === null) return [position];
+  list.push(position);
+  return list;
+}
+
+function isAscii(s: string): bool {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
 }
 
 /** Adds `extra` (sorted) to `list` and sorts the result ascending; lists are short. */
