@@ -25,8 +25,10 @@ export class EchoServer {
     readonly port: number,
   ) {}
 
-  static async start(host: string, port = 0): Promise<EchoServer> {
+  /** onRequest runs first on every request (the runner's timer checkpoint). */
+  static async start(host: string, port = 0, onRequest?: () => void): Promise<EchoServer> {
     const server = http.createServer((req, res) => {
+      onRequest?.();
       const hash = createHash("sha256");
       const kept: Buffer[] = [];
       let length = 0;

@@ -48,7 +48,7 @@ export interface ProxyOptions {
 
 export class Proxy {
   private server: http.Server | undefined;
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: "lifo" });
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 65_536, scheduling: "lifo" });
   private readonly connectionIds = new WeakMap<Socket, number>();
   private nextConnectionId = 1;
 
@@ -73,6 +73,7 @@ export class Proxy {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.options.workers.clock.runDue();
     const socket = req.socket;
     let id = this.connectionIds.get(socket);
     if (id === undefined) this.connectionIds.set(socket, (id = this.nextConnectionId++));
@@ -212,6 +213,7 @@ class Exchange {
   }
 
   private onUpstreamResponse(request: http.ClientRequest, ures: http.IncomingMessage): void {
+    this.options.workers.clock.runDue();
     if (request !== this.upstreamReq) return;
     clearTimeout(this.routeTimer);
     this.upstreamRes = ures;
@@ -235,6 +237,7 @@ class Exchange {
     const expected = ures.headers["transfer-encoding"] === undefined && cl !== undefined ? Number(cl) : undefined;
     let received = 0;
     ures.on("data", (chunk: Buffer) => {
+      this.options.workers.clock.runDue();
       received += chunk.length;
       this.guard(() => this.stream.sendResponseBody(chunk, expected !== undefined && received >= expected));
     });
@@ -306,6 +309,10 @@ class Exchange {
   private writeBody(chunk: Buffer, end: boolean): void {
     const res = this.res;
     if (res.writableEnded || res.destroyed) return;
+    if (end) {
+      res.end(chunk.length > 0 ? chunk : undefined);
+      return;
+    }
     if (chunk.length > 0 && !res.write(chunk)) {
       const ures = this.upstreamRes;
       if (ures) {
@@ -313,7 +320,6 @@ class Exchange {
         res.once("drain", () => ures.resume());
       }
     }
-    if (end) res.end();
   }
 
   private writeTrailers(trailers: HeaderMap): void {

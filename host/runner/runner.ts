@@ -156,7 +156,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
       if (u.protocol !== "http:") throw new Error(`UPSTREAM must be an http:// URL, got ${upstreamUrl}`);
       upstreamPort = Number(u.port || 80);
     } else {
-      const echo = await EchoServer.start(host);
+      const echo = await EchoServer.start(host, 0, () => pool.clock.runDue());
       closers.push(() => echo.close());
       upstreamPort = echo.port;
       upstreamUrl = `http://${host}:${echo.port}`;

@@ -8,7 +8,6 @@ import {
   compileModule,
   instantiate,
   Plugin,
-  RealClock,
   SharedState,
   startPlugin,
   StatsStore,
@@ -20,6 +19,7 @@ import {
   type PluginResult,
   type StreamOptions,
 } from "../index";
+import { RunnerClock } from "./clock";
 
 export interface WorkerPoolOptions {
   wasmPath: string;
@@ -42,7 +42,7 @@ export class WorkerPool {
   private constructor(
     readonly plugins: Plugin[],
     readonly stats: StatsStore,
-    readonly clock: RealClock,
+    readonly clock: RunnerClock,
   ) {}
 
   /** Loads the module into N VMs and starts the plugin in each. Throws if a VM refuses it. */
@@ -50,7 +50,7 @@ export class WorkerPool {
     const compiled = await compileModule(options.wasmPath);
     const stats = new StatsStore();
     const shared = new SharedState();
-    const clock = new RealClock();
+    const clock = new RunnerClock();
     const plugins: Plugin[] = [];
     let result: PluginResult = { ok: true, logs: [] };
     for (let i = 0; i < Math.max(1, options.workers); i++) {
