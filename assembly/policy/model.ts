@@ -32,10 +32,13 @@ export class HeaderMatch {
 }
 
 /** All conditions must hold; a missing condition holds. */
+/** Shared by every match without header conditions; never modified. */
+const NO_HEADERS: HeaderMatch[] = [];
+
 export class Match {
   method: StringMatch | null = null;
   path: StringMatch | null = null;
-  headers: HeaderMatch[] = [];
+  headers: HeaderMatch[] = NO_HEADERS;
 }
 
 export const NO_GRPC_STATUS: i32 = -1;
@@ -95,8 +98,9 @@ export class Selector {
 export class Policy {
   constructor(
     public name: string,
-    /** Name and a 64-bit hash of the whole policy's content: same name and content = same policy. */
-    public identity: string,
+    /** 64-bit hash of the whole policy (name included), member order ignored: same name and
+     * content = same identity = same expiry clock. */
+    public identity: u64,
     public selector: Selector,
     public rules: Rule[],
   ) {}

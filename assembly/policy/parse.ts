@@ -76,7 +76,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   }
   if (rules.length == 0) return null;
   // Same name and same content (in any member order) = same policy, same expiry clock.
-  return new Policy(name, name + "#" + v.contentHash().toString(16), selector, rules);
+  return new Policy(name, v.contentHash(), selector, rules);
 }
 
 function parseSelector(v: JsonValue | null, where: string, diag: Diagnostics): Selector | null {
@@ -146,11 +146,13 @@ function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag
         diag.error(where, "match.headers", "must be an array, got " + show(value));
         return null;
       }
+      const headers: HeaderMatch[] = [];
       for (let i = 0; i < value.items.length; i++) {
         const h = parseHeaderMatch(unchecked(value.items[i]), where, "match.headers[" + i.toString() + "]", slots, diag);
         if (h === null) return null;
-        m.headers.push(h);
+        headers.push(h);
       }
+      m.headers = headers;
     } else {
       diag.error(where, "match." + key, "unknown field (expected method, path or headers)");
       return null;

@@ -63,7 +63,7 @@ export function combinePolicies(staticPolicies: Policy[], livePolicies: Policy[]
 
 /** The policy identities one root context currently uses (see PolicyClocks). */
 export class ClockOwner {
-  ids: Set<string> = new Set();
+  ids: Set<u64> = new Set();
 }
 
 class ClockEntry {
@@ -80,12 +80,12 @@ class ClockEntry {
  * configuration change), a clock is forgotten only when no root context uses the policy.
  */
 export class PolicyClocks {
-  private entries: Map<string, ClockEntry> = new Map();
+  private entries: Map<u64, ClockEntry> = new Map();
 
   /** Builds `owner`'s set for `policies` at `nowMs`, stamping rules with their first-seen time. */
   assemble(owner: ClockOwner, policies: Policy[], identity: Identity, nowMs: i64): PolicySet {
     const set = new PolicySet();
-    const ids = new Set<string>();
+    const ids = new Set<u64>();
     for (let i = 0; i < policies.length; i++) {
       const id = unchecked(policies[i]).identity;
       if (ids.has(id)) continue;
@@ -114,11 +114,11 @@ export class PolicyClocks {
 
   /** The owner is gone (its root context was deleted). */
   release(owner: ClockOwner): void {
-    this.releaseExcept(owner, new Set<string>());
-    owner.ids = new Set<string>();
+    this.releaseExcept(owner, new Set<u64>());
+    owner.ids = new Set<u64>();
   }
 
-  private releaseExcept(owner: ClockOwner, keep: Set<string>): void {
+  private releaseExcept(owner: ClockOwner, keep: Set<u64>): void {
     const owned = owner.ids.values();
     for (let i = 0; i < owned.length; i++) {
       const id = unchecked(owned[i]);
