@@ -177,3 +177,18 @@ test("requests held under an old policy set finish under the rules they started 
   hfi.clock.advance(500);
   assert.equal(s.localReply?.status, 503, "the held request keeps its rule: delay then abort");
 });
+
+test("the tick aims 10 ms early and finishes with 1 ms ticks, so work done in a tick cannot push a deadline late", async () => {
+  // Envoy re-arms the tick after the tick's own work (resuming every released stream); a
+  // period aimed exactly at the next deadline would land late by that work.
+  const hfi = await startHfi({ policies: [policy("slow", {}, SLOW(100))] });
+  const s = hfi.request("GET", "/");
+  assert.equal(hfi.plugin.root.tickPeriodMs, 90);
+  hfi.clock.advance(90);
+  assert.equal(hfi.plugin.root.tickPeriodMs, 1);
+  hfi.clock.advance(9);
+  assert.ok(notForwarded(s), "never before the deadline");
+  hfi.clock.advance(1);
+  assert.ok(!notForwarded(s));
+  assert.equal(hfi.plugin.root.tickPeriodMs, 0, "no tick while nothing is pending");
+});
