@@ -31,10 +31,6 @@ export const enum DataStatus {
 }
 
 const NS_PER_MS: i64 = 1000000;
-/** After a tick that released this many requests, the next deadline is approached with 1 ms
- * ticks over its last FINE_WINDOW_MS (see `arm`). */
-const RELEASES_FOR_FINE_TICKS: i32 = 8;
-const FINE_WINDOW_MS: i64 = 10;
 const CONTENT_TYPE = String.UTF8.encode("content-type");
 const STATUS = String.UTF8.encode(":status");
 const ETAG = String.UTF8.encode("etag");
@@ -238,7 +234,6 @@ export class FaultInjector {
     const nowNs = nowNanos();
     this.nextWakeNs = i64.MAX_VALUE;
     const timers = this.timers;
-    let released = 0;
     while (timers.size > 0 && timers.peekDeadline() <= nowNs) {
       const id = timers.peekStream();
       const generation = timers.peekGeneration();
@@ -247,12 +242,11 @@ export class FaultInjector {
       const stream = this.streams.get(id);
       if (!stream.held || stream.generation != generation) continue;
       this.releaseHold(stream, nowNs);
-      released++;
     }
     this.maybePoll(nowNs);
     // Releasing many requests takes time, and the host arms the tick from the moment it is
     // asked: measure the wait from now, not from when this tick began.
-    this.arm(nowNanos(), this.nextDueNs(), released >= RELEASES_FOR_FINE_TICKS);
+    this.arm(nowNanos(), this.nextDueNs());
   }
 
   /** Earliest moment the root needs a tick; i64.MAX_VALUE when nothing is pending. */
@@ -270,11 +264,8 @@ export class FaultInjector {
     return due;
   }
 
-  /**
-   * Arms the one root tick to fire at `dueNs` (or stops it). `fine`: after a tick that
-   * released many requests (see below).
-   */
-  arm(nowNs: i64, dueNs: i64, fine: bool = false): void {
+  /** Arms the one root tick to fire at `dueNs` (or stops it). */
+  arm(nowNs: i64, dueNs: i64): void {
     if (dueNs == i64.MAX_VALUE) {
       if (this.tickMs != 0) {
         setTickPeriodMs(0);
@@ -285,13 +276,8 @@ export class FaultInjector {
     }
     let waitNs = dueNs - nowNs;
     if (waitNs < NS_PER_MS) waitNs = NS_PER_MS;
-    const waitMs = min<i64>((waitNs + NS_PER_MS - 1) / NS_PER_MS, 0x7fffffff);
-    // Envoy re-arms the tick only after the tick's own work, resuming every released stream
-    // included, which takes milliseconds when hundreds are due together; a period aimed at
-    // the next deadline would then land late by that much. After such a tick, aim
-    // FINE_WINDOW_MS early and finish with 1 ms ticks (an idle tick costs next to nothing).
-    // Either way no request is released before its deadline.
-    const periodMs = <u32>(!fine ? waitMs : waitMs > FINE_WINDOW_MS ? waitMs - FINE_WINDOW_MS : 1);
+    // Round up: a tick must never come before the deadline it serves.
+    const periodMs = <u32>min<i64>((waitNs + NS_PER_MS - 1) / NS_PER_MS, 0x7fffffff);
     setTickPeriodMs(periodMs);
     this.tickMs = periodMs;
     this.nextWakeNs = nowNs + <i64>periodMs * NS_PER_MS;
