@@ -74,7 +74,3 @@ export class Metrics {
     return id >= 0 ? getMetric(<u32>id) : -1;
   }
 }
-
-export function metricName(metric: Metric): string {
-  return unchecked(NAMES[metric]);
-}

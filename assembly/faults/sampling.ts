@@ -11,10 +11,6 @@ export class Sampler {
     this.state = mix64(seed) | 1;
   }
 
-  reseed(seed: u64): void {
-    this.state = mix64(seed) | 1;
-  }
-
   /** Next 64 random bits (xorshift64*). */
   next(): u64 {
     let x = this.state;

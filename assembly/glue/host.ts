@@ -214,23 +214,6 @@ export function httpCall(cluster: string, headers: string[], body: string, timeo
   return r == WasmResult.Ok ? <i64>load<u32>(outU64) : -1;
 }
 
-/** All headers of a map as alternating names and values (empty on failure). */
-export function getHeaderPairs(map: HeaderMapType): string[] {
-  resetOut();
-  const r = abi.proxy_get_header_map_pairs(map, outPtr, outSize);
-  const ptr = load<usize>(outPtr);
-  const size = load<usize>(outSize);
-  const out: string[] = [];
-  if (r != WasmResult.Ok || ptr == 0) {
-    releaseHostBuffer(ptr);
-    return out;
-  }
-  deserializePairs(ptr, size, out);
-  notePressure(size * 3 + 64);
-  releaseHostBuffer(ptr);
-  return out;
-}
-
 /** proxy-wasm pairs: u32 count, count × (u32 name length, u32 value length), then name\0value\0 each. */
 export function serializePairs(headers: string[]): ArrayBuffer {
   const n = headers.length >> 1;
@@ -256,20 +239,4 @@ export function serializePairs(headers: string[]): ArrayBuffer {
     data += 1;
   }
   return buf;
-}
-
-function deserializePairs(ptr: usize, size: usize, out: string[]): void {
-  if (size < 4) return;
-  const n = <usize>load<u32>(ptr);
-  if (4 + n * 8 > size) return;
-  let lens = ptr + 4;
-  let data = ptr + 4 + n * 8;
-  const end = ptr + size;
-  for (let i: usize = 0; i < n * 2; i++) {
-    const len = <usize>load<u32>(lens);
-    lens += 4;
-    if (data + len + 1 > end) return;
-    out.push(String.UTF8.decodeUnsafe(data, len));
-    data += len + 1;
-  }
 }

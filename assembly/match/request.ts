@@ -41,9 +41,3 @@ export class HeaderSlots {
     return this.names.length;
   }
 }
-
-/** Strips the query string, as Envoy's route matching does. */
-export function pathWithoutQuery(rawPath: string): string {
-  const q = rawPath.indexOf("?");
-  return q < 0 ? rawPath : rawPath.substring(0, q);
-}

@@ -1,10 +1,16 @@
 import { parseJsonString } from "../../assembly/json/index";
-import { HeaderSlots, RequestAttributes, pathWithoutQuery } from "../../assembly/match/request";
+import { HeaderSlots, RequestAttributes } from "../../assembly/match/request";
 import { firstMatchingRule, requestMatches, stringMatches } from "../../assembly/match/matcher";
 import { Policy, Rule, StringMatch, StringMatchKind } from "../../assembly/policy/model";
 import { Diagnostics } from "../../assembly/policy/diagnostics";
 import { parsePolicies, ParseLimits } from "../../assembly/policy/parse";
 import { compileRegex } from "../../assembly/regex/index";
+
+/** Strips the query string, as the host-backed request does (it stops reading :path at '?'). */
+function pathWithoutQuery(rawPath: string): string {
+  const q = rawPath.indexOf("?");
+  return q < 0 ? rawPath : rawPath.substring(0, q);
+}
 
 /** A request held in memory; header names are looked up through the same slots as the rules. */
 class FakeRequest extends RequestAttributes {
