@@ -49,7 +49,8 @@ export function requestMatches(match: Match, request: RequestAttributes): bool {
 
 /**
  * The first rule, in order, that is live at `nowMs` and whose conditions hold; null if none.
- * Expired rules and rules at 0 % are skipped as if absent.
+ * Expired rules and rules at 0 % are skipped as if absent. This is the definition; the plugin
+ * asks RuleIndex, which must give the same answer (tests compare the two).
  */
 export function firstMatchingRule(rules: Rule[], request: RequestAttributes, nowMs: i64): Rule | null {
   const n = rules.length;
