@@ -16,7 +16,7 @@ import {
   type AbiVersion,
 } from "./abi";
 import type { Context } from "./context";
-import { decodePairs, encodePairs } from "./headers";
+import { decodePairs, encodePairs, type HeaderMap } from "./headers";
 import { Counter, Gauge, Histogram } from "./metrics";
 import { resolveProperty, serializeProperty, splitPath } from "./properties";
 import type { RootContext } from "./root";
@@ -43,6 +43,19 @@ export function buildEnvImports(vm: WasmVm): Record<string, HostFn> {
   // clock often reads the same between calls.
   let lastMs = Number.NaN;
   let lastNanos = 0n;
+
+  /** add/replace a header in a writable map: the checks Envoy makes, then `write`. */
+  const setHeader = (type: number, kp: number, ks: number, vp: number, vs: number, write: (map: HeaderMap, key: string, value: string) => void): number => {
+    const t = mapType(abi, type);
+    if (t === undefined) return WasmResult.BadArgument;
+    const key = str(kp, ks);
+    const value = str(vp, vs);
+    if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
+    const map = ctx().writableMap(t);
+    if (!map) return WasmResult.BadArgument;
+    write(map, key, value);
+    return WasmResult.Ok;
+  };
 
   const unimplemented = (name: string) => (): number => {
     vm.hostLog(LogLevel.Warn, `${name} is not implemented by this host (Envoy would perform it)`);
@@ -159,26 +172,10 @@ export function buildEnvImports(vm: WasmVm): Record<string, HostFn> {
       return vm.copyOutString(value, ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     proxy_add_header_map_value(type: number, kp: number, ks: number, vp: number, vs: number): number {
-      const t = mapType(abi, type);
-      if (t === undefined) return WasmResult.BadArgument;
-      const key = str(kp, ks);
-      const value = str(vp, vs);
-      if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
-      const map = ctx().writableMap(t);
-      if (!map) return WasmResult.BadArgument;
-      map.add(key, value);
-      return WasmResult.Ok;
+      return setHeader(type, kp, ks, vp, vs, (map, key, value) => map.add(key, value));
     },
     proxy_replace_header_map_value(type: number, kp: number, ks: number, vp: number, vs: number): number {
-      const t = mapType(abi, type);
-      if (t === undefined) return WasmResult.BadArgument;
-      const key = str(kp, ks);
-      const value = str(vp, vs);
-      if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
-      const map = ctx().writableMap(t);
-      if (!map) return WasmResult.BadArgument;
-      map.replace(key, value);
-      return WasmResult.Ok;
+      return setHeader(type, kp, ks, vp, vs, (map, key, value) => map.replace(key, value));
     },
     proxy_remove_header_map_value(type: number, kp: number, ks: number): number {
       const t = mapType(abi, type);
