@@ -38,6 +38,11 @@ export class Regex {
   matches(subject: string): bool {
     return this.matcher.search(subject);
   }
+
+  /** The same search over `length` UTF-8 bytes at `ptr` (header and path values as Envoy holds them). */
+  matchesBytes(ptr: usize, length: i32): bool {
+    return this.matcher.search(String.UTF8.decodeUnsafe(ptr, <usize>length));
+  }
 }
 
 export class RegexCompileResult {
