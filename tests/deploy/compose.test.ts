@@ -5,8 +5,9 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { stringify } from "yaml";
+import { addStub, pathWithout, recipeErrors, runMake } from "./lib/make";
 import { clone, COMPOSE_YAML, readYaml, ROOT } from "./lib/project";
 import { needTools } from "./lib/tools";
 
@@ -76,4 +77,41 @@ describe("docker-compose.yaml", () => {
       assert.match(stderr, /ports|ten-thousand/);
     });
   });
+});
+
+// Without a Docker engine compose can only fail; the targets must say so in one line of their
+// own (Debian's docker-compose ends in a Python traceback) and exit non-zero, before building.
+describe("make compose-up / compose-down without a Docker engine", () => {
+  let work = "";
+  let withoutDocker = "";
+  let engineDown = "";
+
+  before(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "hfi-compose-engine-"));
+    withoutDocker = pathWithout(path.join(work, "no-docker"), ["docker", "docker-compose"]);
+    // A docker CLI whose engine is not there: every command fails as the real CLI does.
+    engineDown = pathWithout(path.join(work, "engine-down"), ["docker"]);
+    addStub(engineDown, "docker", 'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2\nexit 1');
+  });
+  after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  for (const target of ["compose-up", "compose-down"]) {
+    test(`${target} with the docker CLI but no engine: one line, non-zero exit, nothing started`, () => {
+      const r = runMake(target, {}, { path: engineDown });
+      assert.notEqual(r.status, 0);
+      assert.equal(r.stdout, "", "nothing ran (no build, no compose)");
+      assert.deepEqual(recipeErrors(r.stderr), [
+        `make ${target}: cannot reach a Docker engine (docker info failed): start Docker or check access to its socket, or try make run, which needs neither`,
+      ]);
+    });
+
+    test(`${target} with no docker installed: one line, non-zero exit`, () => {
+      const r = runMake(target, {}, { path: withoutDocker });
+      assert.notEqual(r.status, 0);
+      assert.equal(r.stdout, "");
+      assert.deepEqual(recipeErrors(r.stderr), [
+        `make ${target}: docker is not installed; compose needs Docker with a running engine (or try make run, which needs neither)`,
+      ]);
+    });
+  }
 });
