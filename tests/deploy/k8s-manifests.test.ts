@@ -1,45 +1,91 @@
 // k8s/ must apply cleanly to a cluster with Istio: every manifest valid for Istio's CRDs
 // (including no unknown fields, as `kubectl apply` checks), wired together as documented.
+// `kubectl apply -k k8s/` installs the plugin inert (no policies, no control plane); the
+// overlays k8s/demo/ and k8s/control-plane/ add what their names say, and only that. Each
+// rendering is checked as Istio would see it, and its pluginConfig is run in the real plugin.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { parseAllDocuments } from "yaml";
+import type { ClusterHandler, ClusterRequest } from "../../host/index";
+import { respond, startHfi, type Hfi } from "../helpers/hfi";
 import { validateIstioObject, type KubeObject } from "./lib/istio-schema";
-import { hasTool } from "./lib/tools";
+import { byKindAndName, mergePatch, renderKustomization } from "./lib/kustomize";
 import {
-  clone, ENVOY_YAML, findObject, K8S_DIR, kustomizeResources, readYaml, ROOT_ID, STATS_PREFIX,
-  wasmHttpFilters,
+  clone, ENVOY_YAML, findObject, K8S_BASE_DIR, K8S_DIR, K8S_OVERLAYS, kustomizeResources, readYaml, ROOT_ID,
+  STATS_PREFIX, wasmHttpFilters, type Yaml,
 } from "./lib/project";
+import { hasTool } from "./lib/tools";
 
-describe("k8s/ kustomization", () => {
-  test("parses, and every resource and configuration it names exists", () => {
-    const k = readYaml(path.join(K8S_DIR, "kustomization.yaml"));
-    assert.equal(k.kind, "Kustomization");
-    assert.ok(k.namespace, "kustomization sets the namespace");
-    for (const rel of [...k.resources, ...(k.configurations ?? [])]) {
-      assert.ok(fs.existsSync(path.join(K8S_DIR, rel)), `k8s/${rel} is listed but missing`);
+const KUSTOMIZATIONS = [K8S_DIR, K8S_BASE_DIR, ...K8S_OVERLAYS.map((o) => path.join(K8S_DIR, o))];
+const rel = (dir: string) => `${path.relative(path.dirname(K8S_DIR), dir)}/`;
+
+function renderedPlugin(dir: string): Yaml {
+  const plugins = renderKustomization(dir).filter((o) => o.kind === "WasmPlugin");
+  assert.equal(plugins.length, 1, `${rel(dir)} renders one WasmPlugin`);
+  return plugins[0];
+}
+
+/** The compose Envoy's plugin configuration (envoy/envoy.yaml), parsed. */
+function composeConfiguration(): Yaml {
+  const [filter] = wasmHttpFilters(readYaml(ENVOY_YAML));
+  return JSON.parse(filter.typed_config.config.configuration.value);
+}
+
+/**
+ * The rendered pluginConfig in the real plugin, the way Istio hands it over (the Struct as
+ * JSON), with every cluster name answering so that any HTTP call it makes is seen.
+ */
+async function runPluginConfig(pluginConfig: Yaml): Promise<{ hfi: Hfi; calls: ClusterRequest[] }> {
+  const calls: ClusterRequest[] = [];
+  const anyCluster = new Proxy({} as Record<string, ClusterHandler>, {
+    get: (_, name) => (typeof name === "string" ? (req: ClusterRequest) => (calls.push(req), { status: 200, body: '{"policies": []}' }) : undefined),
+  });
+  const hfi = await startHfi(JSON.stringify(pluginConfig), { clusters: anyCluster });
+  return { hfi, calls };
+}
+
+function statusOf(hfi: Hfi, path: string): number {
+  const stream = hfi.request("GET", path);
+  if (stream.localReply) return stream.localReply.status;
+  respond(stream);
+  return stream.reply.status;
+}
+
+describe("k8s/ kustomizations", () => {
+  test("k8s/ is the base and nothing else; the overlays build on the base", () => {
+    assert.deepEqual(readYaml(path.join(K8S_DIR, "kustomization.yaml")).resources, ["base"]);
+    assert.deepEqual(fs.readdirSync(K8S_DIR).filter((f) => /\.ya?ml$/.test(f)), ["kustomization.yaml"]);
+    const dirs = fs.readdirSync(K8S_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    assert.deepEqual(dirs.sort(), ["base", ...K8S_OVERLAYS].sort(), "every directory in k8s/ is the base or a tested overlay");
+    for (const overlay of K8S_OVERLAYS) {
+      assert.deepEqual(readYaml(path.join(K8S_DIR, overlay, "kustomization.yaml")).resources, ["../base"], overlay);
     }
   });
 
-  test("lists every manifest in k8s/ (none silently left out of `kubectl apply -k`)", () => {
-    const k = readYaml(path.join(K8S_DIR, "kustomization.yaml"));
-    const listed = new Set<string>([...k.resources, ...(k.configurations ?? []), "kustomization.yaml"]);
-    const files = fs.readdirSync(K8S_DIR).filter((f) => /\.ya?ml$/.test(f));
-    assert.deepEqual(files.filter((f) => !listed.has(f)), []);
+  test("every file a kustomization names exists, and every manifest is named (none silently left out)", () => {
+    for (const dir of KUSTOMIZATIONS) {
+      const k = readYaml(path.join(dir, "kustomization.yaml"));
+      assert.equal(k.kind, "Kustomization", rel(dir));
+      const named = [...(k.resources ?? []), ...(k.configurations ?? []), ...(k.patches ?? []).map((p: { path: string }) => p.path)];
+      for (const f of named) assert.ok(fs.existsSync(path.join(dir, f)), `${rel(dir)}${f} is listed but missing`);
+      const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== "kustomization.yaml");
+      assert.deepEqual(files.filter((f) => !named.includes(f)), [], `${rel(dir)} has manifests its kustomization does not name`);
+    }
   });
 
-  test("its images entry is the one that rewrites the WasmPlugin url", () => {
-    const k = readYaml(path.join(K8S_DIR, "kustomization.yaml"));
+  test("the base sets the namespace, and its images entry is the one that rewrites the WasmPlugin url", () => {
+    const k = readYaml(path.join(K8S_BASE_DIR, "kustomization.yaml"));
+    assert.ok(k.namespace, "the base sets the namespace");
     const url: string = findObject("WasmPlugin").spec.url;
     const names = (k.images ?? []).map((i: { name: string }) => i.name);
-    assert.ok(names.some((n: string) => url.startsWith(`${n}:`) || url.startsWith(`${n}@`)),
-      `no images entry matches ${url}`);
+    assert.ok(names.some((n: string) => url.startsWith(`${n}:`) || url.startsWith(`${n}@`)), `no images entry matches ${url}`);
   });
 });
 
-describe("k8s/ manifests against Istio's CRD schemas", () => {
+describe("k8s/base manifests against Istio's CRD schemas", () => {
   for (const { file, obj } of kustomizeResources()) {
     test(`${file}: ${obj.kind} ${obj.metadata?.name} is valid`, async () => {
       assert.deepEqual(await validateIstioObject(obj), []);
@@ -86,7 +132,7 @@ describe("k8s/ manifests against Istio's CRD schemas", () => {
   });
 });
 
-describe("k8s/wasmplugin.yaml", () => {
+describe("k8s/base/wasmplugin.yaml", () => {
   const plugin = findObject("WasmPlugin");
 
   test("pulls an OCI image, fails open, and names the plugin's root id", () => {
@@ -98,22 +144,13 @@ describe("k8s/wasmplugin.yaml", () => {
     assert.ok(Object.keys(plugin.spec.selector?.matchLabels ?? {}).length > 0, "selects workloads by label");
   });
 
-  test("polls the HFI control plane through its Istio outbound cluster", () => {
-    const cp = plugin.spec.pluginConfig.control_plane;
-    assert.match(cp.cluster, /^outbound\|\d+\|\|.+/);
-    assert.equal(cp.path, "/v1/policies");
-    assert.ok(cp.authority.startsWith(cp.cluster.split("||")[1]), "authority is the cluster's host");
-  });
-
-  test("carries the same example policies and settings as the compose Envoy (no drift)", () => {
-    const [filter] = wasmHttpFilters(readYaml(ENVOY_YAML));
-    const local = JSON.parse(filter.typed_config.config.configuration.value);
-    const { control_plane: _cp, ...mesh } = plugin.spec.pluginConfig;
-    assert.deepEqual(mesh, local);
+  test("has the compose Envoy's settings, without its policies (no drift)", () => {
+    const { policies: _policies, ...settings } = composeConfiguration();
+    assert.deepEqual({ ...plugin.spec.pluginConfig, policies: undefined }, { ...settings, policies: undefined });
   });
 });
 
-describe("k8s/envoyfilter-wasm-stats.yaml", () => {
+describe("k8s/base/envoyfilter-wasm-stats.yaml", () => {
   const filter = findObject("EnvoyFilter");
   const plugin = findObject("WasmPlugin");
 
@@ -130,21 +167,87 @@ describe("k8s/envoyfilter-wasm-stats.yaml", () => {
   });
 });
 
-describe("kubectl kustomize k8s/", () => {
-  test("renders objects that are still valid, in the kustomization's namespace", async (t) => {
-    // kubectl is not a Debian package, so CI cannot be asked to install it: optional check.
-    if (!hasTool("kubectl")) return t.skip("kubectl not installed (optional: renders the kustomization)");
-    const run = spawnSync("kubectl", ["kustomize", K8S_DIR], { encoding: "utf8", timeout: 60_000 });
-    assert.equal(run.status, 0, run.stderr);
-    const k = readYaml(path.join(K8S_DIR, "kustomization.yaml"));
-    const rendered = parseAllDocuments(run.stdout).map((d) => d.toJS() as KubeObject);
-    assert.equal(rendered.length, kustomizeResources().length);
-    for (const obj of rendered) {
-      assert.equal(obj.metadata?.namespace, k.namespace);
-      assert.deepEqual(await validateIstioObject(obj), [], `${obj.kind} after kustomize`);
-    }
-    const image = k.images[0];
-    const url = rendered.find((o) => o.kind === "WasmPlugin")?.spec as { url: string };
-    assert.equal(url.url, `${image.newName ?? image.name}:${image.newTag}`);
+describe("what each kustomization renders", () => {
+  for (const dir of KUSTOMIZATIONS) {
+    test(`${rel(dir)}: every rendered object is valid for Istio, in the base's namespace, with the base's image`, async () => {
+      const base = readYaml(path.join(K8S_BASE_DIR, "kustomization.yaml"));
+      const rendered = renderKustomization(dir);
+      assert.deepEqual(rendered.map((o) => o.kind).sort(), kustomizeResources().map((r) => r.obj.kind).sort());
+      for (const obj of rendered) {
+        assert.equal(obj.metadata?.namespace, base.namespace);
+        assert.deepEqual(await validateIstioObject(obj), [], `${obj.kind} in ${rel(dir)}`);
+      }
+      const image = base.images[0];
+      assert.equal(renderedPlugin(dir).spec.url, `${image.newName ?? image.name}:${image.newTag}`);
+    });
+  }
+
+  test("k8s/ (what `kubectl apply -k k8s/` installs): a WasmPlugin with no policies and no control plane", () => {
+    const config = renderedPlugin(K8S_DIR).spec.pluginConfig;
+    assert.deepEqual(config.policies ?? [], [], "no policies");
+    for (const key of ["control_plane", "control_plane_address"]) assert.equal(config[key], undefined, `no ${key}`);
+    // An empty configuration would mean the earlier plugin's default: poll control-plane:8080.
+    assert.ok(Object.keys(config).length > 0, "pluginConfig is not empty");
   });
+
+  test("k8s/ in the real plugin: nothing injected, no HTTP call in an hour, no error", async () => {
+    const { hfi, calls } = await runPluginConfig(renderedPlugin(K8S_DIR).spec.pluginConfig);
+    assert.ok(hfi.logs("info").some((l) => /configured: 0 policies/.test(l)), hfi.logs().join("\n"));
+    for (const p of ["/checkout", "/catalog", "/api/x", "/"]) assert.equal(statusOf(hfi, p), 200, p);
+    hfi.clock.advance(3_600_000);
+    assert.deepEqual(calls.map((c) => c.cluster), []);
+    assert.equal(hfi.metric("hfi_faults_policy_fetch_failures_total"), 0);
+    assert.equal(hfi.metric("hfi_faults_config_errors_total"), 0);
+    assert.deepEqual(hfi.logs("warn"), []);
+  });
+
+  test("k8s/demo/: the base plus the compose Envoy's example policies, and no control plane", () => {
+    const config = renderedPlugin(path.join(K8S_DIR, "demo")).spec.pluginConfig;
+    assert.deepEqual(config, composeConfiguration());
+    assert.ok(config.policies.length > 0);
+    assert.deepEqual(config, mergePatch(renderedPlugin(K8S_DIR).spec.pluginConfig, { policies: config.policies }), "only policies added");
+  });
+
+  test("k8s/demo/ in the real plugin: /checkout answers the injected 503, and nothing is polled", async () => {
+    const { hfi, calls } = await runPluginConfig(renderedPlugin(path.join(K8S_DIR, "demo")).spec.pluginConfig);
+    assert.equal(statusOf(hfi, "/checkout"), 503);
+    assert.equal(statusOf(hfi, "/somewhere-else"), 200);
+    hfi.clock.advance(3_600_000);
+    assert.deepEqual(calls.map((c) => c.cluster), []);
+    assert.equal(hfi.metric("hfi_faults_config_errors_total"), 0);
+  });
+
+  test("k8s/control-plane/: the base plus the HFI control plane through its Istio outbound cluster, and no policies", () => {
+    const config = renderedPlugin(path.join(K8S_DIR, "control-plane")).spec.pluginConfig;
+    const cp = config.control_plane;
+    assert.match(cp.cluster, /^outbound\|\d+\|\|.+/);
+    assert.equal(cp.path, "/v1/policies");
+    assert.ok(cp.authority.startsWith(cp.cluster.split("||")[1]), "authority is the cluster's host");
+    assert.deepEqual(config, mergePatch(renderedPlugin(K8S_DIR).spec.pluginConfig, { control_plane: cp }), "only the control plane added");
+  });
+
+  test("k8s/control-plane/ in the real plugin: polls GET /v1/policies on that cluster, injects nothing by itself", async () => {
+    const config = renderedPlugin(path.join(K8S_DIR, "control-plane")).spec.pluginConfig;
+    const { hfi, calls } = await runPluginConfig(config);
+    hfi.clock.advance(Math.min(config.control_plane.poll_interval_ms, 5000));
+    assert.equal(calls.length, 1, "the first poll comes within min(poll_interval_ms, 5 s)");
+    assert.equal(calls[0].cluster, config.control_plane.cluster);
+    assert.equal(calls[0].headers.get(":method"), "GET");
+    assert.equal(calls[0].headers.get(":path"), "/v1/policies");
+    assert.equal(calls[0].headers.get(":authority"), config.control_plane.authority);
+    assert.equal(statusOf(hfi, "/checkout"), 200);
+    assert.equal(hfi.metric("hfi_faults_policy_fetch_failures_total"), 0);
+  });
+
+  for (const dir of KUSTOMIZATIONS) {
+    test(`kubectl kustomize ${rel(dir)} renders exactly that`, (t) => {
+      // kubectl is not a Debian package, so CI cannot be asked to install it: optional check of
+      // the renderer the tests above use.
+      if (!hasTool("kubectl")) return t.skip("kubectl not installed (optional: compares with the real kustomize)");
+      const run = spawnSync("kubectl", ["kustomize", dir], { encoding: "utf8", timeout: 60_000 });
+      assert.equal(run.status, 0, run.stderr);
+      const real = parseAllDocuments(run.stdout).map((d) => d.toJS() as KubeObject);
+      assert.deepEqual(byKindAndName(real), byKindAndName(renderKustomization(dir)));
+    });
+  }
 });

@@ -23,7 +23,7 @@ test("envoy/envoy.yaml yields the plugin JSON, root id and node metadata", () =>
 });
 
 test("a WasmPlugin manifest yields pluginConfig and pluginName", () => {
-  const source = readPluginSource(path.join(ROOT, "k8s", "wasmplugin.yaml"));
+  const source = readPluginSource(path.join(ROOT, "k8s", "base", "wasmplugin.yaml"));
   assert.equal(source.kind, "wasm-plugin");
   assert.equal(source.rootId, "hfi-fault-injection");
   assert.ok(Array.isArray(JSON.parse(source.configuration).policies));

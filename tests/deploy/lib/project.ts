@@ -6,6 +6,10 @@ import type { KubeObject } from "./istio-schema";
 
 export const ROOT = path.resolve(__dirname, "../../..");
 export const K8S_DIR = path.join(ROOT, "k8s");
+/** The manifests themselves; k8s/ and the overlays (k8s/demo/, k8s/control-plane/) build on it. */
+export const K8S_BASE_DIR = path.join(K8S_DIR, "base");
+/** Overlays over the base, by directory name under k8s/. */
+export const K8S_OVERLAYS = ["demo", "control-plane"];
 export const ENVOY_YAML = path.join(ROOT, "envoy/envoy.yaml");
 export const COMPOSE_YAML = path.join(ROOT, "docker-compose.yaml");
 export const PLUGIN_WASM = path.join(ROOT, "build/plugin.wasm");
@@ -29,18 +33,18 @@ export function readYamlDocuments(file: string): KubeObject[] {
   });
 }
 
-/** Every manifest kustomization.yaml lists, with the file it came from. */
+/** Every manifest k8s/base/kustomization.yaml lists, with the file it came from. */
 export function kustomizeResources(): Array<{ file: string; obj: KubeObject }> {
-  const kustomization = readYaml(path.join(K8S_DIR, "kustomization.yaml"));
+  const kustomization = readYaml(path.join(K8S_BASE_DIR, "kustomization.yaml"));
   return (kustomization.resources as string[]).flatMap((rel) => {
-    const file = path.join(K8S_DIR, rel);
+    const file = path.join(K8S_BASE_DIR, rel);
     return readYamlDocuments(file).map((obj) => ({ file: rel, obj }));
   });
 }
 
 export function findObject(kind: string): Yaml {
   const found = kustomizeResources().filter((r) => r.obj.kind === kind);
-  if (found.length !== 1) throw new Error(`expected one ${kind} in k8s/, found ${found.length}`);
+  if (found.length !== 1) throw new Error(`expected one ${kind} in k8s/base/, found ${found.length}`);
   return found[0].obj;
 }
 
