@@ -51,7 +51,9 @@ function statusOf(hfi: Hfi, path: string): number {
   const stream = hfi.request("GET", path);
   if (stream.localReply) return stream.localReply.status;
   respond(stream);
-  return stream.reply.status;
+  const { status } = stream.reply;
+  assert.ok(status !== undefined, `${path}: no reply`);
+  return status;
 }
 
 describe("k8s/ kustomizations", () => {
