@@ -105,20 +105,3 @@ test("every VM writes the same gauge value, whichever writes last", async () => 
     assert.equal(Number(gauge.value), 2);
   }
 });
-
-test("max_active_faults counts every hold of the proxy whatever the metric prefix", async () => {
-  const clock = new TestClock();
-  const slow = { max_active_faults: 10, policies: [policy("slow", {}, { percentage: 100, delay: { fixed_delay_ms: 1000 } })] };
-  const hfi = await startHfiUnchecked(slow, { clock });
-  const first = Array.from({ length: 10 }, () => hfi.request("GET", "/"));
-  assert.equal(hfi.metric("hfi_faults_active"), 10);
-  assert.ok(hfi.plugin.reconfigure({ ...slow, metric_prefix: "mesh_" }).ok);
-  const second = Array.from({ length: 10 }, () => hfi.request("GET", "/"));
-  assert.ok(second.every((s) => s.upstream.headers), "the limit is reached: none of these is held");
-  assert.equal(hfi.stats.value("wasmcustom.mesh_hfi_faults_overflow_total"), 10);
-  clock.advance(1000);
-  assert.ok(first.every((s) => s.upstream.headers));
-  const third = hfi.request("GET", "/");
-  assert.equal(third.upstream.headers, undefined, "places are given back when holds end");
-  assert.equal(hfi.stats.value("wasmcustom.mesh_hfi_faults_active"), 1);
-});
