@@ -11,7 +11,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SharedState, StatsStore, TestClock, type ClusterReply } from "../../host/index";
+import { SharedState, StatsStore, TestClock, WasmResult, type ClusterReply } from "../../host/index";
 import { policy, startHfiUnchecked, type Hfi } from "../helpers/hfi";
 
 const WORKERS = 3;
@@ -104,4 +104,14 @@ test("every VM writes the same gauge value, whichever writes last", async () => 
     assert.ok(vm.plugin.reconfigure({ policies: [bad, worse] }).ok);
     assert.equal(Number(gauge.value), 2);
   }
+});
+
+test("if shared data fails every VM reports (over-reporting rather than hiding a problem)", async () => {
+  const proxy = newProxy();
+  proxy.shared.setData = () => WasmResult.InternalFailure;
+  const vms = await configure(proxy, { policies: [good, bad] });
+  assert.ok(vms.every((vm) => vm.plugin.ok && !vm.vm.failed));
+  assert.equal(metric(proxy, "hfi_faults_config_errors_total"), 1 + WORKERS);
+  assert.equal(lines(vms, "warn", "broken").length, 1 + WORKERS);
+  assert.equal(metric(proxy, "hfi_faults_config_problems"), 1, "the gauge is right regardless");
 });
