@@ -3,7 +3,7 @@
 // (the hfi_faults_active gauge is per metric name, so a prefix change would start a second
 // count). The check and the increment are one compare-and-swap, so two workers cannot both take
 // the last place, as with Envoy's own fault filter's per-proxy limit.
-import { CAS_CREATE_ONLY, getSharedI64, setSharedI64, sharedCas, WasmResult } from "../glue/host";
+import { getSharedI64, setSharedI64, sharedCas, sharedFound, WasmResult } from "../glue/host";
 
 const KEY = String.UTF8.encode("hfi.active_holds");
 /** Compare-and-swap attempts before giving up (only a broken host loses this many races). */
@@ -37,7 +37,7 @@ export function releaseHoldSlot(): void {
   for (let i = 0; i < TRIES; i++) {
     const held = getSharedI64(KEY);
     const cas = sharedCas;
-    if (cas == 0 || cas == CAS_CREATE_ONLY || held <= 0) return;
+    if (!sharedFound || held <= 0) return;
     const r = setSharedI64(KEY, held - 1, cas);
     if (r != WasmResult.CasMismatch) return;
   }

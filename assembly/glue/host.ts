@@ -136,21 +136,22 @@ export function getStringProperty(segments: string[]): string {
 }
 
 /** A cas no key has yet: a set with it creates a missing key and fails on an existing one
- * (cpp-host's cas numbers count up from 1 and would reach it only after 2^32 - 1 sets). */
+ * (cpp-host's one process-wide cas counter starts at 1 and reaches it only after 2^32 - 1 sets). */
 export const CAS_CREATE_ONLY: u32 = 0xffffffff;
-/** The cas of the last successful getSharedI64. */
+/** The cas to set with after getSharedI64: the key's, CAS_CREATE_ONLY when it was missing,
+ * 0 when the host failed. */
 export let sharedCas: u32 = 0;
+/** Whether the key read by getSharedI64 exists. */
+export let sharedFound: bool = false;
 
-/**
- * An 8-byte little-endian value in the VMs' shared data (its cas in `sharedCas`). A missing
- * key reads as 0 with cas CAS_CREATE_ONLY; any other host failure leaves `sharedCas` 0.
- */
+/** An 8-byte little-endian value in the VMs' shared data; a missing key reads as 0. */
 export function getSharedI64(key: ArrayBuffer): i64 {
   resetOut();
   store<u32>(outU64, 0);
   const r = abi.proxy_get_shared_data(changetype<usize>(key), key.byteLength, outPtr, outSize, outU64);
   const ptr = load<usize>(outPtr);
   let value: i64 = 0;
+  sharedFound = r == WasmResult.Ok;
   if (r == WasmResult.Ok) {
     if (load<usize>(outSize) >= 8) value = load<i64>(ptr);
     sharedCas = load<u32>(outU64);
