@@ -4,7 +4,7 @@
 // applies the policy sets this returns. Times are monotonic nanoseconds.
 import { ControlPlaneSettings, LogLevel } from "../config/settings";
 import { PollSchedule } from "./schedule";
-import { FetchOutcome, FetchResult, failed, interpretResponse, MAX_POLICY_BODY_BYTES } from "./response";
+import { FetchOutcome, FetchResult, failed, interpretResponse, MAX_POLICY_BODY_BYTES, parseStatus } from "./response";
 import { isEntityTag } from "./etag";
 import { BufferType, getBuffer, getHeader, HeaderMapType, httpCall, lastHttpCallResult, WasmResult } from "../glue/host";
 import { Sampler } from "../faults/sampling";
@@ -149,15 +149,4 @@ export class Poller {
   private unitRandom(): f64 {
     return <f64>(this.sampler.next() >> 11) / 9007199254740992.0;
   }
-}
-
-function parseStatus(text: string): i32 {
-  if (text.length != 3) return 0;
-  let v = 0;
-  for (let i = 0; i < 3; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return 0;
-    v = v * 10 + (c - 48);
-  }
-  return v;
 }

@@ -1,5 +1,5 @@
 import { backoffMs, jitteredBackoffMs, PollSchedule, BACKOFF_CAP_MS } from "../../assembly/controlplane/schedule";
-import { FetchOutcome, interpretResponse, MAX_POLICY_BODY_BYTES } from "../../assembly/controlplane/response";
+import { FetchOutcome, interpretResponse, MAX_POLICY_BODY_BYTES, parseStatus } from "../../assembly/controlplane/response";
 import { isEntityTag, MAX_ETAG_LENGTH } from "../../assembly/controlplane/etag";
 import { HeaderSlots } from "../../assembly/match/request";
 import { ParseLimits } from "../../assembly/policy/parse";
@@ -92,6 +92,17 @@ describe("control-plane responses", () => {
     const r = interpretResponse(200, body('{"policies": []}'), 0, null, new HeaderSlots(), new ParseLimits());
     expect(r.outcome).toBe(FetchOutcome.Updated);
     expect(r.policies.length).toBe(0);
+  });
+});
+
+describe("the :status of an answer", () => {
+  it("reads three digits and nothing else", () => {
+    expect(parseStatus("200")).toBe(200);
+    expect(parseStatus("304")).toBe(304);
+    expect(parseStatus("20")).toBe(0);
+    expect(parseStatus("2000")).toBe(0);
+    expect(parseStatus("2x0")).toBe(0);
+    expect(parseStatus("")).toBe(0);
   });
 });
 
