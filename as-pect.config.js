@@ -22,7 +22,9 @@ module.exports = {
   async instantiate(memory, createImports, instantiate, binary) {
     const env = { memory };
     for (const name of HOST_FUNCTIONS) env[name] = () => 0;
-    return instantiate(binary, createImports({ env }));
+    // The plugin's clock and entropy (glue/clock.ts); ENOSYS exercises its fallbacks.
+    const wasi_snapshot_preview1 = { clock_time_get: () => 52, random_get: () => 52 };
+    return instantiate(binary, createImports({ env, wasi_snapshot_preview1 }));
   },
   outputBinary: false,
 };

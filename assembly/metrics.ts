@@ -13,7 +13,8 @@ export const enum Metric {
   ConfigErrors = 5,
   FetchFailures = 6,
   PolicyUpdates = 7,
-  Count = 8,
+  ConfigProblems = 8,
+  Count = 9,
 }
 
 const NAMES: string[] = [
@@ -25,6 +26,7 @@ const NAMES: string[] = [
   "hfi_faults_config_errors_total",
   "hfi_faults_policy_fetch_failures_total",
   "hfi_faults_policy_updates_total",
+  "hfi_faults_config_problems",
 ];
 
 const TYPES: MetricType[] = [
@@ -36,6 +38,7 @@ const TYPES: MetricType[] = [
   MetricType.Counter,
   MetricType.Counter,
   MetricType.Counter,
+  MetricType.Gauge,
 ];
 
 /** Host ids of the defined metrics; -1 where the host refused (the metric is then skipped). */
@@ -66,6 +69,12 @@ export class Metrics {
   record(metric: Metric, value: u64): void {
     const id = unchecked(this.ids[metric]);
     if (id >= 0) recordMetric(<u32>id, value);
+  }
+
+  /** Sets a gauge: for values every VM computes alike, so whichever writes last is right. */
+  set(metric: Metric, value: i64): void {
+    const id = unchecked(this.ids[metric]);
+    if (id >= 0) recordMetric(<u32>id, <u64>value);
   }
 
   /** Current value (shared across worker VMs), or -1 if unavailable. */

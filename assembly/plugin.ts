@@ -2,24 +2,28 @@
 // per request (pure functions in match/ and faults/), and acts through the host layer.
 import { ConfigurationResult, parseConfiguration } from "./config/configuration";
 import { ControlPlaneSettings, LogLevel, Settings } from "./config/settings";
-import { PollSchedule } from "./controlplane/schedule";
-import { FetchOutcome, FetchResult, failed, interpretResponse, MAX_POLICY_BODY_BYTES } from "./controlplane/response";
-import { ParseLimits } from "./policy/parse";
+import { Poller } from "./controlplane/poller";
 import { abortReply, FAULT_HEADER, isGrpcContentType } from "./faults/abort";
+import { HoldSlot, releaseHoldSlot, takeHoldSlot } from "./faults/active";
 import { chanceByKey, Sampler } from "./faults/sampling";
 import { TimerHeap } from "./faults/timers";
 import { HostRequest } from "./glue/request";
 import { notePressure } from "./glue/memory";
+import { entropy64, monotonicNanos } from "./glue/clock";
+import { readIdentity } from "./glue/identity";
 import {
-  addHeader, getHeader, HeaderMapType, nowNanos, sendLocalResponse, setEffectiveContext, continueStream,
-  setTickPeriodMs, StreamType, WasmResult, getStringProperty, httpCall, lastHttpCallResult, getBuffer, BufferType,
+  addHeader, getHeader, HeaderMapType, sendLocalResponse, setEffectiveContext, continueStream,
+  setTickPeriodMs, StreamType, WasmResult,
 } from "./glue/host";
 import { Logger } from "./log";
 import { HeaderSlots, RequestAttributes } from "./match/request";
 import { Metric, Metrics } from "./metrics";
 import { Fault, Policy, Rule } from "./policy/model";
 import { ClockOwner, combinePolicies, Identity, PolicySet } from "./policy/store";
-import { LiveSet, vmState } from "./vmstate";
+import { firstToReport } from "./problems";
+import { vmState } from "./vmstate";
+
+// Every time below is monotonic (glue/clock.ts): a wall-clock step changes no hold or poll.
 
 export const enum HeadersStatus {
   Continue = 0,
@@ -32,10 +36,6 @@ export const enum DataStatus {
 
 const NS_PER_MS: i64 = 1000000;
 const CONTENT_TYPE = String.UTF8.encode("content-type");
-const STATUS = String.UTF8.encode(":status");
-const ETAG = String.UTF8.encode("etag");
-/** A poll with no answer this long after its timeout is given up (the host should answer 504 first). */
-const POLL_GIVE_UP_GRACE_MS: i64 = 1000;
 
 // A counting filter over the context ids of faulted streams: most requests are not faulted,
 // and a zero count says so without a Map lookup, however many requests are held. One byte
@@ -67,6 +67,8 @@ function unmarkFaulted(contextId: u32): void {
 export class FaultedStream {
   /** True while the request is held; false once resumed or answered. */
   held: bool = true;
+  /** Counted in the proxy-wide hold count (faults/active.ts), to be given back. */
+  sharedSlot: bool = false;
   constructor(
     public contextId: u32,
     public rule: Rule,
@@ -88,6 +90,10 @@ export class FaultInjector {
   readonly timers: TimerHeap = new TimerHeap();
   readonly streams: Map<u32, FaultedStream> = new Map();
   identity: Identity = new Identity("", "", "", "");
+  /** Where the identity came from: "xds.node", "node" or "none". */
+  identitySource: string = "none";
+  /** Problems (dropped policies or rules) in the static configuration in force. */
+  staticProblems: i32 = 0;
   heldCount: i32 = 0;
   private request: HostRequest;
   private generation: u32 = 0;
@@ -95,19 +101,13 @@ export class FaultInjector {
   /** When the armed tick fires next (ns); i64.MAX_VALUE when not armed. */
   private nextWakeNs: i64 = i64.MAX_VALUE;
   configured: bool = false;
-  // Control-plane polling (null when no control plane is configured).
-  private controlPlane: ControlPlaneSettings | null = null;
-  private poll: PollSchedule | null = null;
-  private pollToken: i64 = -1;
-  private pollSentNs: i64 = 0;
-  /** Last good answer of the configured endpoint (shared with later root contexts). */
-  private live: LiveSet | null = null;
-  /** "" while the control plane answers well; otherwise the current failure's class. */
-  private fetchState: string = "";
+  /** Control-plane polling (null when no control plane is configured). */
+  private poller: Poller | null = null;
 
   constructor(public readonly contextId: u32) {
     this.request = new HostRequest(vmState.slots);
-    this.sampler = new Sampler(<u64>nowNanos() ^ (<u64>contextId << 32));
+    // From the host's CSPRNG: VMs started in the same millisecond must not draw alike.
+    this.sampler = new Sampler(entropy64(<u64>contextId << 32));
   }
 
   // ---- configuration -------------------------------------------------------------------
@@ -118,55 +118,75 @@ export class FaultInjector {
     const config = result.configuration;
     if (config === null) {
       this.metrics.define(this.settings.metricPrefix);
-      this.metrics.add(Metric.ConfigErrors, 1);
       // Envoy tries a new configuration in a throwaway "canary" VM first, where nothing was
-      // configured before: say only what is certain there.
-      this.log.write(LogLevel.Error, "configuration refused" + (this.configured ? " (the previous configuration stays in force)" : "") + ": " + result.error);
+      // configured before: say only what is certain there. Counted and logged once per proxy.
+      const first = firstToReport("config", bytes);
+      if (first) this.metrics.add(Metric.ConfigErrors, 1);
+      this.log.write(first ? LogLevel.Error : LogLevel.Debug, "configuration refused" +
+        (this.configured ? " (the previous configuration stays in force)" : "") + ": " + result.error);
       return false;
     }
     this.settings = config.settings;
     this.log.level = config.settings.logLevel;
     this.metrics.define(config.settings.metricPrefix);
-    this.report(config.diagnostics.errors, config.diagnostics.warnings, "plugin configuration");
-    this.identity = readIdentity();
+    this.report(bytes, "config", config.diagnostics.errors, config.diagnostics.warnings, "plugin configuration");
+    this.staticProblems = config.diagnostics.errors.length;
+    const lookup = readIdentity();
+    this.identity = lookup.identity;
+    this.identitySource = lookup.source;
     this.staticPolicies = config.policies;
     this.configureControlPlane(config.settings.controlPlane);
     this.rebuild();
     this.configured = true;
-    const nowNs = nowNanos();
+    const nowNs = monotonicNanos();
     this.arm(nowNs, this.nextDueNs());
     if (this.log.enabled(LogLevel.Info)) {
+      const poller = this.poller;
       this.log.write(LogLevel.Info, "configured: " + this.policies.policies.length.toString() + " policies, " +
         this.policies.rules.length.toString() + " rules apply to workload '" + this.identity.workloadName +
-        "' in namespace '" + this.identity.namespace + "'" + (this.settings.enabled ? "" : " (injection disabled)") +
-        describePolling(this.controlPlane));
+        "' in namespace '" + this.identity.namespace + "' (identity from " + this.identitySource + ")" +
+        (this.settings.enabled ? "" : " (injection disabled)") + describePolling(poller === null ? null : poller.settings));
     }
     return true;
   }
 
-  /** Logs and counts the problems of a parse; `source` says where the input came from. */
-  report(errors: string[], warnings: string[], source: string): void {
+  /**
+   * Logs and counts the problems of one input (`kind`: "config" or "policies"; `source` says
+   * where it came from), once per proxy: the first VM to report these bytes counts the errors in
+   * hfi_faults_config_errors_total and logs at warn; the others log at debug.
+   */
+  report(input: ArrayBuffer, kind: string, errors: string[], warnings: string[], source: string): void {
+    if (errors.length == 0 && warnings.length == 0) return;
+    const first = firstToReport(kind, input);
+    if (first && errors.length > 0) this.metrics.add(Metric.ConfigErrors, errors.length);
+    const level = first ? LogLevel.Warn : LogLevel.Debug;
+    if (!this.log.enabled(level)) return;
     for (let i = 0; i < errors.length; i++) {
-      this.log.write(LogLevel.Warn, unchecked(errors[i]) + " (in " + source + "; dropped)");
+      this.log.write(level, unchecked(errors[i]) + " (in " + source + "; dropped)");
     }
-    if (errors.length > 0) this.metrics.add(Metric.ConfigErrors, errors.length);
     for (let i = 0; i < warnings.length; i++) {
-      this.log.write(LogLevel.Warn, unchecked(warnings[i]) + " (in " + source + ")");
+      this.log.write(level, unchecked(warnings[i]) + " (in " + source + ")");
     }
+  }
+
+  /** hfi_faults_config_problems: problems in the static configuration and the live set in force.
+   * Set, not added: every VM with the same configuration and live set writes the same value. */
+  private publishProblems(): void {
+    const poller = this.poller;
+    this.metrics.set(Metric.ConfigProblems, this.staticProblems + (poller === null ? 0 : poller.live.problems));
   }
 
   /** Swaps in the set built from the static and live policies. In-flight requests keep their rule. */
   rebuild(): void {
     const all = combinePolicies(this.staticPolicies, this.livePolicies);
-    this.policies = vmState.clocks.assemble(this.clockOwner, all, this.identity, nowNanos() / NS_PER_MS);
+    this.policies = vmState.clocks.assemble(this.clockOwner, all, this.identity, monotonicNanos() / NS_PER_MS);
+    this.publishProblems();
   }
 
   /** The root context is being deleted: let go of what it shared with the VM. */
   release(): void {
     vmState.clocks.release(this.clockOwner);
-    this.poll = null;
-    this.controlPlane = null;
-    this.pollToken = -1;
+    this.poller = null;
   }
 
   // ---- requests ------------------------------------------------------------------------
@@ -178,14 +198,14 @@ export class FaultInjector {
     request.reset();
     // The clock is read only when some rule can expire: one host call fewer per request.
     const set = this.policies;
-    const nowMs = set.expiring ? nowNanos() / NS_PER_MS : 0;
+    const nowMs = set.expiring ? monotonicNanos() / NS_PER_MS : 0;
     const rule = set.index.firstMatch(request, nowMs);
     if (rule === null) return HeadersStatus.Continue;
     const fault = rule.fault;
     if (!this.sampled(fault, request)) return HeadersStatus.Continue;
 
     const holdMs = fault.holdMs();
-    if (holdMs > 0) return this.startHold(contextId, rule, nowNanos(), holdMs);
+    if (holdMs > 0) return this.startHold(contextId, rule, monotonicNanos(), holdMs);
     this.abort(rule);
     return HeadersStatus.StopIteration;
   }
@@ -217,9 +237,7 @@ export class FaultInjector {
     if (!this.isFaulted(contextId)) return;
     const stream = this.streams.get(contextId);
     if (stream.held) {
-      stream.held = false;
-      this.heldCount--;
-      this.metrics.add(Metric.Active, -1);
+      this.endHold(stream);
       if (this.log.enabled(LogLevel.Debug)) {
         this.log.write(LogLevel.Debug, "request " + contextId.toString() + " ended while held by policy " + stream.rule.policyName);
       }
@@ -231,7 +249,7 @@ export class FaultInjector {
   // ---- timers --------------------------------------------------------------------------
 
   onTick(): void {
-    const nowNs = nowNanos();
+    const nowNs = monotonicNanos();
     this.nextWakeNs = i64.MAX_VALUE;
     const timers = this.timers;
     while (timers.size > 0 && timers.peekDeadline() <= nowNs) {
@@ -243,25 +261,18 @@ export class FaultInjector {
       if (!stream.held || stream.generation != generation) continue;
       this.releaseHold(stream, nowNs);
     }
-    this.maybePoll(nowNs);
+    const poller = this.poller;
+    if (poller !== null) poller.onTick(nowNs);
     // Releasing many requests takes time, and the host arms the tick from the moment it is
     // asked: measure the wait from now, not from when this tick began.
-    this.arm(nowNanos(), this.nextDueNs());
+    this.arm(monotonicNanos(), this.nextDueNs());
   }
 
   /** Earliest moment the root needs a tick; i64.MAX_VALUE when nothing is pending. */
   nextDueNs(): i64 {
-    let due = this.timers.size > 0 ? this.timers.peekDeadline() : i64.MAX_VALUE;
-    const poll = this.poll;
-    if (poll !== null) {
-      if (this.pollToken >= 0) {
-        const giveUp = this.pollGiveUpNs();
-        if (giveUp < due) due = giveUp;
-      } else if (poll.nextNs < due) {
-        due = poll.nextNs;
-      }
-    }
-    return due;
+    const due = this.timers.size > 0 ? this.timers.peekDeadline() : i64.MAX_VALUE;
+    const poller = this.poller;
+    return poller === null ? due : min<i64>(due, poller.nextDueNs());
   }
 
   /** Arms the one root tick to fire at `dueNs` (or stops it). */
@@ -288,140 +299,41 @@ export class FaultInjector {
     if (dueNs < this.nextWakeNs) this.arm(nowNs, dueNs);
   }
 
-  // ---- control plane -------------------------------------------------------------------
+  // ---- control plane (controlplane/poller.ts polls; this applies what it returns) ------
 
   private configureControlPlane(cp: ControlPlaneSettings | null): void {
     if (cp === null) {
       this.livePolicies = [];
-      this.live = null;
-      this.controlPlane = null;
-      this.poll = null;
-      this.pollToken = -1;
+      this.poller = null;
       return;
     }
-    if (cp.sameAs(this.controlPlane)) return;
+    const current = this.poller;
+    if (current !== null && cp.sameAs(current.settings)) return;
     // Start from the last good answer of this endpoint (a previous root context of this VM
     // may have fetched it), so a configuration change never drops live faults.
-    this.controlPlane = cp;
     const live = vmState.liveSet(cp.cluster + "\n" + cp.authority + "\n" + cp.path);
-    this.live = live;
     this.livePolicies = live.policies;
-    const schedule = new PollSchedule(cp.pollIntervalMs);
-    schedule.start(nowNanos(), this.unitRandom());
-    this.poll = schedule;
-    this.pollToken = -1;
-    this.fetchState = "";
-  }
-
-  private pollGiveUpNs(): i64 {
-    const cp = this.controlPlane;
-    const timeoutMs = cp === null ? 0 : cp.timeoutMs;
-    return this.pollSentNs + (timeoutMs + POLL_GIVE_UP_GRACE_MS) * NS_PER_MS;
-  }
-
-  private maybePoll(nowNs: i64): void {
-    const poll = this.poll;
-    const cp = this.controlPlane;
-    if (poll === null || cp === null) return;
-    if (this.pollToken >= 0) {
-      if (nowNs < this.pollGiveUpNs()) return;
-      this.pollToken = -1;
-      this.fetchFailed(failed("no answer", "no answer within " + cp.timeoutMs.toString() + " ms"), nowNs);
-      return;
-    }
-    if (!poll.isDue(nowNs)) return;
-    const headers: string[] = [":method", "GET", ":path", cp.path, ":authority", cp.authority, "accept", "application/json"];
-    const live = this.live;
-    if (live !== null && live.etag.length > 0) {
-      headers.push("if-none-match");
-      headers.push(live.etag);
-    }
-    const token = httpCall(cp.cluster, headers, "", <u32>cp.timeoutMs);
-    if (token < 0) {
-      const why = lastHttpCallResult == WasmResult.BadArgument ? "Envoy refused the call (unknown cluster '" + cp.cluster + "'?)" :
-        "Envoy refused the call (result " + lastHttpCallResult.toString() + ")";
-      this.fetchFailed(failed("call refused", why), nowNs);
-      return;
-    }
-    this.pollToken = token;
-    this.pollSentNs = nowNs;
-    poll.sent();
+    this.poller = new Poller(cp, live, this.sampler, this.metrics, this.log, monotonicNanos());
   }
 
   onHttpCallResponse(token: u32, headerCount: u32, bodySize: u32): void {
-    if (this.pollToken < 0 || <u32>this.pollToken != token) return; // an abandoned poll
-    this.pollToken = -1;
-    const nowNs = nowNanos();
-    if (headerCount == 0) {
-      this.fetchFailed(failed("connection reset", "the connection to the control plane was reset"), nowNs);
-    } else {
-      const statusText = getHeader(HeaderMapType.HttpCallResponseHeaders, STATUS);
-      const status = statusText === null ? 0 : parseStatus(changetype<string>(statusText));
-      let body: ArrayBuffer | null = null;
-      if (bodySize == 0) body = new ArrayBuffer(0);
-      else if (status >= 200 && status <= 299 && bodySize <= MAX_POLICY_BODY_BYTES) body = getBuffer(BufferType.HttpCallResponseBody, 0, bodySize);
-      const limits = new ParseLimits();
-      limits.maxDelayMs = this.settings.maxDelayMs;
-      const live = this.live;
-      const result = interpretResponse(status, body, bodySize, live === null ? null : live.body, this.slots, limits);
-      if (result.outcome == FetchOutcome.Failed) {
-        this.fetchFailed(result, nowNs);
-      } else {
-        if (result.outcome == FetchOutcome.Updated) {
-          const etag = getHeader(HeaderMapType.HttpCallResponseHeaders, ETAG);
-          this.applyLivePolicies(result, body, etag === null ? "" : changetype<string>(etag), nowNs);
-        }
-        this.fetchSucceeded(nowNs);
+    const poller = this.poller;
+    if (poller === null) return;
+    const update = poller.onResponse(token, headerCount, bodySize, monotonicNanos(), this.slots, this.settings.maxDelayMs);
+    if (update !== null) {
+      const live = poller.live;
+      const diag = update.diagnostics;
+      const body = live.body;
+      this.report(body === null ? new ArrayBuffer(0) : body, "policies", diag.errors, diag.warnings, "control plane policies");
+      this.livePolicies = update.policies;
+      this.rebuild();
+      this.metrics.add(Metric.PolicyUpdates, 1);
+      if (this.log.enabled(LogLevel.Info)) {
+        this.log.write(LogLevel.Info, "applied " + update.policies.length.toString() + " policies from the control plane (" +
+          diag.errors.length.toString() + " problems); " + this.policies.rules.length.toString() + " rules apply here");
       }
     }
-    this.arm(nowNanos(), this.nextDueNs()); // parsing a large set takes time
-  }
-
-  private applyLivePolicies(result: FetchResult, body: ArrayBuffer | null, etag: string, nowNs: i64): void {
-    const diag = result.diagnostics;
-    this.report(diag.errors, diag.warnings, "control plane policies");
-    if (diag.errors.length > 0) this.metrics.add(Metric.FetchFailures, 1);
-    this.livePolicies = result.policies;
-    this.rebuild();
-    const live = this.live;
-    if (live !== null) {
-      live.policies = result.policies;
-      live.body = body;
-      live.etag = etag;
-    }
-    this.metrics.add(Metric.PolicyUpdates, 1);
-    if (this.log.enabled(LogLevel.Info)) {
-      this.log.write(LogLevel.Info, "applied " + result.policies.length.toString() + " policies from the control plane (" +
-        diag.errors.length.toString() + " problems); " + this.policies.rules.length.toString() + " rules apply here");
-    }
-  }
-
-  private fetchSucceeded(nowNs: i64): void {
-    const poll = this.poll;
-    if (poll === null) return;
-    if (this.fetchState.length > 0) {
-      this.log.write(LogLevel.Info, "control plane answers again; polling every " + poll.intervalMs.toString() + " ms");
-      this.fetchState = "";
-    }
-    poll.succeeded(nowNs);
-  }
-
-  private fetchFailed(result: FetchResult, nowNs: i64): void {
-    this.metrics.add(Metric.FetchFailures, 1);
-    const poll = this.poll;
-    const cp = this.controlPlane;
-    if (poll === null || cp === null) return;
-    poll.failed(nowNs, this.unitRandom());
-    if (result.reason != this.fetchState) {
-      this.fetchState = result.reason;
-      this.log.write(LogLevel.Warn, "policy fetch from " + cp.cluster + " failed: " + result.detail +
-        "; keeping the last good set (" + this.livePolicies.length.toString() + " live policies); retrying with backoff (next in " +
-        ((poll.nextNs - nowNs) / NS_PER_MS).toString() + " ms)");
-    }
-  }
-
-  private unitRandom(): f64 {
-    return <f64>(this.sampler.next() >> 11) / 9007199254740992.0;
+    this.arm(monotonicNanos(), this.nextDueNs()); // parsing a large set takes time
   }
 
   // ---- faults --------------------------------------------------------------------------
@@ -434,16 +346,11 @@ export class FaultInjector {
     return this.sampler.chance(fault.percentage);
   }
 
-  private tooManyActive(): bool {
-    const limit = this.settings.maxActiveFaults;
-    // The gauge is shared by every worker VM, so the limit holds per proxy, as Envoy's does.
-    let active = this.metrics.value(Metric.Active);
-    if (active < 0) active = this.heldCount;
-    return active >= limit;
-  }
-
   private startHold(contextId: u32, rule: Rule, nowNs: i64, holdMs: i64): HeadersStatus {
-    if (this.tooManyActive()) {
+    // The limit holds per proxy, as Envoy's does: one count for every VM and metric prefix.
+    const limit = this.settings.maxActiveFaults;
+    const slot = takeHoldSlot(limit);
+    if (slot == HoldSlot.Full || (slot == HoldSlot.Unshared && this.heldCount >= limit)) {
       this.metrics.add(Metric.Overflow, 1);
       if (this.log.enabled(LogLevel.Debug)) {
         this.log.write(LogLevel.Debug, "max_active_faults reached; request " + contextId.toString() + " not faulted by policy " + rule.policyName);
@@ -452,6 +359,7 @@ export class FaultInjector {
     }
     const generation = ++this.generation;
     const stream = new FaultedStream(contextId, rule, nowNs, generation);
+    stream.sharedSlot = slot == HoldSlot.Taken;
     notePressure(96);
     this.streams.set(contextId, stream);
     markFaulted(contextId);
@@ -466,9 +374,7 @@ export class FaultInjector {
 
   /** The hold is over: record it, then answer (abort) or let the request go on. */
   private releaseHold(stream: FaultedStream, nowNs: i64): void {
-    stream.held = false;
-    this.heldCount--;
-    this.metrics.add(Metric.Active, -1);
+    this.endHold(stream);
     const heldMs = (nowNs - stream.startNs) / NS_PER_MS;
     this.metrics.record(Metric.DelayDuration, <u64>max<i64>(heldMs, 0));
     if (setEffectiveContext(stream.contextId) != WasmResult.Ok) return; // stream already gone
@@ -477,6 +383,13 @@ export class FaultInjector {
     } else {
       continueStream(StreamType.Request);
     }
+  }
+
+  private endHold(stream: FaultedStream): void {
+    stream.held = false;
+    this.heldCount--;
+    this.metrics.add(Metric.Active, -1);
+    if (stream.sharedSlot) releaseHoldSlot();
   }
 
   /** Answers the current stream with the rule's abort. */
@@ -502,25 +415,4 @@ export class FaultInjector {
 function describePolling(cp: ControlPlaneSettings | null): string {
   if (cp === null) return "";
   return "; polling " + cp.cluster + " " + cp.path + " every " + cp.pollIntervalMs.toString() + " ms";
-}
-
-function parseStatus(text: string): i32 {
-  if (text.length != 3) return 0;
-  let v = 0;
-  for (let i = 0; i < 3; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return 0;
-    v = v * 10 + (c - 48);
-  }
-  return v;
-}
-
-/** This proxy's identity from Istio's node metadata (empty when not in Istio). */
-function readIdentity(): Identity {
-  return new Identity(
-    getStringProperty(["node", "metadata", "WORKLOAD_NAME"]),
-    getStringProperty(["node", "metadata", "NAMESPACE"]),
-    getStringProperty(["node", "metadata", "LABELS", "app"]),
-    getStringProperty(["node", "metadata", "LABELS", "service.istio.io/canonical-name"]),
-  );
 }

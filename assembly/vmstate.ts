@@ -12,6 +12,8 @@ export class LiveSet {
   /** The body those policies came from, for the byte-identical check. */
   body: ArrayBuffer | null = null;
   etag: string = "";
+  /** Problems (dropped policies or rules) in that answer: part of hfi_faults_config_problems. */
+  problems: i32 = 0;
 }
 
 export class VmState {

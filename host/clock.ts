@@ -28,11 +28,15 @@ interface PendingTimer {
  * A deterministic clock. Time moves only in `advance(ms)`, which fires due timers in time order
  * (ties in scheduling order), setting the clock to each timer's due time while it runs. Timers
  * scheduled with delay 0 fire at the next `advance` (even `advance(0)`), never synchronously,
- * like a dispatcher post in Envoy.
+ * like a dispatcher post in Envoy. Timers run on monotonic time, as Envoy's dispatcher timers
+ * do: `stepWall(ms)` moves only the wall clock (NTP, a VM migration) and fires nothing.
  */
 export class TestClock implements Clock {
+  /** Monotonic time, in the wall clock's scale at construction. */
   private current: number;
   private readonly start: number;
+  /** What stepWall added to the wall clock. */
+  private wallOffset = 0;
   private seq = 0;
   private timers: PendingTimer[] = [];
 
@@ -42,11 +46,16 @@ export class TestClock implements Clock {
   }
 
   now(): number {
-    return this.current;
+    return this.current + this.wallOffset;
   }
 
   monotonic(): number {
     return this.current - this.start;
+  }
+
+  /** Steps the wall clock by ms (negative: back); monotonic time and timers are untouched. */
+  stepWall(ms: number): void {
+    this.wallOffset += ms;
   }
 
   schedule(delayMs: number, fn: () => void): TimerHandle {

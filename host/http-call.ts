@@ -80,13 +80,13 @@ export class PendingHttpCall {
   ) {}
 
   start(handler: ClusterHandler): void {
-    const started = this.clock.now();
+    const started = this.clock.monotonic();
     if (this.request.timeoutMs > 0) {
       this.timers.push(this.clock.schedule(this.request.timeoutMs, () => this.settle(TIMEOUT_RESPONSE())));
     }
     const arrive = (reply: ClusterReply): void => {
       if (this.settled) return;
-      const wait = Math.max(0, started + (reply.delayMs ?? 0) - this.clock.now());
+      const wait = Math.max(0, started + (reply.delayMs ?? 0) - this.clock.monotonic());
       this.timers.push(this.clock.schedule(wait, () => this.settle(responseFromReply(reply))));
     };
     const fail = (error: unknown): void => {

@@ -62,6 +62,18 @@ export function interpretResponse(status: i32, body: ArrayBuffer | null, bodySiz
   return result;
 }
 
+/** The `:status` of an answer as a number; 0 when it is not three digits. */
+export function parseStatus(text: string): i32 {
+  if (text.length != 3) return 0;
+  let v = 0;
+  for (let i = 0; i < 3; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return 0;
+    v = v * 10 + (c - 48);
+  }
+  return v;
+}
+
 export function sameBytes(a: ArrayBuffer, b: ArrayBuffer): bool {
   const n = a.byteLength;
   if (n != b.byteLength) return false;

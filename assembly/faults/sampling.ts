@@ -1,6 +1,7 @@
 // Per-request sampling: does this request fall inside a fault's percentage?
 // Envoy cannot load a module that uses Math.random (it imports env.seed), so each VM runs its
-// own xorshift64* generator seeded from the host clock.
+// own xorshift64* generator, seeded from WASI random_get (glue/clock.ts entropy64): VMs started
+// in the same millisecond must not draw the same sequence.
 
 const TWO_POW_MINUS_53: f64 = 1.0 / 9007199254740992.0;
 

@@ -9,6 +9,7 @@ export const enum WasmResult {
   Ok = 0,
   NotFound = 1,
   BadArgument = 2,
+  CasMismatch = 8,
 }
 
 export const enum HeaderMapType {
@@ -134,10 +135,37 @@ export function getStringProperty(segments: string[]): string {
   return b === null ? "" : String.UTF8.decode(b);
 }
 
-export function nowNanos(): i64 {
-  store<u64>(outU64, 0);
-  abi.proxy_get_current_time_nanoseconds(outU64);
-  return load<i64>(outU64);
+/** A cas no key has yet: a set with it creates a missing key and fails on an existing one
+ * (cpp-host's one process-wide cas counter starts at 1 and reaches it only after 2^32 - 1 sets). */
+export const CAS_CREATE_ONLY: u32 = 0xffffffff;
+/** The cas to set with after getSharedI64: the key's, CAS_CREATE_ONLY when it was missing,
+ * 0 when the host failed. */
+export let sharedCas: u32 = 0;
+/** Whether the key read by getSharedI64 exists. */
+export let sharedFound: bool = false;
+
+/** An 8-byte little-endian value in the VMs' shared data; a missing key reads as 0. */
+export function getSharedI64(key: ArrayBuffer): i64 {
+  resetOut();
+  store<u32>(outU64, 0);
+  const r = abi.proxy_get_shared_data(changetype<usize>(key), key.byteLength, outPtr, outSize, outU64);
+  const ptr = load<usize>(outPtr);
+  let value: i64 = 0;
+  sharedFound = r == WasmResult.Ok;
+  if (r == WasmResult.Ok) {
+    if (load<usize>(outSize) >= 8) value = load<i64>(ptr);
+    sharedCas = load<u32>(outU64);
+  } else {
+    sharedCas = r == WasmResult.NotFound ? CAS_CREATE_ONLY : 0;
+  }
+  releaseHostBuffer(ptr);
+  return value;
+}
+
+/** Sets an 8-byte shared value if its cas is still `cas` (Ok, CasMismatch, or a host error). */
+export function setSharedI64(key: ArrayBuffer, value: i64, cas: u32): u32 {
+  store<i64>(outU64, value);
+  return abi.proxy_set_shared_data(changetype<usize>(key), key.byteLength, outU64, 8, cas);
 }
 
 export function setTickPeriodMs(ms: u32): WasmResult {

@@ -82,7 +82,8 @@ class ClockEntry {
 export class PolicyClocks {
   private entries: Map<u64, ClockEntry> = new Map();
 
-  /** Builds `owner`'s set for `policies` at `nowMs`, stamping rules with their first-seen time. */
+  /** Builds `owner`'s set for `policies` at `nowMs` (monotonic: a wall-clock step must not
+   * shorten or stretch a duration), stamping rules with their first-seen time. */
   assemble(owner: ClockOwner, policies: Policy[], identity: Identity, nowMs: i64): PolicySet {
     const set = new PolicySet();
     const ids = new Set<u64>();

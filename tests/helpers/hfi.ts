@@ -8,7 +8,7 @@ import path from "node:path";
 import {
   compileModule, instantiate, requestHeaders, responseHeaders, startPlugin, StatsStore, TestClock,
   type ClusterHandler, type CompiledModule, type HeadersInit, type HttpStream, type NodeInfo, type Plugin,
-  type WasmVm, type FailStrategy, type LogLevelName,
+  type WasmVm, type FailStrategy, type LogLevelName, type PropertyValue, type SharedState,
 } from "../../host/index";
 
 export const PLUGIN_WASM = path.resolve(__dirname, "..", "..", "build", "plugin.wasm");
@@ -25,7 +25,11 @@ export function pluginModule(): Promise<CompiledModule> {
 export interface HfiOptions {
   clock?: TestClock;
   stats?: StatsStore;
+  /** Shared data: pass one to several VMs to model the workers of one proxy. */
+  shared?: SharedState;
   node?: NodeInfo;
+  /** Extra top-level properties, e.g. { xds: { node: { metadata: {...} } } }. */
+  properties?: Record<string, PropertyValue>;
   clusters?: Record<string, ClusterHandler>;
   logLevel?: LogLevelName;
   failStrategy?: FailStrategy;
@@ -61,7 +65,9 @@ export async function startHfiUnchecked(configuration: object | string, options:
   const vm = instantiate(await pluginModule(), {
     clock,
     stats,
+    shared: options.shared,
     node: options.node,
+    properties: options.properties,
     clusters: options.clusters,
     logLevel: options.logLevel ?? "trace",
     failStrategy: options.failStrategy ?? "closed",

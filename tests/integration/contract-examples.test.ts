@@ -38,7 +38,7 @@ test("the contract's examples parse without a single error", async () => {
   const hfi = await startHfi({ policies }, { node: frontend });
   assert.deepEqual(hfi.logs("warn"), []);
   assert.equal(hfi.metric("hfi_faults_config_errors_total"), 0);
-  assert.ok(hfi.logs("info").includes("hfi: configured: 3 policies, 3 rules apply to workload 'frontend' in namespace 'demo'"), hfi.logs().join("\n"));
+  assert.ok(hfi.logs("info").includes("hfi: configured: 3 policies, 3 rules apply to workload 'frontend' in namespace 'demo' (identity from node)"), hfi.logs().join("\n"));
 });
 
 test("frontend-delay: about half of the frontend's GETs are held 500 ms; POSTs and other services are not", async () => {

@@ -1,7 +1,7 @@
 /** Metrics as Envoy exposes them: names, both admin views, across worker VMs. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { StatsStore, TestClock } from "../../host/index";
+import { SharedState, StatsStore, TestClock } from "../../host/index";
 import { policy, respond, startHfi } from "../helpers/hfi";
 
 const POLICIES = {
@@ -27,6 +27,7 @@ test("/stats shows wasmcustom.hfi_faults_* and /stats/prometheus shows hfi_fault
     "wasmcustom.hfi_faults_config_errors_total: 0",
     "wasmcustom.hfi_faults_policy_fetch_failures_total: 0",
     "wasmcustom.hfi_faults_policy_updates_total: 0",
+    "wasmcustom.hfi_faults_config_problems: 0",
   ]) {
     assert.ok(text.split("\n").includes(line), `missing "${line}" in /stats:\n${text}`);
   }
@@ -74,10 +75,11 @@ test("counters add up across worker VMs and the active gauge stays right (+1/-1,
 
 test("max_active_faults counts held requests of every worker VM, like Envoy's", async () => {
   const stats = new StatsStore();
+  const shared = new SharedState();
   const clock = new TestClock();
   const config = { max_active_faults: 2, ...POLICIES };
-  const a = await startHfi(config, { stats, clock });
-  const b = await startHfi(config, { stats, clock });
+  const a = await startHfi(config, { stats, shared, clock });
+  const b = await startHfi(config, { stats, shared, clock });
   a.request("GET", "/slow");
   b.request("GET", "/slow");
   const third = a.request("GET", "/slow");

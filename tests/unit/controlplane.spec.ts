@@ -1,5 +1,6 @@
 import { backoffMs, jitteredBackoffMs, PollSchedule, BACKOFF_CAP_MS } from "../../assembly/controlplane/schedule";
-import { FetchOutcome, interpretResponse, MAX_POLICY_BODY_BYTES } from "../../assembly/controlplane/response";
+import { FetchOutcome, interpretResponse, MAX_POLICY_BODY_BYTES, parseStatus } from "../../assembly/controlplane/response";
+import { isEntityTag, MAX_ETAG_LENGTH } from "../../assembly/controlplane/etag";
 import { HeaderSlots } from "../../assembly/match/request";
 import { ParseLimits } from "../../assembly/policy/parse";
 
@@ -91,5 +92,42 @@ describe("control-plane responses", () => {
     const r = interpretResponse(200, body('{"policies": []}'), 0, null, new HeaderSlots(), new ParseLimits());
     expect(r.outcome).toBe(FetchOutcome.Updated);
     expect(r.policies.length).toBe(0);
+  });
+});
+
+describe("the :status of an answer", () => {
+  it("reads three digits and nothing else", () => {
+    expect(parseStatus("200")).toBe(200);
+    expect(parseStatus("304")).toBe(304);
+    expect(parseStatus("20")).toBe(0);
+    expect(parseStatus("2000")).toBe(0);
+    expect(parseStatus("2x0")).toBe(0);
+    expect(parseStatus("")).toBe(0);
+  });
+});
+
+describe("entity-tags sent back as If-None-Match", () => {
+  it("accepts strong and weak quoted tags of visible ASCII", () => {
+    expect(isEntityTag('"v1"')).toBe(true);
+    expect(isEntityTag('W/"v1"')).toBe(true);
+    expect(isEntityTag('""')).toBe(true);
+    expect(isEntityTag('"!#$%&()*+,-./:;<=>?@[]^_`{|}~"')).toBe(true);
+  });
+
+  it("refuses unquoted, control characters, spaces, inner quotes, non-ASCII and overlong tags", () => {
+    expect(isEntityTag("")).toBe(false);
+    expect(isEntityTag("v1")).toBe(false);
+    expect(isEntityTag('"')).toBe(false);
+    expect(isEntityTag('W/"')).toBe(false);
+    expect(isEntityTag("W/v1")).toBe(false);
+    expect(isEntityTag('w/"v1"')).toBe(false);
+    expect(isEntityTag('"v1\u0000"')).toBe(false);
+    expect(isEntityTag('"v1\r\nx: y"')).toBe(false);
+    expect(isEntityTag('"v 1"')).toBe(false);
+    expect(isEntityTag('"v"1"')).toBe(false);
+    expect(isEntityTag('"v\u00e9"')).toBe(false);
+    expect(isEntityTag('"v1"x')).toBe(false);
+    expect(isEntityTag('"' + "a".repeat(MAX_ETAG_LENGTH - 2) + '"')).toBe(true);
+    expect(isEntityTag('"' + "a".repeat(MAX_ETAG_LENGTH - 1) + '"')).toBe(false);
   });
 });
