@@ -10,6 +10,8 @@ import { parse, parseAllDocuments } from "yaml";
 import { readPluginSource } from "../../host/runner/plugin-source";
 import { StatsStore } from "../../host/metrics";
 import { TagProducer } from "../../host/tag-extraction";
+import { EnvoySchema } from "../deploy/lib/envoy-schema";
+import { BOOTSTRAP_TYPE } from "../deploy/lib/project";
 import { ROOT } from "./lib/promtool";
 
 const ENVOY_YAML = path.join(ROOT, "envoy", "envoy.yaml");
@@ -25,6 +27,16 @@ function meshTags(): unknown {
 describe("the shipped stats_tags", () => {
   test("the EnvoyFilter's BOOTSTRAP merge carries exactly the compose Envoy's list", () => {
     assert.deepEqual(meshTags(), composeTags());
+  });
+
+  test("Envoy's protos check them in both files (a misspelled field is caught)", () => {
+    const schema = EnvoySchema.forBootstrap();
+    const bootstrap = parse(readFileSync(ENVOY_YAML, "utf8"));
+    assert.deepEqual(schema.check(bootstrap, BOOTSTRAP_TYPE), []);
+    assert.deepEqual(schema.check({ stats_config: { stats_tags: meshTags() } }, BOOTSTRAP_TYPE, { partial: true }), []);
+    bootstrap.stats_config.stats_tags[2].regx = bootstrap.stats_config.stats_tags[2].regex;
+    delete bootstrap.stats_config.stats_tags[2].regex;
+    assert.deepEqual(schema.check(bootstrap, BOOTSTRAP_TYPE), ["stats_config.stats_tags[2].regx: unknown field of envoy.config.metrics.v3.TagSpecifier"]);
   });
 
   test("hfi_policy and hfi_fault, each regex anchored to ^wasmcustom\\.hfi_faults_policy_", () => {
