@@ -157,6 +157,16 @@ export function buildDashboard(): Dashboard {
       ),
     )
 
+    .withPanel(
+      timeseries(
+        "Guard: halted policies and trips",
+        "Policies a guard halts right now (hfi_faults_policy_halted is 1 while halted) and guard trips per policy.",
+        "short",
+        query(`max by (hfi_policy) (hfi_faults_policy_halted{${POLICY}})`, "{{hfi_policy}} halted", "A"),
+        query(`sum by (hfi_policy) (increase(hfi_faults_policy_guard_trips_total{${POLICY}}[${RATE}]))`, "{{hfi_policy}} trips", "B"),
+      ),
+    )
+
     .withRow(new RowBuilder("Configuration and control plane"))
     .withPanel(
       stat(

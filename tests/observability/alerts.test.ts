@@ -24,7 +24,7 @@ describe("alerts/hfi-rules.yaml", () => {
     if (!needPromtool(t)) return;
     const r = promtool(["check", "rules", RULES_FILE]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /SUCCESS: 7 rules found/);
+    assert.match(r.stdout, /SUCCESS: 8 rules found/);
   });
 
   test("promtool check rules refuses a broken expression (the check is real)", (t) => {
@@ -59,6 +59,7 @@ describe("alerts/hfi-rules.yaml", () => {
       "HFIFaultOverflowRising",
       "HFIPolicyInjectingAboveConfigured",
       "HFIPolicyInjectingMoreThanMatched",
+      "HFIPolicyLabelCapReached",
     ]);
   });
 

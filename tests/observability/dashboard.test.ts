@@ -61,6 +61,7 @@ describe("dashboards/hfi.json", () => {
       "Overflow (faults skipped at max_active_faults)",
       "Configuration problems in force",
       "Control-plane fetches",
+      "Guard: halted policies and trips",
     ]) {
       assert.ok(titles.includes(t), `missing panel ${t}`);
     }
@@ -78,7 +79,7 @@ describe("dashboards/hfi.json", () => {
   test("every PromQL expression (panels and variables) parses with promtool", (t) => {
     if (!needPromtool(t)) return;
     const exprs = [...dashboardExpressions(buildDashboard()), ...variableSelectors()].map(concrete);
-    assert.equal(exprs.length, 20);
+    assert.equal(exprs.length, 22);
     withTempDir((dir) => {
       const { rules } = writeFiles(dir, { rules: recordingRules(exprs) });
       const r = promtool(["check", "rules", rules]);
@@ -88,7 +89,7 @@ describe("dashboards/hfi.json", () => {
       const bad = writeFiles(dir, { rules: recordingRules([...exprs, "sum by (hfi_policy (rate(x[5m]))"]) });
       const refused = promtool(["check", "rules", bad.rules]);
       assert.notEqual(refused.status, 0);
-      assert.match(refused.stdout + refused.stderr, /expr_20/);
+      assert.match(refused.stdout + refused.stderr, /expr_22/);
     });
   });
 
