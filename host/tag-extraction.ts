@@ -149,10 +149,21 @@ function compileRegex(regex: string, flavour: RegexFlavour): RegExp {
   }
   if (flavour === "re2" && /\(\?[=!]/.test(regex)) throw new Error(`Invalid regex '${regex}': RE2 has no lookahead`);
   try {
-    return new RegExp(regex, "d");
+    return new RegExp(flavour === "std" ? posixClasses(regex) : regex, "d");
   } catch (e) {
     throw new Error(`Invalid regex '${regex}': ${(e as Error).message}`);
   }
+}
+
+// std::regex's ECMAScript grammar accepts POSIX classes inside brackets (`[_.[:digit:]]`, as in
+// Istio's bootstrap tags); JavaScript does not, so they become the ASCII ranges they stand for.
+const POSIX_CLASSES: Record<string, string> = {
+  alnum: "A-Za-z0-9", alpha: "A-Za-z", blank: " \\t", cntrl: "\\x00-\\x1f\\x7f", digit: "0-9", d: "0-9",
+  graph: "\\x21-\\x7e", lower: "a-z", print: "\\x20-\\x7e", punct: "!-\\/:-@\\[-`{-~", space: "\\s", s: "\\s",
+  upper: "A-Z", w: "\\w", xdigit: "0-9A-Fa-f",
+};
+function posixClasses(regex: string): string {
+  return regex.replace(/\[:([a-z]+):\]/g, (all, name: string) => POSIX_CLASSES[name] ?? all);
 }
 
 /**

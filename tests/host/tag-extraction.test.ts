@@ -46,6 +46,12 @@ describe("Envoy's own tag extraction examples", () => {
     assert.throws(() => new TagProducer({ stats_tags: [{ tag_name: "x", regex: "(?<=a)b" }] }), /Invalid regex/);
   });
 
+  test("POSIX classes inside brackets work as in std::regex (Istio's bootstrap uses them)", () => {
+    const istio = only("http_conn_manager_prefix", "^http\\.(((?:[_.[:digit:]]*|[_\\[\\]aAbBcCdDeEfF[:digit:]]*))\\.)");
+    assert.deepEqual(extract(istio, "http.10.0.0.1_8080.downstream_rq_total"), { name: "http.downstream_rq_total", tags: ["http_conn_manager_prefix=10.0.0.1_8080"] });
+    assert.deepEqual(extract(only("x", "^a\\.([[:alpha:]]+)\\."), "a.Bc.d"), { name: "a..d", tags: ["x=Bc"] });
+  });
+
   test("a tag_name without regex picks the built-in extractors of that name", () => {
     const p = new TagProducer({ use_all_default_tags: false, stats_tags: [{ tag_name: "envoy.cluster_name" }] });
     assert.deepEqual(extract(p, "cluster.ratelimit.upstream_rq_timeout"), { name: "cluster.upstream_rq_timeout", tags: ["envoy.cluster_name=ratelimit"] });
