@@ -53,7 +53,7 @@ describe("promtool check metrics on the runner's /stats/prometheus", () => {
     assert.doesNotMatch(text, /^hfi_faults_policy_\w+_hfi_policy_/m);
   });
 
-  test("with per-policy series in the runner's stats store: labelled, still only the expected hints", (t) => {
+  test("with per-policy series in the runner's stats store: labelled, still only the expected hints", async (t) => {
     if (!needPromtool(t)) return;
     // The names the plugin's per-policy counters will define, recorded straight into the store
     // the runner renders (with the stats_tags it read from envoy/envoy.yaml).
@@ -68,7 +68,7 @@ describe("promtool check metrics on the runner's /stats/prometheus", () => {
     ];
     for (const n of names) r.stats.counter(n).add(1n);
     r.stats.gauge("wasmcustom.hfi_faults_policy_halted.hfi_policy.checkout-fails").set(1n);
-    const text = r.stats.renderPrometheus();
+    const text = (await request(r.adminPort, "/stats/prometheus")).body;
     assert.match(text, /^hfi_faults_policy_injected_total\{hfi_policy="checkout-fails",hfi_fault="abort"\} 1$/m);
     assert.match(text, /^hfi_faults_policy_matched_total\{hfi_policy="team\.a\.v1\.2"\} 1$/m);
     assert.match(text, /^hfi_faults_policy_overflow_total\{hfi_policy="_other"\} 1$/m);
