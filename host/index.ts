@@ -15,6 +15,7 @@
  *   http-call.ts    cluster handlers, 504 timeout / 503 unreachable / reset replies
  *   local-reply.ts  local replies (plain and gRPC trailers-only)
  *   metrics.ts      StatsStore, /stats and /stats/prometheus;  histogram.ts: Envoy's binning
+ *   tag-extraction.ts  Envoy's tag extraction (stats_tags, built-in extractors) for Prometheus labels
  *   shared-data.ts  shared data (CAS) and queues;  clock.ts: TestClock, RealClock;  log.ts
  *
  * Usage:
@@ -38,7 +39,8 @@
 export * from "./abi";
 export { TestClock, RealClock, type Clock, type TimerHandle } from "./clock";
 export { Log, type LogEntry, type LogLevelName, parseLogLevel } from "./log";
-export { StatsStore, Counter, Gauge, Histogram, sanitizePrometheus } from "./metrics";
+export { StatsStore, Counter, Gauge, Histogram, sanitizePrometheus, type StatsStoreOptions } from "./metrics";
+export { TagProducer, BUILT_IN_EXTRACTORS, type StatsTagConfig, type TagSpecifier, type Tag, type TagExtraction } from "./tag-extraction";
 export { DEFAULT_BUCKETS, SUPPORTED_QUANTILES } from "./histogram";
 export { SharedState } from "./shared-data";
 export { HeaderMap, encodePairs, decodePairs, requestHeaders, responseHeaders, toPairs, type HeaderPairs, type HeadersInit } from "./headers";

@@ -5,10 +5,14 @@
  * histograms are latched at flush time, like Envoy's stats flush (5 s by default): call
  * `flush()` in tests; the real-clock mode flushes on a timer.
  *
- * Renderers reproduce the admin endpoints: `/stats` (`renderText`) and `/stats/prometheus`
- * (`renderPrometheus`), including the custom-namespace rules for `wasmcustom.` stats.
+ * Renderers reproduce the admin endpoints: `/stats` (`renderText`, full names) and
+ * `/stats/prometheus` (`renderPrometheus`): tag-extracted names with the tags as labels (Envoy's
+ * tag extraction, `./tag-extraction`, configured like `stats_config.stats_tags`), the
+ * custom-namespace rules for `wasmcustom.` stats, and Envoy's grouping and label escaping
+ * (source/server/admin/prometheus_stats*.cc).
  */
 import { BinnedSamples, DEFAULT_BUCKETS, QUANTILE_LABELS, formatG, formatShortest } from "./histogram";
+import { TagProducer, type StatsTagConfig, type Tag, type TagExtraction } from "./tag-extraction";
 
 const U64 = (1n << 64n) - 1n;
 
@@ -64,12 +68,25 @@ export class Histogram {
   }
 }
 
+export interface StatsStoreOptions {
+  /** Envoy's `stats_config` tag settings (`stats_tags`, `use_all_default_tags`). Default: none
+   * configured, so only Envoy's built-in extractors run. */
+  tags?: StatsTagConfig;
+}
+
 export class StatsStore {
   readonly counters = new Map<string, Counter>();
   readonly gauges = new Map<string, Gauge>();
   readonly histograms = new Map<string, Histogram>();
   /** Namespaces stripped by the Prometheus renderer (Envoy registers "wasmcustom"). */
   readonly customNamespaces = new Set<string>(["wasmcustom"]);
+  /** Turns full stat names into tag-extracted names and tags, as Envoy does when a stat is made. */
+  readonly tagProducer: TagProducer;
+  private readonly extracted = new Map<string, TagExtraction>();
+
+  constructor(options: StatsStoreOptions = {}) {
+    this.tagProducer = new TagProducer(options.tags);
+  }
 
   counter(name: string): Counter {
     let c = this.counters.get(name);
@@ -112,29 +129,47 @@ export class StatsStore {
       .join("");
   }
 
-  /** `GET /stats/prometheus`: counters, gauges, then histograms, each group sorted by name. */
+  /** The tag-extracted name and tags of a stat (computed once per name, as Envoy does). */
+  tagsOf(statName: string): TagExtraction {
+    let e = this.extracted.get(statName);
+    if (!e) this.extracted.set(statName, (e = this.tagProducer.produceTags(statName)));
+    return e;
+  }
+
+  /**
+   * `GET /stats/prometheus`: counters, gauges, then histograms. Within each type, one group per
+   * tag-extracted name (one `# TYPE` line), groups and the series inside them in Envoy's order
+   * (names compared dot token by token); the tags become labels.
+   */
   renderPrometheus(): string {
     let out = "";
     const numeric = (stats: Iterable<Counter | Gauge>, type: string): void => {
-      for (const [name, s] of this.promGroups(stats)) {
-        out += `# TYPE ${name} ${type}\n${name}{} ${s.value}\n\n`;
+      for (const [name, series] of this.promGroups(stats)) {
+        out += `# TYPE ${name} ${type}\n`;
+        for (const s of series) out += `${name}{${formatLabels(this.tagsOf(s.name).tags)}} ${s.value}\n`;
+        out += "\n";
       }
     };
     numeric(this.counters.values(), "counter");
     numeric(this.gauges.values(), "gauge");
-    for (const [name, h] of this.promGroups(this.histograms.values())) {
+    for (const [name, series] of this.promGroups(this.histograms.values())) {
       out += `# TYPE ${name} histogram\n`;
-      for (const b of DEFAULT_BUCKETS) {
-        out += `${name}_bucket{le="${formatG(b, 32)}"} ${h.cumulative.countBelow(b)}\n`;
+      for (const h of series) {
+        const labels = formatLabels(this.tagsOf(h.name).tags);
+        const bucketLabels = labels === "" ? "" : labels + ",";
+        for (const b of DEFAULT_BUCKETS) {
+          out += `${name}_bucket{${bucketLabels}le="${formatG(b, 32)}"} ${h.cumulative.countBelow(b)}\n`;
+        }
+        out += `${name}_bucket{${bucketLabels}le="+Inf"} ${h.cumulative.count}\n`;
+        out += `${name}_sum{${labels}} ${formatG(h.cumulative.sum(), 32)}\n`;
+        out += `${name}_count{${labels}} ${h.cumulative.count}\n`;
       }
-      out += `${name}_bucket{le="+Inf"} ${h.cumulative.count}\n`;
-      out += `${name}_sum{} ${formatG(h.cumulative.sum(), 32)}\n`;
-      out += `${name}_count{} ${h.cumulative.count}\n\n`;
+      out += "\n";
     }
     return out;
   }
 
-  /** Prometheus metric name for a stat name, or undefined when Envoy drops it. */
+  /** Prometheus metric name for a (tag-extracted) stat name, or undefined when Envoy drops it. */
   prometheusName(statName: string): string | undefined {
     for (const ns of this.customNamespaces) {
       if (statName.startsWith(ns + ".")) {
@@ -146,15 +181,47 @@ export class StatsStore {
     return "envoy_" + sanitizePrometheus(statName);
   }
 
-  private promGroups<T extends { name: string }>(stats: Iterable<T>): Array<[string, T]> {
-    const groups: Array<[string, T, string]> = [];
+  /** Stats grouped by tag-extracted name, groups and members in Envoy's order; dropped names left out. */
+  private promGroups<T extends { name: string }>(stats: Iterable<T>): Array<[string, T[]]> {
+    const groups = new Map<string, T[]>();
     for (const s of stats) {
-      const name = this.prometheusName(s.name);
-      if (name !== undefined) groups.push([name, s, s.name]);
+      const key = this.tagsOf(s.name).tagExtractedName;
+      const list = groups.get(key);
+      if (list) list.push(s);
+      else groups.set(key, [s]);
     }
-    groups.sort((a, b) => (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0));
-    return groups.map(([n, s]) => [n, s]);
+    const out: Array<[string, T[]]> = [];
+    for (const key of [...groups.keys()].sort(compareStatNames)) {
+      const name = this.prometheusName(key);
+      if (name === undefined) continue;
+      out.push([name, groups.get(key)!.sort((a, b) => compareStatNames(a.name, b.name))]);
+    }
+    return out;
   }
+}
+
+/**
+ * Envoy's order of stat names (SymbolTable::lessThan): dot token by token, a name that is a
+ * prefix of the other first. Differs from plain string order where a token ends early
+ * ("a.b" before "a-c.b").
+ */
+export function compareStatNames(a: string, b: string): number {
+  const at = a.split(".");
+  const bt = b.split(".");
+  for (let i = 0; i < Math.min(at.length, bt.length); i++) {
+    if (at[i] !== bt[i]) return at[i] < bt[i] ? -1 : 1;
+  }
+  return at.length - bt.length;
+}
+
+/** Envoy's Prometheus labels: `name="value"` joined by ",", tag names sanitised, values escaped. */
+export function formatLabels(tags: readonly Tag[]): string {
+  return tags.map((t) => `${sanitizePrometheus(t.name)}="${escapeLabelValue(t.value)}"`).join(",");
+}
+
+/** Label value escaping of the text format: backslash, newline and double quote. */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/[\\\n"]/g, (c) => (c === "\\" ? "\\\\" : c === "\n" ? "\\n" : '\\"'));
 }
 
 /** Envoy's Prometheus sanitizer: every character outside [a-zA-Z0-9_] becomes "_". */

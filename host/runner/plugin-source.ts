@@ -4,14 +4,14 @@
  *
  *   *.yaml / *.yml  an Envoy bootstrap (envoy/envoy.yaml): its one Wasm HTTP filter gives the
  *                   configuration string, root id and vm config; `node` gives the node metadata.
- *                   An Istio WasmPlugin manifest (k8s/wasmplugin.yaml) works too: pluginConfig
+ *                   An Istio WasmPlugin manifest (k8s/base/wasmplugin.yaml) works too: pluginConfig
  *                   and pluginName.
  *   *.json (other)  the plugin configuration itself (root id hfi-fault-injection).
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { NodeInfo, PropertyValue } from "../index";
+import type { NodeInfo, PropertyValue, StatsTagConfig } from "../index";
 
 export const WASM_FILTER_TYPE = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
 export const DEFAULT_ROOT_ID = "hfi-fault-injection";
@@ -30,6 +30,8 @@ export interface PluginSource {
   vmConfiguration?: string;
   /** Envoy's node (id, cluster, metadata): node.metadata.* properties. */
   node?: NodeInfo;
+  /** The bootstrap's `stats_config` (its `stats_tags` give /stats/prometheus its labels). */
+  statsConfig?: StatsTagConfig;
 }
 
 /** Reads and interprets a configuration file; throws an Error with a readable message. */
@@ -78,6 +80,8 @@ function fromEnvoyBootstrap(doc: Record<string, unknown>, file: string): PluginS
     if (typeof node.cluster === "string") source.node.cluster = node.cluster;
     if (isObject(node.metadata)) source.node.metadata = toProperties(node.metadata);
   }
+  const stats = doc.stats_config ?? doc.statsConfig;
+  if (isObject(stats)) source.statsConfig = stats as StatsTagConfig;
   return source;
 }
 

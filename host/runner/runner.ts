@@ -132,6 +132,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
     vmId: source.vmId,
     vmConfiguration: source.vmConfiguration,
     node: source.node,
+    statsTags: source.statsConfig,
     logLevel,
     clusters,
     onLog: (worker, entry) => say(formatLog(worker, entry)),

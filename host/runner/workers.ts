@@ -18,6 +18,7 @@ import {
   type NodeInfo,
   type PluginResult,
   type StreamOptions,
+  type StatsTagConfig,
 } from "../index";
 import { RunnerClock } from "./clock";
 
@@ -29,6 +30,8 @@ export interface WorkerPoolOptions {
   vmId?: string;
   vmConfiguration?: string;
   node?: NodeInfo;
+  /** Envoy's stats_config tag settings (stats_tags), as the bootstrap gives them. */
+  statsTags?: StatsTagConfig;
   logLevel: LogLevelName;
   /** Cluster handlers by name; the object is kept, so clusters added later are seen. */
   clusters: Record<string, ClusterHandler>;
@@ -48,7 +51,7 @@ export class WorkerPool {
   /** Loads the module into N VMs and starts the plugin in each. Throws if a VM refuses it. */
   static async start(options: WorkerPoolOptions): Promise<{ pool: WorkerPool; result: PluginResult }> {
     const compiled = await compileModule(options.wasmPath);
-    const stats = new StatsStore();
+    const stats = new StatsStore({ tags: options.statsTags });
     const shared = new SharedState();
     const clock = new RunnerClock();
     const plugins: Plugin[] = [];

@@ -16,7 +16,7 @@ const ABORT_EVERYTHING = {
 };
 
 export async function expectAbortPerPolicy(module: Uint8Array): Promise<void> {
-  // Fail open, as k8s/wasmplugin.yaml does: a module that fails to load or dies passes the
+  // Fail open, as k8s/base/wasmplugin.yaml does: a module that fails to load or dies passes the
   // request through instead of producing a 503 that would look like an injected abort.
   const vm = await load(module, { failStrategy: "open" });
   const plugin = startPlugin(vm, { rootId: ROOT_ID, name: ROOT_ID, configuration: ABORT_EVERYTHING });
