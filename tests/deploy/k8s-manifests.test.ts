@@ -61,7 +61,10 @@ describe("k8s/ kustomizations", () => {
     assert.deepEqual(readYaml(path.join(K8S_DIR, "kustomization.yaml")).resources, ["base"]);
     assert.deepEqual(fs.readdirSync(K8S_DIR).filter((f) => /\.ya?ml$/.test(f)), ["kustomization.yaml"]);
     const dirs = fs.readdirSync(K8S_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-    assert.deepEqual(dirs.sort(), ["base", ...K8S_OVERLAYS].sort(), "every directory in k8s/ is the base or a tested overlay");
+    // k8s/monitoring/ holds the PrometheusRule and the Grafana dashboard ConfigMap, applied with
+    // -f into the monitoring stack's namespaces (checked by tests/observability/), not with -k.
+    assert.deepEqual(dirs.sort(), ["base", "monitoring", ...K8S_OVERLAYS].sort(), "every directory in k8s/ is the base, a tested overlay or monitoring/");
+    assert.ok(!fs.existsSync(path.join(K8S_DIR, "monitoring", "kustomization.yaml")), "monitoring/ is not a kustomization over the plugin");
     for (const overlay of K8S_OVERLAYS) {
       assert.deepEqual(readYaml(path.join(K8S_DIR, overlay, "kustomization.yaml")).resources, ["../base"], overlay);
     }
