@@ -42,7 +42,7 @@ export { StatsStore, Counter, Gauge, Histogram, sanitizePrometheus } from "./met
 export { DEFAULT_BUCKETS, SUPPORTED_QUANTILES } from "./histogram";
 export { SharedState } from "./shared-data";
 export { HeaderMap, encodePairs, decodePairs, requestHeaders, responseHeaders, toPairs, type HeaderPairs, type HeadersInit } from "./headers";
-export { istioNode, type NodeInfo, type PropertyValue } from "./properties";
+export { istioNode, PROPERTY_MODES, type NodeInfo, type PropertyMode, type PropertyValue } from "./properties";
 export { type ClusterHandler, type ClusterReply, type ClusterRequest, type HttpCallResponse } from "./http-call";
 export { buildLocalReply, httpToGrpcStatus, type LocalReply } from "./local-reply";
 export type { VmOptions, PluginOptions, StreamOptions, FailStrategy } from "./options";

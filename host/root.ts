@@ -12,7 +12,7 @@ import { HeaderMap, type HeaderPairs } from "./headers";
 import { PendingHttpCall, type HttpCallResponse } from "./http-call";
 import type { LogEntry } from "./log";
 import { configurationBytes, type PluginOptions, type StreamOptions } from "./options";
-import type { PropertyValue } from "./properties";
+import { answersNode, answersXdsNode, type PropertyValue } from "./properties";
 import { HttpStream } from "./stream";
 import { IdTable } from "./id-table";
 import type { WasmVm } from "./vm";
@@ -138,6 +138,13 @@ export class RootContext extends Context {
   }
 
   propertyTop(name: string): PropertyValue | undefined {
+    return this.propertyFor(name, true);
+  }
+
+  /** Top-level names the plugin answers for; `fromRoot` says whether a root context asks
+   * (it has no stream info, which matters for `xds` before Envoy 1.30). */
+  propertyFor(name: string, fromRoot: boolean): PropertyValue | undefined {
+    const mode = this.vm.options.propertyMode ?? "legacy";
     switch (name) {
       case "plugin_root_id":
         return this.rootId;
@@ -145,18 +152,28 @@ export class RootContext extends Context {
         return this.pluginName;
       case "plugin_vm_id":
         return this.vm.vmId;
-      case "node": {
-        const node = this.vm.options.node;
-        if (!node) return undefined;
-        const o: { [k: string]: PropertyValue } = {};
-        if (node.id !== undefined) o.id = node.id;
-        if (node.cluster !== undefined) o.cluster = node.cluster;
-        if (node.metadata !== undefined) o.metadata = node.metadata;
-        return o;
+      case "node":
+        return answersNode(mode) ? this.nodeValue() : undefined;
+      case "xds": {
+        const given = this.vm.options.properties?.xds;
+        const node = answersXdsNode(mode, fromRoot) ? this.nodeValue() : undefined;
+        if (node === undefined) return given;
+        const base = given !== undefined && typeof given === "object" && !(given instanceof Uint8Array) && !Array.isArray(given) ? given : {};
+        return { ...base, node };
       }
       default:
         return this.vm.options.properties?.[name];
     }
+  }
+
+  private nodeValue(): PropertyValue | undefined {
+    const node = this.vm.options.node;
+    if (!node) return undefined;
+    const o: { [k: string]: PropertyValue } = {};
+    if (node.id !== undefined) o.id = node.id;
+    if (node.cluster !== undefined) o.cluster = node.cluster;
+    if (node.metadata !== undefined) o.metadata = node.metadata;
+    return o;
   }
 
   continueStream(type: StreamType): WasmResult {

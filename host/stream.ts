@@ -722,7 +722,7 @@ export class HttpStream extends Context {
       case "connection_id":
         return this.options.connectionId ?? 1;
       default:
-        return this.rootContext.propertyTop(name);
+        return this.rootContext.propertyFor(name, false);
     }
   }
 
