@@ -6,7 +6,8 @@
  *   loader.ts       load / compileModule / instantiate, ModuleLoadError (Envoy's refusals)
  *   abi.ts          ABI versions, status and result codes, import/export signature tables
  *   vm.ts           WasmVm: instance, memory, failure, effective context, after-call actions
- *   plugin.ts       startPlugin / Plugin: root context per plugin, reconfigure with canary
+ *   plugin.ts       startPlugin / Plugin: root context per plugin, reconfigure
+ *   canary.ts       Canary: Envoy's configuration canary (throwaway VM, shared stats and log)
  *   root.ts         RootContext: vm_start/configure, tick timer, HTTP calls, shutdown
  *   stream.ts       HttpStream: Envoy's filter-manager semantics, events for a real proxy
  *   host-calls.ts   env.proxy_* host functions;  wasi.ts: WASI functions
@@ -50,5 +51,6 @@ export { WasmVm } from "./vm";
 export { load, compileModule, instantiate, ModuleLoadError, type CompiledModule } from "./loader";
 export { RootContext, type PluginResult, type PluginStage } from "./root";
 export { HttpStream, type Delivered, type LocalReplyInfo, type StreamState, type HttpStreamEvents } from "./stream";
-export { Plugin, startPlugin } from "./plugin";
+export { Plugin, startPlugin, canaryFor, type StartOptions } from "./plugin";
+export { Canary } from "./canary";
 export { startStatsFlush } from "./stats-flush";

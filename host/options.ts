@@ -2,7 +2,7 @@
  * Host options and the small builders that make them read well in tests.
  */
 import type { Clock } from "./clock";
-import type { LogLevelName } from "./log";
+import type { Log, LogLevelName } from "./log";
 import type { StatsStore } from "./metrics";
 import type { SharedState } from "./shared-data";
 import type { NodeInfo, PropertyMode, PropertyValue } from "./properties";
@@ -18,6 +18,11 @@ export interface VmOptions {
   logLevel?: LogLevelName;
   /** Lean mode for benchmarks: no log collection, no callback trace. */
   lean?: boolean;
+  /** A log shared with other VMs (Envoy has one log for the worker VMs and the canary). Default:
+   * a new one at `logLevel`. */
+  log?: Log;
+  /** This VM's name in a shared log and in observations ("canary", "worker0", ...). */
+  label?: string;
   /** What streams do once the VM has failed: "open" passes traffic untouched, "closed"
    * (Istio's default FAIL_CLOSE) answers 503. Default "closed". */
   failStrategy?: FailStrategy;

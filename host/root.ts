@@ -27,6 +27,10 @@ export interface PluginResult {
   failure?: string;
   /** What the module logged during these steps (at or above the log level). */
   logs: LogEntry[];
+  /** Set when the configuration canary gave this verdict (it ran, or `cached`). */
+  canary?: boolean;
+  /** The canary's verdict came from its cache (the same configuration was rejected before). */
+  cached?: boolean;
 }
 
 export class RootContext extends Context {
@@ -240,6 +244,14 @@ export class RootContext extends Context {
   }
 
   // ---- shutdown -------------------------------------------------------------------------------
+
+  /** The VM is dropped (canary): timers and calls are cancelled, the module is not called. */
+  kill(): void {
+    this.deleted = true;
+    this.tickTimer?.cancel();
+    for (const c of this.pendingCalls.values()) c.cancel();
+    this.pendingCalls.clear();
+  }
 
   /** Envoy's startShutdown for this plugin: on_done; a zero defers on_delete until proxy_done. */
   shutdown(): void {

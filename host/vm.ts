@@ -54,6 +54,8 @@ export class WasmVm {
   readonly failStrategy: FailStrategy;
   readonly lean: boolean;
   readonly options: VmOptions;
+  /** Name in a shared log ("canary", "worker0", ...), if given. */
+  readonly label: string | undefined;
 
   failed = false;
   /** Envoy-style failure message, e.g. "Function: proxy_on_request_headers failed: ...". */
@@ -99,7 +101,8 @@ export class WasmVm {
     this.options = options;
     this.clock = options.clock ?? new TestClock();
     this.lean = options.lean ?? false;
-    this.log = new Log(parseLogLevel(options.logLevel ?? "info"), !this.lean);
+    this.log = options.log ?? new Log(parseLogLevel(options.logLevel ?? "info"), !this.lean);
+    this.label = options.label;
     this.stats = options.stats ?? new StatsStore();
     this.shared = options.shared ?? new SharedState();
     this.vmId = options.vmId ?? "";
@@ -201,6 +204,15 @@ export class WasmVm {
     }
   }
 
+  /** Drops the VM without shutting its plugins down, as cpp-host's WasmHandleBase::kill does
+   * to the configuration canary: no on_done/on_delete, its timers and calls never fire. */
+  kill(): void {
+    this.failed = true;
+    this.failure ??= "killed";
+    this.afterCall.length = 0;
+    for (const root of this.roots) root.kill();
+  }
+
   /** Marks the VM failed (dead); logs Envoy's critical line. */
   fail(message: string): void {
     if (this.failed) return;
@@ -227,7 +239,7 @@ export class WasmVm {
 
   /** A note from the host itself in the VM's log. */
   hostLog(level: LogLevel, message: string): void {
-    this.log.write(level, () => message, "host", this.current?.id ?? 0, this.clock.now());
+    this.log.write(level, () => message, "host", this.current?.id ?? 0, this.clock.now(), this.label);
   }
 
   // ---- memory -------------------------------------------------------------------------------
