@@ -54,3 +54,4 @@ export { HttpStream, type Delivered, type LocalReplyInfo, type StreamState, type
 export { Plugin, startPlugin, canaryFor, type StartOptions } from "./plugin";
 export { Canary } from "./canary";
 export { startStatsFlush } from "./stats-flush";
+export type { HostObserver, FilterCallback, FilterCallbackResult } from "./observer";

@@ -1,7 +1,7 @@
 /**
  * The reply Envoy builds for sendLocalReply (proxy_send_local_response, or the 503 of a failed
- * VM under fail-closed): `:status`, content-length and text/plain content-type for a body, then
- * the module's additional headers. For a gRPC request it is a trailers-only gRPC reply instead:
+ * VM under fail-closed): `:status`, the module's additional headers, then content-length and
+ * text/plain content-type for a body (order as proxy-wasm-cpp-host's reference driver has it). For a gRPC request it is a trailers-only gRPC reply instead:
  * `:status 200`, content-type application/grpc, grpc-status (given, or mapped from the HTTP
  * status) and grpc-message (the body, percent-encoded), no body.
  */
@@ -68,12 +68,14 @@ export function buildLocalReply(
     for (const [k, v] of reply.additionalHeaders) headers.add(k, v);
     return { headers, body: Buffer.alloc(0) };
   }
+  // Envoy's prepareLocalReply: the module's headers first, then content-length and content-type
+  // set over them (so a module cannot make them disagree with the body).
   headers.add(":status", String(reply.status));
-  if (reply.body.length > 0) {
-    headers.add("content-length", String(reply.body.length));
-    headers.add("content-type", "text/plain");
-  }
   for (const [k, v] of reply.additionalHeaders) headers.add(k, v);
+  if (reply.body.length > 0) {
+    headers.replace("content-length", String(reply.body.length));
+    headers.replace("content-type", "text/plain");
+  }
   const head = requestHeaders?.get(":method") === "HEAD";
   return { headers, body: head ? Buffer.alloc(0) : reply.body };
 }

@@ -7,6 +7,7 @@ import type { StatsStore } from "./metrics";
 import type { SharedState } from "./shared-data";
 import type { NodeInfo, PropertyMode, PropertyValue } from "./properties";
 import type { ClusterHandler } from "./http-call";
+import type { HostObserver } from "./observer";
 
 export type FailStrategy = "open" | "closed";
 
@@ -23,6 +24,8 @@ export interface VmOptions {
   log?: Log;
   /** This VM's name in a shared log and in observations ("canary", "worker0", ...). */
   label?: string;
+  /** Hooks that see what the host does (observer.ts); for comparing hosts. */
+  observer?: HostObserver;
   /** What streams do once the VM has failed: "open" passes traffic untouched, "closed"
    * (Istio's default FAIL_CLOSE) answers 503. Default "closed". */
   failStrategy?: FailStrategy;

@@ -188,6 +188,7 @@ export class RootContext extends Context {
 
   /** proxy_set_tick_period_milliseconds: 0 stops, a new period re-arms from now. */
   setTickPeriod(ms: number): void {
+    this.vm.observer?.tickPeriod?.(this, ms);
     this.tickTimer?.cancel();
     this.tickTimer = undefined;
     this.tickPeriodMs = ms;
@@ -211,11 +212,15 @@ export class RootContext extends Context {
 
   httpCall(cluster: string, headerPairs: HeaderPairs, body: Uint8Array, trailerPairs: HeaderPairs, timeoutWord: number): { token: number } | { error: WasmResult } {
     const timeoutMs = timeoutWord | 0; // the ABI passes u32; Envoy reads it as int
-    if (timeoutMs < 0) return { error: WasmResult.BadArgument };
+    const refuse = (reason: string): { error: WasmResult } => {
+      this.vm.observer?.httpCallRefused?.(this, cluster, reason);
+      return { error: WasmResult.BadArgument };
+    };
+    if (timeoutMs < 0) return refuse("negative timeout");
     const handler = this.vm.options.clusters?.[cluster];
-    if (!handler) return { error: WasmResult.BadArgument };
+    if (!handler) return refuse("unknown cluster");
     const headers = new HeaderMap(headerPairs);
-    if (!headers.has(":path") || !headers.has(":method") || !headers.has(":authority")) return { error: WasmResult.BadArgument };
+    if (!headers.has(":path") || !headers.has(":method") || !headers.has(":authority")) return refuse("missing :method, :path or :authority");
     if (body.length > 0) headers.replace("content-length", String(body.length));
     const token = this.vm.nextHttpCallToken++;
     const call = new PendingHttpCall(
@@ -226,6 +231,7 @@ export class RootContext extends Context {
       (error) => this.vm.hostLog(LogLevel.Error, `cluster "${cluster}" handler failed: ${String(error)}`),
     );
     this.pendingCalls.set(token, call);
+    this.vm.observer?.httpCall?.(this, token, call.request);
     call.start(handler);
     return { token };
   }

@@ -19,6 +19,7 @@ import { Counter, Gauge, Histogram, StatsStore } from "./metrics";
 import type { VmOptions, FailStrategy } from "./options";
 import { SharedState } from "./shared-data";
 import type { RootContext } from "./root";
+import type { HostObserver } from "./observer";
 
 /** Thrown inside host functions to end the module call like a trap. */
 export class ModuleTrap extends Error {}
@@ -56,6 +57,8 @@ export class WasmVm {
   readonly options: VmOptions;
   /** Name in a shared log ("canary", "worker0", ...), if given. */
   readonly label: string | undefined;
+  /** Observation hooks (observer.ts), if given. */
+  readonly observer: HostObserver | undefined;
 
   failed = false;
   /** Envoy-style failure message, e.g. "Function: proxy_on_request_headers failed: ...". */
@@ -103,6 +106,7 @@ export class WasmVm {
     this.lean = options.lean ?? false;
     this.log = options.log ?? new Log(parseLogLevel(options.logLevel ?? "info"), !this.lean);
     this.label = options.label;
+    this.observer = options.observer;
     this.stats = options.stats ?? new StatsStore();
     this.shared = options.shared ?? new SharedState();
     this.vmId = options.vmId ?? "";
@@ -220,6 +224,7 @@ export class WasmVm {
     this.failure = message;
     this.afterCall.length = 0;
     this.hostLog(LogLevel.Critical, `wasm VM failed: ${message}`);
+    this.observer?.vmFailure?.(this, message);
   }
 
   /** Queues an action to run once the current module callback has returned. */
