@@ -8,7 +8,8 @@
 import type { HeaderMap } from "./headers";
 import type { ClusterRequest } from "./http-call";
 import type { RootContext } from "./root";
-import type { HttpStream, LocalReplyInfo } from "./stream";
+import type { LocalReply } from "./local-reply";
+import type { HttpStream } from "./stream";
 import type { WasmVm } from "./vm";
 
 export type FilterCallback = "requestHeaders" | "requestBody" | "requestTrailers" | "responseHeaders" | "responseBody" | "responseTrailers";
@@ -35,11 +36,13 @@ export interface HostObserver {
   continueStream?(stream: HttpStream, direction: "request" | "response", wasStopped: boolean): void;
   closeStream?(stream: HttpStream, direction: "request" | "response"): void;
   /** A local reply starts (before the filter sees it) and ends (what the client got). */
-  localReplyStart?(stream: HttpStream, reply: LocalReplyInfo, grpc: boolean): void;
+  localReplyStart?(stream: HttpStream, reply: LocalReply, grpc: boolean): void;
   localReplyEnd?(stream: HttpStream, headers: HeaderMap, body: Buffer): void;
   /** The stream ended: `complete`, `reset`, or `localReply`. */
   streamDone?(stream: HttpStream, reason: "complete" | "reset" | "localReply"): void;
   tickPeriod?(root: RootContext, periodMs: number): void;
+  /** proxy_on_tick is about to run. */
+  tick?(root: RootContext): void;
   httpCall?(root: RootContext, token: number, request: ClusterRequest): void;
   httpCallRefused?(root: RootContext, cluster: string, reason: string): void;
   vmFailure?(vm: WasmVm, message: string): void;

@@ -198,6 +198,7 @@ export class RootContext extends Context {
   private tick(): void {
     this.tickTimer = undefined;
     if (this.deleted) return;
+    this.vm.observer?.tick?.(this);
     this.vm.call(this, "proxy_on_tick", this.id);
     this.vm.runAfterCallActions();
     // Envoy re-enables the timer after the handler, from the time the handler ran.

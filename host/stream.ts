@@ -573,7 +573,7 @@ export class HttpStream extends Context {
     };
     this.emit1("localReply", this.localReply);
     const o = this.vm.observer;
-    if (o !== undefined) o.localReplyStart?.(this, this.localReply, isGrpcRequest(req.headers));
+    if (o !== undefined) o.localReplyStart?.(this, reply, isGrpcRequest(req.headers));
     this.sendLocalReplyBody(headers, body, from);
     if (o !== undefined) o.localReplyEnd?.(this, this.response.headers!, this.downstream.body);
   }
