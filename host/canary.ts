@@ -36,6 +36,10 @@ export class Canary {
     try {
       const vm = instantiate(this.compiled, { ...this.vmOptions, label: "canary" });
       result = new RootContext(vm, plugin).start();
+      // cpp-host fails the canary VM on a refusal (FailState::StartFailed / ConfigureFailed),
+      // which Envoy reports as a VM failure before the canary is dropped.
+      if (result.stage === "vm_start") vm.fail("Failed to start base Wasm");
+      if (result.stage === "configure") vm.fail("Failed to configure base Wasm plugin");
       vm.kill();
     } catch (e) {
       const reason = e instanceof ModuleLoadError ? e.reason : String(e);

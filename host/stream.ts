@@ -345,7 +345,15 @@ export class HttpStream extends Context {
         h.bodyVisible = false;
         keepCurrent();
         h.stopped = NONE;
-        this.pass(h);
+        if (h.trailersPending && !h.trailersSeen) {
+          // Trailers the filter manager held while the filter was stopped: the body moves on,
+          // then the filter sees the trailers (found by the differential suite: the host used to
+          // forward them past the filter).
+          this.pass(h, false);
+          if (!this.finished && !h.aborted) this.filterTrailers(h);
+        } else {
+          this.pass(h);
+        }
         break;
       case D_BUFFER:
         keepCurrent();
@@ -378,7 +386,7 @@ export class HttpStream extends Context {
   }
 
   /** Iteration continues past the filter: pass held headers, data, trailers to the next hop. */
-  private pass(h: Half): void {
+  private pass(h: Half, withTrailers = true): void {
     if (h.ended || h.aborted) return;
     if (!h.headersPassed) this.passHeaders(h);
     if (h.ended) return;
@@ -388,7 +396,7 @@ export class HttpStream extends Context {
       h.buffered = undefined;
       this.emitData(h, data, end);
     }
-    if (h.trailersPending && h.endReceived && !h.ended) {
+    if (withTrailers && h.trailersPending && h.endReceived && !h.ended) {
       h.trailersPending = false;
       this.emitTrailers(h, h.trailers!);
     }
