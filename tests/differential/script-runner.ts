@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import {
   Canary, compileModule, HeaderMap, instantiate, Log, parseLogLevel, SharedState, startPlugin, StatsStore, TestClock,
-  type ClusterReply, type ClusterRequest, type HostObserver, type HttpStream, type LogLevelName, type NodeInfo,
+  type ClusterHandler, type ClusterReply, type ClusterRequest, type HostObserver, type HttpStream, type LogLevelName, type NodeInfo,
   type Plugin, type PluginResult, type PropertyMode, type PropertyValue, type RootContext, type WasmVm,
 } from "../../host/index";
 
@@ -218,7 +218,7 @@ export async function runScript(wasmPath: string, script: Script): Promise<Obser
     localReplyStart(stream, reply) {
       const rec = byStream.get(stream);
       if (!rec) return;
-      const extra = new HeaderMap(reply.additionalHeaders.map(([k, v]) => [k.toLowerCase(), v]));
+      const extra = new HeaderMap(reply.additionalHeaders.map(([k, v]): [string, string] => [k.toLowerCase(), v]));
       const e: Obj = {
         type: "localReply", atMs: monoNow(), stream: rec.name, sinceRequestMs: monoNow() - rec.startMono,
         status: reply.status, body: text(reply.body), headers: pairs(extra),
@@ -272,14 +272,14 @@ export async function runScript(wasmPath: string, script: Script): Promise<Obser
 
   // ---- the VMs ------------------------------------------------------------------------------
   // A cluster the script knows answers only when the script says so: a thenable the host awaits.
-  const clusters: Record<string, (req: ClusterRequest) => PromiseLike<ClusterReply>> = {};
+  const clusters: Record<string, ClusterHandler> = {};
   for (const name of (vmSpec.knownClusters as string[] | undefined) ?? []) {
     clusters[name] = () => ({
       then(onReply: (r: ClusterReply) => void) {
         calls[calls.length - 1].answer = onReply;
         return undefined as never;
       },
-    }) as PromiseLike<ClusterReply>;
+    }) as unknown as Promise<ClusterReply>;
   }
   const vmOptions = {
     clock, stats, shared, log, logLevel,
