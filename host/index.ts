@@ -17,12 +17,14 @@
  *   local-reply.ts  local replies (plain and gRPC trailers-only)
  *   metrics.ts      StatsStore, /stats and /stats/prometheus;  histogram.ts: Envoy's binning
  *   shared-data.ts  shared data (CAS) and queues;  clock.ts: TestClock, RealClock;  log.ts
+ *   observer.ts     HostObserver: hooks that see what the host does (for comparing hosts)
  *
  * Usage:
  *   const clock = new TestClock();
  *   const vm = await load("build/plugin.wasm", { clock, clusters: { ctl: () => ({ status: 200 }) } });
  *   const plugin = startPlugin(vm, { rootId: "", configuration: { policies: [] } });
- *   assert.ok(plugin.ok, plugin.result.stage);
+ *   assert.ok(plugin.ok, plugin.result.stage);   // the canary VM configured it first, as in Envoy
+ *                                                // ({ canary: false } for a bare VM)
  *   const stream = plugin.newStream().sendRequestHeaders(requestHeaders("GET", "/"), true);
  *   clock.advance(100);
  *   stream.upstream.headers;           // what reached the upstream (undefined if held)
