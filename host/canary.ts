@@ -52,6 +52,6 @@ export class Canary {
 }
 
 /** cpp-host's PluginBase::key(): the plugin's identity for the caches. */
-function pluginKey(plugin: PluginOptions): string {
+export function pluginKey(plugin: PluginOptions): string {
   return JSON.stringify([plugin.name ?? "", plugin.rootId ?? "", Buffer.from(configurationBytes(plugin.configuration)).toString("latin1")]);
 }

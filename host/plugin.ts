@@ -12,7 +12,7 @@
  * canaried once however many workers apply it. `canary: false` gives a bare VM for tests that
  * must see only the worker's own calls.
  */
-import { Canary } from "./canary";
+import { Canary, pluginKey } from "./canary";
 import type { PluginOptions, StreamOptions } from "./options";
 import { RootContext, type PluginResult } from "./root";
 import type { HttpStream } from "./stream";
@@ -60,9 +60,13 @@ export class Plugin {
     return this.root.newStream(options);
   }
 
-  /** Applies a new plugin configuration; returns whether it was accepted and why not. */
+  /** Applies a new plugin configuration; returns whether it was accepted and why not. The same
+   * configuration again changes nothing: Envoy finds the running plugin under the same key
+   * (cpp-host getOrCreateThreadLocalPlugin's per-thread cache; the canary's verdict is cached
+   * too), so no VM is called and the root context stays. */
   reconfigure(configuration: PluginOptions["configuration"]): PluginResult {
     const next: PluginOptions = { ...this.options, configuration };
+    if (pluginKey(next) === pluginKey(this.options) && !this.root.deleted) return { ok: true, logs: [], unchanged: true };
     const canary = this.canary?.check(next);
     if (canary && !canary.ok) return canary;
     const root = new RootContext(this.vm, next);

@@ -31,6 +31,8 @@ export interface PluginResult {
   canary?: boolean;
   /** The canary's verdict came from its cache (the same configuration was rejected before). */
   cached?: boolean;
+  /** The configuration is the one already running: nothing was called (Envoy reuses the plugin). */
+  unchanged?: boolean;
 }
 
 export class RootContext extends Context {

@@ -128,3 +128,15 @@ test("the canary runs once per configuration for all workers, caches its verdict
   assert.ok(log.messages("trace", "worker0").includes("tick"), "the workers' timers fire");
   assert.equal(log.entries.filter((e) => e.vm === "canary" && /^(tick|done|delete)/.test(e.message)).length, 0, "the canary's timer never fires and it is not shut down");
 });
+
+test("the same configuration pushed again changes nothing: no canary, no on_configure, the same root", async () => {
+  const vm = await load(fixturePath("scripted"), { logLevel: "info" });
+  const plugin = startPlugin(vm, { configuration: "first" });
+  const root = plugin.root;
+  const again = plugin.reconfigure("first");
+  assert.equal(again.ok, true);
+  assert.equal(again.unchanged, true);
+  assert.equal(plugin.root, root);
+  assert.equal(plugin.canary?.runs, 1);
+  assert.deepEqual(vm.log.messages().filter((m) => m === "configure first"), ["configure first", "configure first"], "once in the canary, once in the worker, at the first start only");
+});
