@@ -30,7 +30,7 @@ build/bench/stock-sdk.wasm: node_modules/.package-lock.json bench/modules/stock-
 # tests on build/plugin.wasm, the local runner, the deployment checks, and a type check.
 # Each suite prints its own summary; the first failing suite fails `make test`.
 test: build host-fixtures
-	@$(MAKE) --no-print-directory typecheck unit test-host integration test-runner test-deploy test-observability
+	@$(MAKE) --no-print-directory typecheck unit test-host integration test-differential test-runner test-deploy test-observability
 
 typecheck: deps
 	node_modules/.bin/tsc -p tsconfig.json

@@ -68,7 +68,7 @@ export function buildEnvImports(vm: WasmVm): Record<string, HostFn> {
       if (!vm.inBounds(ptr, size)) return WasmResult.InvalidMemoryAccess;
       // Below the level: counted, and no text built (no closure either).
       if (vm.log.drop(level, "module")) return WasmResult.Ok;
-      vm.log.write(level, () => vm.readUtf8(ptr, size)!, "module", vm.currentContextId(), vm.clock.now());
+      vm.log.write(level, () => vm.readUtf8(ptr, size)!, "module", vm.currentContextId(), vm.clock.now(), vm.label);
       return WasmResult.Ok;
     },
     proxy_get_log_level(ptr: number): number {

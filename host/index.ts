@@ -6,7 +6,8 @@
  *   loader.ts       load / compileModule / instantiate, ModuleLoadError (Envoy's refusals)
  *   abi.ts          ABI versions, status and result codes, import/export signature tables
  *   vm.ts           WasmVm: instance, memory, failure, effective context, after-call actions
- *   plugin.ts       startPlugin / Plugin: root context per plugin, reconfigure with canary
+ *   plugin.ts       startPlugin / Plugin: root context per plugin, reconfigure
+ *   canary.ts       Canary: Envoy's configuration canary (throwaway VM, shared stats and log)
  *   root.ts         RootContext: vm_start/configure, tick timer, HTTP calls, shutdown
  *   stream.ts       HttpStream: Envoy's filter-manager semantics, events for a real proxy
  *   host-calls.ts   env.proxy_* host functions;  wasi.ts: WASI functions
@@ -17,12 +18,14 @@
  *   metrics.ts      StatsStore, /stats and /stats/prometheus;  histogram.ts: Envoy's binning
  *   tag-extraction.ts  Envoy's tag extraction (stats_tags, built-in extractors) for Prometheus labels
  *   shared-data.ts  shared data (CAS) and queues;  clock.ts: TestClock, RealClock;  log.ts
+ *   observer.ts     HostObserver: hooks that see what the host does (for comparing hosts)
  *
  * Usage:
  *   const clock = new TestClock();
  *   const vm = await load("build/plugin.wasm", { clock, clusters: { ctl: () => ({ status: 200 }) } });
  *   const plugin = startPlugin(vm, { rootId: "", configuration: { policies: [] } });
- *   assert.ok(plugin.ok, plugin.result.stage);
+ *   assert.ok(plugin.ok, plugin.result.stage);   // the canary VM configured it first, as in Envoy
+ *                                                // ({ canary: false } for a bare VM)
  *   const stream = plugin.newStream().sendRequestHeaders(requestHeaders("GET", "/"), true);
  *   clock.advance(100);
  *   stream.upstream.headers;           // what reached the upstream (undefined if held)
@@ -44,7 +47,7 @@ export { TagProducer, BUILT_IN_EXTRACTORS, type StatsTagConfig, type TagSpecifie
 export { DEFAULT_BUCKETS, SUPPORTED_QUANTILES } from "./histogram";
 export { SharedState } from "./shared-data";
 export { HeaderMap, encodePairs, decodePairs, requestHeaders, responseHeaders, toPairs, type HeaderPairs, type HeadersInit } from "./headers";
-export { istioNode, type NodeInfo, type PropertyValue } from "./properties";
+export { istioNode, PROPERTY_MODES, type NodeInfo, type PropertyMode, type PropertyValue } from "./properties";
 export { type ClusterHandler, type ClusterReply, type ClusterRequest, type HttpCallResponse } from "./http-call";
 export { buildLocalReply, httpToGrpcStatus, type LocalReply } from "./local-reply";
 export type { VmOptions, PluginOptions, StreamOptions, FailStrategy } from "./options";
@@ -52,5 +55,7 @@ export { WasmVm } from "./vm";
 export { load, compileModule, instantiate, ModuleLoadError, type CompiledModule } from "./loader";
 export { RootContext, type PluginResult, type PluginStage } from "./root";
 export { HttpStream, type Delivered, type LocalReplyInfo, type StreamState, type HttpStreamEvents } from "./stream";
-export { Plugin, startPlugin } from "./plugin";
+export { Plugin, startPlugin, canaryFor, type StartOptions } from "./plugin";
+export { Canary } from "./canary";
 export { startStatsFlush } from "./stats-flush";
+export type { HostObserver, FilterCallback, FilterCallbackResult } from "./observer";

@@ -1,9 +1,6 @@
 /**
  * The reply Envoy builds for sendLocalReply (proxy_send_local_response, or the 503 of a failed
- * VM under fail-closed): `:status`, content-length and text/plain content-type for a body, then
- * the module's additional headers. For a gRPC request it is a trailers-only gRPC reply instead:
- * `:status 200`, content-type application/grpc, grpc-status (given, or mapped from the HTTP
- * status) and grpc-message (the body, percent-encoded), no body.
+ * VM under fail-closed); see buildLocalReply.
  */
 import { HeaderMap, type HeaderPairs } from "./headers";
 
@@ -54,26 +51,37 @@ export function percentEncodeGrpcMessage(text: string): string {
   return out;
 }
 
-/** Headers and body the client receives for a local reply. */
+/**
+ * Headers and body the client receives for a local reply, as Envoy's Http::Utility::
+ * prepareLocalReply / encodeLocalReply build them (source/common/http/utility.cc): `:status`,
+ * then the module's headers; for a gRPC request `:status` becomes 200, content-type
+ * application/grpc, grpc-status (the module's header wins, then the given status, then the
+ * mapping of the HTTP status), grpc-message (the percent-encoded body, not for HEAD), no
+ * content-length, no body; otherwise content-length and (unless the module set one)
+ * `content-type: text/plain` for a body, neither without one, and no body for HEAD.
+ */
 export function buildLocalReply(
   reply: LocalReply,
   requestHeaders: HeaderMap | undefined,
 ): { headers: HeaderMap; body: Buffer } {
   const headers = new HeaderMap();
-  if (isGrpcRequest(requestHeaders)) {
-    headers.add(":status", "200");
-    headers.add("content-type", "application/grpc");
-    headers.add("grpc-status", String(reply.grpcStatus ?? httpToGrpcStatus(reply.status)));
-    if (reply.body.length > 0) headers.add("grpc-message", percentEncodeGrpcMessage(reply.body.toString("utf8")));
-    for (const [k, v] of reply.additionalHeaders) headers.add(k, v);
-    return { headers, body: Buffer.alloc(0) };
-  }
   headers.add(":status", String(reply.status));
-  if (reply.body.length > 0) {
-    headers.add("content-length", String(reply.body.length));
-    headers.add("content-type", "text/plain");
-  }
   for (const [k, v] of reply.additionalHeaders) headers.add(k, v);
   const head = requestHeaders?.get(":method") === "HEAD";
+  if (isGrpcRequest(requestHeaders)) {
+    headers.replace(":status", "200");
+    headers.replace("content-type", "application/grpc");
+    if (!headers.has("grpc-status")) headers.add("grpc-status", String(reply.grpcStatus ?? httpToGrpcStatus(reply.status)));
+    if (reply.body.length > 0 && !head) headers.replace("grpc-message", percentEncodeGrpcMessage(reply.body.toString("utf8")));
+    headers.remove("content-length");
+    return { headers, body: Buffer.alloc(0) };
+  }
+  if (reply.body.length > 0) {
+    headers.replace("content-length", String(reply.body.length));
+    if (!headers.has("content-type")) headers.add("content-type", "text/plain");
+  } else {
+    headers.remove("content-length");
+    headers.remove("content-type");
+  }
   return { headers, body: head ? Buffer.alloc(0) : reply.body };
 }

@@ -26,6 +26,9 @@ export interface LogEntry {
   contextId: number;
   /** Host clock time in ms. */
   time: number;
+  /** Which VM wrote it ("canary", "worker0", ...) when the VM has a label (several VMs share one
+   * log, as in Envoy). */
+  vm?: string;
 }
 
 export type LogListener = (entry: LogEntry) => void;
@@ -57,7 +60,7 @@ export class Log {
   }
 
   /** Records one message; `text` is only built when the level is enabled. */
-  write(level: LogLevel, text: () => string, source: LogEntry["source"], contextId: number, time: number): void {
+  write(level: LogLevel, text: () => string, source: LogEntry["source"], contextId: number, time: number, vm?: string): void {
     if (source === "module") this.callsByLevel[level]++;
     if (level < this.threshold) {
       this.dropped++;
@@ -65,6 +68,7 @@ export class Log {
     }
     if (!this.collect && this.listeners.length === 0) return;
     const entry: LogEntry = { level, levelName: LOG_LEVEL_NAMES[level], message: text(), source, contextId, time };
+    if (vm !== undefined) entry.vm = vm;
     if (this.collect) this.entries.push(entry);
     for (const l of this.listeners) l(entry);
   }
@@ -73,10 +77,10 @@ export class Log {
     this.listeners.push(listener);
   }
 
-  /** Messages (text only) at or above a level, for assertions. */
-  messages(minLevel: LogLevelName = "trace"): string[] {
+  /** Messages (text only) at or above a level, for assertions; `vm` keeps one VM's lines. */
+  messages(minLevel: LogLevelName = "trace", vm?: string): string[] {
     const min = parseLogLevel(minLevel);
-    return this.entries.filter((e) => e.level >= min).map((e) => e.message);
+    return this.entries.filter((e) => e.level >= min && (vm === undefined || e.vm === vm)).map((e) => e.message);
   }
 
   clear(): void {

@@ -49,9 +49,17 @@ export class Histogram {
   readonly cumulative = new BinnedSamples();
   /** Whether any sample was latched by a flush (Envoy's ParentHistogram::used()). */
   used = false;
-  constructor(readonly name: string) {}
+  /** Every sample as recorded, when the store keeps them (for comparing hosts). */
+  readonly raw: number[] | undefined;
+  constructor(
+    readonly name: string,
+    keepRaw = false,
+  ) {
+    this.raw = keepRaw ? [] : undefined;
+  }
   record(value: number): void {
     this.pending.record(value);
+    this.raw?.push(value);
   }
   flush(): void {
     this.interval = this.pending;
@@ -88,6 +96,9 @@ export class StatsStore {
     this.tagProducer = new TagProducer(options.tags);
   }
 
+  /** `keepRawSamples`: histograms also keep every sample as recorded (Histogram.raw). */
+  constructor(private readonly options: { keepRawSamples?: boolean } = {}) {}
+
   counter(name: string): Counter {
     let c = this.counters.get(name);
     if (!c) this.counters.set(name, (c = new Counter(name)));
@@ -102,7 +113,7 @@ export class StatsStore {
 
   histogram(name: string): Histogram {
     let h = this.histograms.get(name);
-    if (!h) this.histograms.set(name, (h = new Histogram(name)));
+    if (!h) this.histograms.set(name, (h = new Histogram(name, this.options.keepRawSamples)));
     return h;
   }
 

@@ -2,11 +2,12 @@
  * Host options and the small builders that make them read well in tests.
  */
 import type { Clock } from "./clock";
-import type { LogLevelName } from "./log";
+import type { Log, LogLevelName } from "./log";
 import type { StatsStore } from "./metrics";
 import type { SharedState } from "./shared-data";
-import type { NodeInfo, PropertyValue } from "./properties";
+import type { NodeInfo, PropertyMode, PropertyValue } from "./properties";
 import type { ClusterHandler } from "./http-call";
+import type { HostObserver } from "./observer";
 
 export type FailStrategy = "open" | "closed";
 
@@ -18,6 +19,13 @@ export interface VmOptions {
   logLevel?: LogLevelName;
   /** Lean mode for benchmarks: no log collection, no callback trace. */
   lean?: boolean;
+  /** A log shared with other VMs (Envoy has one log for the worker VMs and the canary). Default:
+   * a new one at `logLevel`. */
+  log?: Log;
+  /** This VM's name in a shared log and in observations ("canary", "worker0", ...). */
+  label?: string;
+  /** Hooks that see what the host does (observer.ts); for comparing hosts. */
+  observer?: HostObserver;
   /** What streams do once the VM has failed: "open" passes traffic untouched, "closed"
    * (Istio's default FAIL_CLOSE) answers 503. Default "closed". */
   failStrategy?: FailStrategy;
@@ -31,8 +39,16 @@ export interface VmOptions {
   vmConfiguration?: string | Uint8Array;
   /** vm_config.environment_variables, visible through WASI environ_get. */
   env?: Record<string, string>;
-  /** Node identity and metadata (node.metadata.* properties). Absent outside Istio. */
+  /** Node identity and metadata. Absent outside Istio. Which paths answer it (`node.*`,
+   * `xds.node.*` or both) is `propertyMode`'s choice. */
   node?: NodeInfo;
+  /** Which generation of Envoy's property lookup to model for the node (see properties.ts):
+   * "legacy" (default): `node.*` only, as cpphost-run's default;
+   * "both": `node.*` and `xds.node.*` (Envoy 1.30 to 1.32);
+   * "xds": `xds.node.*` only, no top-level `node` (Envoy 1.33+, Istio 1.25+; envoy#36619);
+   * "pre-1.30": `node.*`; `xds.node.*` only from stream contexts, never from a root context
+   * (configuration, ticks, call responses), as before envoy#32077. */
+  propertyMode?: PropertyMode;
   /** Extra top-level properties (e.g. { xds: { cluster_name: "..." } }). */
   properties?: Record<string, PropertyValue>;
   /** Upstream clusters proxy_http_call may name, by cluster name. */

@@ -19,6 +19,32 @@ export type PropertyValue =
   | PropertyValue[]
   | { [key: string]: PropertyValue };
 
+/**
+ * The generations of Envoy's property lookup for the bootstrap node (checked in Envoy's
+ * source/extensions/common/wasm/context.cc and source/extensions/filters/common/expr/):
+ * - before 1.30: the Wasm context answers `node` itself; `xds.*` (CEL attributes since
+ *   envoy#24302, wired into Wasm by envoy#31620) exits early without stream info, so a root
+ *   context (on_configure, ticks) never sees `xds.node` (fixed by envoy#32077, Envoy 1.30);
+ * - 1.30 to 1.32: both `node` and `xds.node`;
+ * - 1.33 and later (Istio 1.25+): envoy#36619 removed the Wasm-only tokens; `Context::findValue`
+ *   answers plugin_name, plugin_root_id, plugin_vm_id, connection_id and hands everything else
+ *   to the CEL StreamActivation, which has `xds` but no `node`.
+ */
+export type PropertyMode = "legacy" | "both" | "xds" | "pre-1.30";
+
+export const PROPERTY_MODES: readonly PropertyMode[] = ["legacy", "both", "xds", "pre-1.30"];
+
+/** Whether `node` answers as a top-level name under a mode. */
+export function answersNode(mode: PropertyMode): boolean {
+  return mode !== "xds";
+}
+
+/** Whether `xds.node` answers under a mode, from a root context or a stream context. */
+export function answersXdsNode(mode: PropertyMode, fromRoot: boolean): boolean {
+  if (mode === "both" || mode === "xds") return true;
+  return mode === "pre-1.30" && !fromRoot;
+}
+
 /** Istio-style node description; `metadata` is what node.metadata.* resolves against. */
 export interface NodeInfo {
   id?: string;

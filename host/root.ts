@@ -12,7 +12,7 @@ import { HeaderMap, type HeaderPairs } from "./headers";
 import { PendingHttpCall, type HttpCallResponse } from "./http-call";
 import type { LogEntry } from "./log";
 import { configurationBytes, type PluginOptions, type StreamOptions } from "./options";
-import type { PropertyValue } from "./properties";
+import { answersNode, answersXdsNode, type PropertyValue } from "./properties";
 import { HttpStream } from "./stream";
 import { IdTable } from "./id-table";
 import type { WasmVm } from "./vm";
@@ -27,6 +27,12 @@ export interface PluginResult {
   failure?: string;
   /** What the module logged during these steps (at or above the log level). */
   logs: LogEntry[];
+  /** Set when the configuration canary gave this verdict (it ran, or `cached`). */
+  canary?: boolean;
+  /** The canary's verdict came from its cache (the same configuration was rejected before). */
+  cached?: boolean;
+  /** The configuration is the one already running: nothing was called (Envoy reuses the plugin). */
+  unchanged?: boolean;
 }
 
 export class RootContext extends Context {
@@ -138,6 +144,13 @@ export class RootContext extends Context {
   }
 
   propertyTop(name: string): PropertyValue | undefined {
+    return this.propertyFor(name, true);
+  }
+
+  /** Top-level names the plugin answers for; `fromRoot` says whether a root context asks
+   * (it has no stream info, which matters for `xds` before Envoy 1.30). */
+  propertyFor(name: string, fromRoot: boolean): PropertyValue | undefined {
+    const mode = this.vm.options.propertyMode ?? "legacy";
     switch (name) {
       case "plugin_root_id":
         return this.rootId;
@@ -145,18 +158,28 @@ export class RootContext extends Context {
         return this.pluginName;
       case "plugin_vm_id":
         return this.vm.vmId;
-      case "node": {
-        const node = this.vm.options.node;
-        if (!node) return undefined;
-        const o: { [k: string]: PropertyValue } = {};
-        if (node.id !== undefined) o.id = node.id;
-        if (node.cluster !== undefined) o.cluster = node.cluster;
-        if (node.metadata !== undefined) o.metadata = node.metadata;
-        return o;
+      case "node":
+        return answersNode(mode) ? this.nodeValue() : undefined;
+      case "xds": {
+        const given = this.vm.options.properties?.xds;
+        const node = answersXdsNode(mode, fromRoot) ? this.nodeValue() : undefined;
+        if (node === undefined) return given;
+        const base = given !== undefined && typeof given === "object" && !(given instanceof Uint8Array) && !Array.isArray(given) ? given : {};
+        return { ...base, node };
       }
       default:
         return this.vm.options.properties?.[name];
     }
+  }
+
+  private nodeValue(): PropertyValue | undefined {
+    const node = this.vm.options.node;
+    if (!node) return undefined;
+    const o: { [k: string]: PropertyValue } = {};
+    if (node.id !== undefined) o.id = node.id;
+    if (node.cluster !== undefined) o.cluster = node.cluster;
+    if (node.metadata !== undefined) o.metadata = node.metadata;
+    return o;
   }
 
   continueStream(type: StreamType): WasmResult {
@@ -167,6 +190,7 @@ export class RootContext extends Context {
 
   /** proxy_set_tick_period_milliseconds: 0 stops, a new period re-arms from now. */
   setTickPeriod(ms: number): void {
+    this.vm.observer?.tickPeriod?.(this, ms);
     this.tickTimer?.cancel();
     this.tickTimer = undefined;
     this.tickPeriodMs = ms;
@@ -176,6 +200,7 @@ export class RootContext extends Context {
   private tick(): void {
     this.tickTimer = undefined;
     if (this.deleted) return;
+    this.vm.observer?.tick?.(this);
     this.vm.call(this, "proxy_on_tick", this.id);
     this.vm.runAfterCallActions();
     // Envoy re-enables the timer after the handler, from the time the handler ran.
@@ -190,11 +215,15 @@ export class RootContext extends Context {
 
   httpCall(cluster: string, headerPairs: HeaderPairs, body: Uint8Array, trailerPairs: HeaderPairs, timeoutWord: number): { token: number } | { error: WasmResult } {
     const timeoutMs = timeoutWord | 0; // the ABI passes u32; Envoy reads it as int
-    if (timeoutMs < 0) return { error: WasmResult.BadArgument };
+    const refuse = (reason: string): { error: WasmResult } => {
+      this.vm.observer?.httpCallRefused?.(this, cluster, reason);
+      return { error: WasmResult.BadArgument };
+    };
+    if (timeoutMs < 0) return refuse("negative timeout");
     const handler = this.vm.options.clusters?.[cluster];
-    if (!handler) return { error: WasmResult.BadArgument };
+    if (!handler) return refuse("unknown cluster");
     const headers = new HeaderMap(headerPairs);
-    if (!headers.has(":path") || !headers.has(":method") || !headers.has(":authority")) return { error: WasmResult.BadArgument };
+    if (!headers.has(":path") || !headers.has(":method") || !headers.has(":authority")) return refuse("missing :method, :path or :authority");
     if (body.length > 0) headers.replace("content-length", String(body.length));
     const token = this.vm.nextHttpCallToken++;
     const call = new PendingHttpCall(
@@ -205,6 +234,7 @@ export class RootContext extends Context {
       (error) => this.vm.hostLog(LogLevel.Error, `cluster "${cluster}" handler failed: ${String(error)}`),
     );
     this.pendingCalls.set(token, call);
+    this.vm.observer?.httpCall?.(this, token, call.request);
     call.start(handler);
     return { token };
   }
@@ -223,6 +253,14 @@ export class RootContext extends Context {
   }
 
   // ---- shutdown -------------------------------------------------------------------------------
+
+  /** The VM is dropped (canary): timers and calls are cancelled, the module is not called. */
+  kill(): void {
+    this.deleted = true;
+    this.tickTimer?.cancel();
+    for (const c of this.pendingCalls.values()) c.cancel();
+    this.pendingCalls.clear();
+  }
 
   /** Envoy's startShutdown for this plugin: on_done; a zero defers on_delete until proxy_done. */
   shutdown(): void {

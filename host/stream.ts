@@ -22,7 +22,7 @@ import { BodyBuffer, EMPTY_BUFFER, type HostBuffer } from "./buffers";
 import { Context } from "./context";
 import { HeaderMap, type HeadersInit } from "./headers";
 import { nanosFromMs } from "./host-calls";
-import { buildLocalReply, type LocalReply } from "./local-reply";
+import { buildLocalReply, isGrpcRequest, type LocalReply } from "./local-reply";
 import type { StreamOptions } from "./options";
 import type { PropertyValue } from "./properties";
 import type { RootContext } from "./root";
@@ -292,6 +292,7 @@ export class HttpStream extends Context {
     h.endReceived = endOfStream;
     if (!this.filterActive(h) || h.stopped === ALL) {
       h.buffered = h.buffered ? Buffer.concat([h.buffered, chunk]) : chunk;
+      if (h.stopped === ALL && this.vm.observer !== undefined) this.vm.observer.held?.(this, h.direction, chunk.length, h.buffered.length, endOfStream, false);
       if (h.stopped === NONE) this.pass(h);
       return;
     }
@@ -306,7 +307,10 @@ export class HttpStream extends Context {
       if (h.stopped === NONE) this.pass(h);
       return;
     }
-    if (h.stopped === ALL) return;
+    if (h.stopped === ALL) {
+      if (this.vm.observer !== undefined) this.vm.observer.held?.(this, h.direction, 0, h.buffered?.length ?? 0, true, true);
+      return;
+    }
     this.filterTrailers(h);
   }
 
@@ -329,7 +333,7 @@ export class HttpStream extends Context {
       size = chunk.length;
     }
     h.bodyVisible = true;
-    const status = this.invokeData(h, size, endOfStream);
+    const status = this.invokeData(h, size, endOfStream, chunk.length);
     if (this.finished || h.aborted) return;
     h.bufferingBody = false;
     const keepCurrent = (): void => {
@@ -341,7 +345,15 @@ export class HttpStream extends Context {
         h.bodyVisible = false;
         keepCurrent();
         h.stopped = NONE;
-        this.pass(h);
+        if (h.trailersPending && !h.trailersSeen) {
+          // Trailers the filter manager held while the filter was stopped: the body moves on,
+          // then the filter sees the trailers (found by the differential suite: the host used to
+          // forward them past the filter).
+          this.pass(h, false);
+          if (!this.finished && !h.aborted) this.filterTrailers(h);
+        } else {
+          this.pass(h);
+        }
         break;
       case D_BUFFER:
         keepCurrent();
@@ -374,7 +386,7 @@ export class HttpStream extends Context {
   }
 
   /** Iteration continues past the filter: pass held headers, data, trailers to the next hop. */
-  private pass(h: Half): void {
+  private pass(h: Half, withTrailers = true): void {
     if (h.ended || h.aborted) return;
     if (!h.headersPassed) this.passHeaders(h);
     if (h.ended) return;
@@ -384,7 +396,7 @@ export class HttpStream extends Context {
       h.buffered = undefined;
       this.emitData(h, data, end);
     }
-    if (h.trailersPending && h.endReceived && !h.ended) {
+    if (withTrailers && h.trailersPending && h.endReceived && !h.ended) {
       h.trailersPending = false;
       this.emitTrailers(h, h.trailers!);
     }
@@ -434,22 +446,32 @@ export class HttpStream extends Context {
     this.endOfStream = endOfStream;
     const cb = this.vm.streamCallbacks;
     const fn = h.direction === "request" ? cb.requestHeaders : cb.responseHeaders;
+    const kind = h.direction === "request" ? "requestHeaders" : "responseHeaders";
+    const o = this.vm.observer;
+    if (o !== undefined) o.filterCallbackStart?.(this, kind, h.headers);
     let status = this.invoke(h, fn, h.headersName, h.headers!.size, endOfStream ? 1 : 0, H_STOP_ALL_WATERMARK);
+    if (!this.invokeFailed) {
+      if (this.invokeStopNext || status > H_STOP_ALL_WATERMARK) status = H_STOP_ALL_WATERMARK;
+      else if (status === H_STOP && !this.vm.options.allowOnHeadersStopIteration) status = H_STOP_ALL_WATERMARK;
+      else if (status === H_CONTINUE_END) status = H_CONTINUE;
+    }
+    if (o !== undefined) o.filterCallbackEnd?.(this, kind, { status, endOfStream, map: h.headers });
     if (this.invokeFailed) return status;
-    if (this.invokeStopNext || status > H_STOP_ALL_WATERMARK) status = H_STOP_ALL_WATERMARK;
-    else if (status === H_STOP && !this.vm.options.allowOnHeadersStopIteration) status = H_STOP_ALL_WATERMARK;
-    else if (status === H_CONTINUE_END) status = H_CONTINUE;
     this.vm.runAfterCallActions();
     return status;
   }
 
-  private invokeData(h: Half, size: number, endOfStream: boolean): number {
+  private invokeData(h: Half, size: number, endOfStream: boolean, chunkSize: number): number {
     this.endOfStream = endOfStream;
     const cb = this.vm.streamCallbacks;
     const fn = h.direction === "request" ? cb.requestBody : cb.responseBody;
+    const kind = h.direction === "request" ? "requestBody" : "responseBody";
+    const o = this.vm.observer;
+    if (o !== undefined) o.filterCallbackStart?.(this, kind, undefined);
     const r = this.invoke(h, fn, h.bodyName, size, endOfStream ? 1 : 0, D_NO_BUFFER);
+    const status = this.invokeFailed ? r : this.invokeStopNext || r > D_NO_BUFFER ? D_NO_BUFFER : r;
+    if (o !== undefined) o.filterCallbackEnd?.(this, kind, { status, endOfStream, size: chunkSize, seenSize: size });
     if (this.invokeFailed) return r;
-    const status = this.invokeStopNext || r > D_NO_BUFFER ? D_NO_BUFFER : r;
     this.vm.runAfterCallActions();
     return status;
   }
@@ -457,7 +479,11 @@ export class HttpStream extends Context {
   private invokeTrailers(h: Half): number {
     const cb = this.vm.streamCallbacks;
     const fn = h.direction === "request" ? cb.requestTrailers : cb.responseTrailers;
+    const kind = h.direction === "request" ? "requestTrailers" : "responseTrailers";
+    const o = this.vm.observer;
+    if (o !== undefined) o.filterCallbackStart?.(this, kind, h.trailers);
     const r = this.invoke(h, fn, h.trailersName, h.trailers!.size, 0, T_STOP);
+    if (o !== undefined) o.filterCallbackEnd?.(this, kind, { status: this.invokeFailed ? r : this.invokeStopNext || r > T_STOP ? T_STOP : r, endOfStream: true, map: h.trailers });
     if (this.invokeFailed) return r;
     const status = this.invokeStopNext || r > T_STOP ? T_STOP : r;
     this.vm.runAfterCallActions();
@@ -504,7 +530,11 @@ export class HttpStream extends Context {
     if (type === StreamType.Upstream) return WasmResult.Unimplemented;
     if (type === StreamType.Request || type === StreamType.Response) {
       const h = type === StreamType.Request ? this.request : this.response;
-      this.vm.defer(() => this.resume(h));
+      this.vm.defer(() => {
+        const o = this.vm.observer;
+        if (o !== undefined && !this.finished) o.continueStream?.(this, h.direction, h.stopped !== NONE);
+        this.resume(h);
+      });
     }
     // Envoy forgets the request maps and body it was holding for the module.
     this.request.headersVisible = false;
@@ -514,7 +544,12 @@ export class HttpStream extends Context {
   }
 
   closeStream(type: StreamType): WasmResult {
-    if (type === StreamType.Request || type === StreamType.Response) this.vm.defer(() => this.finish("reset"));
+    if (type === StreamType.Request || type === StreamType.Response) {
+      this.vm.defer(() => {
+        this.vm.observer?.closeStream?.(this, type === StreamType.Request ? "request" : "response");
+        this.finish("reset");
+      });
+    }
     return WasmResult.Ok;
   }
 
@@ -545,6 +580,13 @@ export class HttpStream extends Context {
       headers: headers.toObject(),
     };
     this.emit1("localReply", this.localReply);
+    const o = this.vm.observer;
+    if (o !== undefined) o.localReplyStart?.(this, reply, isGrpcRequest(req.headers));
+    this.sendLocalReplyBody(headers, body, from);
+    if (o !== undefined) o.localReplyEnd?.(this, this.response.headers!, this.downstream.body);
+  }
+
+  private sendLocalReplyBody(headers: HeaderMap, body: Buffer, from: Direction): void {
     const direct = from === "response" || (this.response.headers !== undefined && !this.response.headersPassed);
     this.response.aborted = true;
     this.response = new Half("response");
@@ -631,6 +673,7 @@ export class HttpStream extends Context {
     }
     this.vm.contexts.delete(this.id);
     this.rootContext.streamEnded(this);
+    this.vm.observer?.streamDone?.(this, state === "complete" && this.localReply !== undefined ? "localReply" : state);
     this.emit0(state);
   }
 
@@ -722,7 +765,7 @@ export class HttpStream extends Context {
       case "connection_id":
         return this.options.connectionId ?? 1;
       default:
-        return this.rootContext.propertyTop(name);
+        return this.rootContext.propertyFor(name, false);
     }
   }
 

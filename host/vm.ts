@@ -19,6 +19,7 @@ import { Counter, Gauge, Histogram, StatsStore } from "./metrics";
 import type { VmOptions, FailStrategy } from "./options";
 import { SharedState } from "./shared-data";
 import type { RootContext } from "./root";
+import type { HostObserver } from "./observer";
 
 /** Thrown inside host functions to end the module call like a trap. */
 export class ModuleTrap extends Error {}
@@ -54,6 +55,10 @@ export class WasmVm {
   readonly failStrategy: FailStrategy;
   readonly lean: boolean;
   readonly options: VmOptions;
+  /** Name in a shared log ("canary", "worker0", ...), if given. */
+  readonly label: string | undefined;
+  /** Observation hooks (observer.ts), if given. */
+  readonly observer: HostObserver | undefined;
 
   failed = false;
   /** Envoy-style failure message, e.g. "Function: proxy_on_request_headers failed: ...". */
@@ -99,7 +104,9 @@ export class WasmVm {
     this.options = options;
     this.clock = options.clock ?? new TestClock();
     this.lean = options.lean ?? false;
-    this.log = new Log(parseLogLevel(options.logLevel ?? "info"), !this.lean);
+    this.log = options.log ?? new Log(parseLogLevel(options.logLevel ?? "info"), !this.lean);
+    this.label = options.label;
+    this.observer = options.observer;
     this.stats = options.stats ?? new StatsStore();
     this.shared = options.shared ?? new SharedState();
     this.vmId = options.vmId ?? "";
@@ -201,6 +208,15 @@ export class WasmVm {
     }
   }
 
+  /** Drops the VM without shutting its plugins down, as cpp-host's WasmHandleBase::kill does
+   * to the configuration canary: no on_done/on_delete, its timers and calls never fire. */
+  kill(): void {
+    this.failed = true;
+    this.failure ??= "killed";
+    this.afterCall.length = 0;
+    for (const root of this.roots) root.kill();
+  }
+
   /** Marks the VM failed (dead); logs Envoy's critical line. */
   fail(message: string): void {
     if (this.failed) return;
@@ -208,6 +224,7 @@ export class WasmVm {
     this.failure = message;
     this.afterCall.length = 0;
     this.hostLog(LogLevel.Critical, `wasm VM failed: ${message}`);
+    this.observer?.vmFailure?.(this, message);
   }
 
   /** Queues an action to run once the current module callback has returned. */
@@ -227,7 +244,7 @@ export class WasmVm {
 
   /** A note from the host itself in the VM's log. */
   hostLog(level: LogLevel, message: string): void {
-    this.log.write(level, () => message, "host", this.current?.id ?? 0, this.clock.now());
+    this.log.write(level, () => message, "host", this.current?.id ?? 0, this.clock.now(), this.label);
   }
 
   // ---- memory -------------------------------------------------------------------------------

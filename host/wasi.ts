@@ -42,7 +42,7 @@ export function buildWasiImports(vm: WasmVm): Record<string, Record<string, Wasi
     const text = Buffer.concat(parts);
     if (text.length > 0) {
       const message = text.toString("utf8").replace(/\n$/, "");
-      vm.log.write(fd === 1 ? LogLevel.Info : LogLevel.Error, () => message, "module", vm.currentContextId(), vm.clock.now());
+      vm.log.write(fd === 1 ? LogLevel.Info : LogLevel.Error, () => message, "module", vm.currentContextId(), vm.clock.now(), vm.label);
     }
     return vm.writeU32(nwrittenPtr, text.length) ? ESUCCESS : EFAULT;
   };

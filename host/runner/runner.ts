@@ -331,9 +331,10 @@ function clockTime(): string {
   return new Date().toISOString().slice(11, 23);
 }
 
-function formatLog(worker: number, entry: LogEntry): string {
+/** `[hfi w0]` for worker 0, `[hfi canary]` for Envoy's configuration canary. */
+function formatLog(vm: string, entry: LogEntry): string {
   const from = entry.source === "host" ? "host" : "hfi";
-  return `${clockTime()} [${entry.levelName}] [${from} w${worker}] ${entry.message}`;
+  return `${clockTime()} [${entry.levelName}] [${from} ${vm.replace(/^worker/, "w")}] ${entry.message}`;
 }
 
 function formatAccess(e: AccessLogEntry): string {

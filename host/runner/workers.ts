@@ -1,10 +1,13 @@
 /**
  * The plugin on N worker VMs, as Envoy runs one VM per worker thread: each VM has its own
  * memory, root context and tick timer; all share one stats store (so counters add up and the
- * active gauge is kept right by signed increments across workers) and one shared-data space.
+ * active gauge is kept right by signed increments across workers), one shared-data space and one
+ * log. Every configuration, the first included, goes through Envoy's configuration canary first
+ * (one throwaway VM sharing all of that); one the canary refuses is applied nowhere.
  * Requests are handed to workers round-robin, as connections spread over Envoy's workers.
  */
 import {
+  Canary,
   compileModule,
   instantiate,
   Plugin,
@@ -15,6 +18,8 @@ import {
   type HttpStream,
   type LogEntry,
   type LogLevelName,
+  Log,
+  parseLogLevel,
   type NodeInfo,
   type PluginResult,
   type StreamOptions,
@@ -35,8 +40,8 @@ export interface WorkerPoolOptions {
   logLevel: LogLevelName;
   /** Cluster handlers by name; the object is kept, so clusters added later are seen. */
   clusters: Record<string, ClusterHandler>;
-  /** Receives every log line of every VM, with the worker index. */
-  onLog: (worker: number, entry: LogEntry) => void;
+  /** Receives every log line of every VM, with the VM's name ("canary", "worker0", ...). */
+  onLog: (vm: string, entry: LogEntry) => void;
 }
 
 export class WorkerPool {
@@ -55,21 +60,26 @@ export class WorkerPool {
     const shared = new SharedState();
     const clock = new RunnerClock();
     const plugins: Plugin[] = [];
+    // Long-running: the log collects nothing, it only feeds the live listener.
+    const log = new Log(parseLogLevel(options.logLevel), false);
+    log.onEntry((entry) => options.onLog(entry.vm ?? "worker0", entry));
+    const vmOptions = {
+      clock,
+      stats,
+      shared,
+      log,
+      lean: true, // no body collection or callback trace either
+      logLevel: options.logLevel,
+      vmId: options.vmId,
+      vmConfiguration: options.vmConfiguration,
+      node: options.node,
+      clusters: options.clusters,
+    };
+    const canary = new Canary(compiled, vmOptions);
     let result: PluginResult = { ok: true, logs: [] };
     for (let i = 0; i < Math.max(1, options.workers); i++) {
-      const vm = instantiate(compiled, {
-        clock,
-        stats,
-        shared,
-        lean: true, // long-running: no log or body collection, only the live listener below
-        logLevel: options.logLevel,
-        vmId: options.vmId,
-        vmConfiguration: options.vmConfiguration,
-        node: options.node,
-        clusters: options.clusters,
-      });
-      vm.log.onEntry((entry) => options.onLog(i, entry));
-      const plugin = startPlugin(vm, { rootId: options.rootId, name: options.rootId, configuration: options.configuration });
+      const vm = instantiate(compiled, { ...vmOptions, label: `worker${i}` });
+      const plugin = startPlugin(vm, { rootId: options.rootId, name: options.rootId, configuration: options.configuration, canary });
       plugins.push(plugin);
       if (!plugin.ok && result.ok) result = plugin.result;
     }
@@ -87,7 +97,8 @@ export class WorkerPool {
     return plugin.newStream(options);
   }
 
-  /** Envoy's on_configure again on every worker; the first refusal is returned. */
+  /** A new configuration: the canary (once), then on_configure in a new root on every worker;
+   * the first refusal is returned. */
   reconfigure(configuration: string): PluginResult {
     let first: PluginResult | undefined;
     for (const plugin of this.plugins) {

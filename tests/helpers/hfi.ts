@@ -6,9 +6,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import {
-  compileModule, instantiate, requestHeaders, responseHeaders, startPlugin, StatsStore, TestClock,
+  Canary, compileModule, instantiate, Log, parseLogLevel, requestHeaders, responseHeaders, SharedState, startPlugin, StatsStore, TestClock,
   type ClusterHandler, type CompiledModule, type HeadersInit, type HttpStream, type NodeInfo, type Plugin,
-  type WasmVm, type FailStrategy, type LogLevelName, type PropertyValue, type SharedState,
+  type PluginResult, type PropertyMode, type PropertyValue, type WasmVm, type FailStrategy, type LogLevelName,
 } from "../../host/index";
 
 export const PLUGIN_WASM = path.resolve(__dirname, "..", "..", "build", "plugin.wasm");
@@ -34,6 +34,10 @@ export interface HfiOptions {
   logLevel?: LogLevelName;
   failStrategy?: FailStrategy;
   rootId?: string;
+  /** Which paths answer the node metadata (default "legacy": `node.*`). */
+  propertyMode?: PropertyMode;
+  /** Envoy's configuration canary before every configuration (default true; false: a bare VM). */
+  canary?: boolean;
 }
 
 export interface Hfi {
@@ -45,8 +49,18 @@ export interface Hfi {
   request(method: string, pathAndQuery: string, headers?: HeadersInit, body?: string | Uint8Array): HttpStream;
   /** Value of a `wasmcustom.<name>` stat (0 when not defined). */
   metric(name: string): number;
-  /** Module log lines at or above `level`. */
+  /** Module log lines at or above `level`: Envoy's log, the canary's lines included. */
   logs(level?: LogLevelName): string[];
+  /** The canary's effects: its log lines (the part of logs() it wrote) and its verdicts. */
+  canary: {
+    logs(level?: LogLevelName): string[];
+    /** What the canary said about the first configuration (undefined with canary: false). */
+    result: PluginResult | undefined;
+    /** Canary VMs run so far (a configuration seen before is answered from its cache). */
+    readonly runs: number;
+  };
+  /** Log lines of the worker VM only. */
+  workerLogs(level?: LogLevelName): string[];
 }
 
 /** Loads the plugin in a fresh VM and configures it. Throws if the configuration is refused. */
@@ -68,11 +82,13 @@ export async function startHfiUnchecked(configuration: object | string, options:
     shared: options.shared,
     node: options.node,
     properties: options.properties,
+    propertyMode: options.propertyMode,
     clusters: options.clusters,
     logLevel: options.logLevel ?? "trace",
     failStrategy: options.failStrategy ?? "closed",
+    label: "worker0",
   });
-  const plugin = startPlugin(vm, { rootId: options.rootId ?? ROOT_ID, configuration });
+  const plugin = startPlugin(vm, { rootId: options.rootId ?? ROOT_ID, configuration, canary: options.canary ?? true });
   return {
     vm,
     plugin,
@@ -90,6 +106,83 @@ export async function startHfiUnchecked(configuration: object | string, options:
     },
     logs(level = "trace") {
       return vm.log.messages(level);
+    },
+    canary: {
+      logs: (level = "trace") => vm.log.messages(level, "canary"),
+      result: plugin.canaryResult,
+      get runs() {
+        return plugin.canary?.runs ?? 0;
+      },
+    },
+    workerLogs(level = "trace") {
+      return vm.log.messages(level, "worker0");
+    },
+  };
+}
+
+export interface HfiWorkersOptions extends HfiOptions {
+  /** Worker VMs (Envoy's --concurrency). */
+  workers: number;
+  vmId?: string;
+}
+
+/** The plugin on N worker VMs as Envoy runs it: one canary, then one VM per worker; all share
+ * the stats store, the shared data, the clock and the log. */
+export interface HfiWorkers {
+  workers: Plugin[];
+  clock: TestClock;
+  stats: StatsStore;
+  shared: SharedState;
+  log: Log;
+  canary: Canary;
+  /** A request on worker `worker`: headers (and body) sent to its plugin. */
+  request(worker: number, method: string, pathAndQuery: string, headers?: HeadersInit, body?: string | Uint8Array): HttpStream;
+  /** A new configuration: the canary once, then every worker; the first refusal is returned. */
+  reconfigure(configuration: object | string): PluginResult;
+  metric(name: string): number;
+  /** Log lines at or above `level`, of one VM ("canary", "worker0", ...) or all. */
+  logs(level?: LogLevelName, vm?: string): string[];
+}
+
+export async function startHfiWorkers(configuration: object | string, options: HfiWorkersOptions): Promise<HfiWorkers> {
+  const compiled = await pluginModule();
+  const clock = options.clock ?? new TestClock();
+  const stats = options.stats ?? new StatsStore();
+  const shared = new SharedState();
+  const log = new Log(parseLogLevel(options.logLevel ?? "trace"), true);
+  const vmOptions = {
+    clock, stats, shared, log, vmId: options.vmId, node: options.node, propertyMode: options.propertyMode,
+    clusters: options.clusters, failStrategy: options.failStrategy ?? "closed",
+  } as const;
+  const canary = new Canary(compiled, vmOptions);
+  const workers: Plugin[] = [];
+  for (let i = 0; i < options.workers; i++) {
+    const vm = instantiate(compiled, { ...vmOptions, label: `worker${i}` });
+    workers.push(startPlugin(vm, { rootId: options.rootId ?? ROOT_ID, configuration, canary: options.canary === false ? false : canary }));
+  }
+  return {
+    workers, clock, stats, shared, log, canary,
+    request(worker, method, pathAndQuery, headers = [], body) {
+      const stream = workers[worker].newStream();
+      const hasBody = body !== undefined;
+      stream.sendRequestHeaders(requestHeaders(method, pathAndQuery, headers), !hasBody);
+      if (hasBody) stream.sendRequestBody(body, true);
+      return stream;
+    },
+    reconfigure(next) {
+      let first: PluginResult | undefined;
+      for (const w of workers) {
+        const r = w.reconfigure(next);
+        first ??= r;
+        if (!r.ok) return r;
+      }
+      return first ?? { ok: true, logs: [] };
+    },
+    metric(name) {
+      return stats.value(`wasmcustom.${name}`) ?? 0;
+    },
+    logs(level = "trace", vm) {
+      return log.messages(level, vm);
     },
   };
 }

@@ -1,7 +1,7 @@
 // Root context: start, configuration (rejection, replacement), tick timer, properties.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { istioNode, load, RealClock, requestHeaders, startPlugin, TestClock, WasmResult } from "../../host";
+import { Canary, compileModule, instantiate, istioNode, load, Log, RealClock, requestHeaders, SharedState, startPlugin, StatsStore, TestClock, WasmResult } from "../../host";
 import { addBumpMalloc, op, WasmModuleBuilder } from "../helpers/wasm-builder";
 import { fixturePath } from "./fixture";
 
@@ -13,21 +13,25 @@ test("on_configure returning 0 rejects the plugin, with the stage and the module
   assert.ok(plugin.result.logs.some((l) => l.message === "bad config: reject requested" && l.levelName === "error"));
 });
 
-test("a new configuration is tried in a canary first; a rejected one leaves the running plugin alone", async () => {
+test("every configuration is tried in a canary first; a rejected one leaves the running plugin alone", async () => {
   const vm = await load(fixturePath("scripted"), { logLevel: "info" });
   const plugin = startPlugin(vm, { configuration: "first" });
   const firstRoot = plugin.root;
   const rejected = plugin.reconfigure("reject");
   assert.equal(rejected.ok, false);
   assert.equal(rejected.stage, "configure");
+  assert.equal(rejected.canary, true, "the canary refused it");
   assert.equal(plugin.root, firstRoot);
-  assert.ok(!vm.log.messages().includes("configure reject"), "the running VM never saw it");
+  const worker = (): string[] => vm.log.entries.filter((e) => e.vm !== "canary").map((e) => e.message);
+  assert.ok(!worker().includes("configure reject"), "the running VM never saw it");
 
   const accepted = plugin.reconfigure("second");
   assert.equal(accepted.ok, true);
   assert.notEqual(plugin.root.id, firstRoot.id, "Envoy starts a new root context for a new configuration");
   assert.ok(firstRoot.deleted, "the old root is shut down once idle");
-  assert.deepEqual(vm.log.messages().filter((m) => m.startsWith("configure")), ["configure first", "configure second"]);
+  assert.deepEqual(worker().filter((m) => m.startsWith("configure")), ["configure first", "configure second"]);
+  // The canary shares the log: the first configuration went through it too.
+  assert.deepEqual(vm.log.messages("trace", "canary").filter((m) => m.startsWith("configure")), ["configure first", "configure reject", "configure second"]);
   const s = plugin.newStream().sendRequestHeaders(requestHeaders("GET", "/"), true);
   assert.ok(s.upstream.headers);
 });
@@ -97,4 +101,42 @@ test("with the real clock, ticks run on timers", async () => {
   await new Promise((r) => setTimeout(r, 60));
   assert.ok(s.upstream.ended, "resumed by a real tick");
   plugin.root.setTickPeriod(0);
+});
+
+test("a first configuration the canary refuses never reaches the worker VM", async () => {
+  const vm = await load(fixturePath("scripted"), { logLevel: "info" });
+  const plugin = startPlugin(vm, { configuration: "reject" });
+  assert.equal(plugin.ok, false);
+  assert.equal(plugin.result.canary, true);
+  assert.deepEqual(vm.log.entries.filter((e) => e.vm !== "canary").map((e) => e.message), [], "the worker was never configured");
+  assert.ok(vm.log.messages("trace", "canary").includes("configure reject"));
+});
+
+test("the canary runs once per configuration for all workers, caches its verdict, and is dropped without on_done", async () => {
+  const compiled = await compileModule(fixturePath("scripted"));
+  const clock = new TestClock();
+  const log = new Log(0, true);
+  const shared = { clock, stats: new StatsStore(), shared: new SharedState(), log };
+  const canary = new Canary(compiled, shared);
+  const workers = [0, 1, 2].map((i) => startPlugin(instantiate(compiled, { ...shared, label: `worker${i}` }), { configuration: "tick=10", canary }));
+  assert.ok(workers.every((w) => w.ok));
+  assert.equal(canary.runs, 1, "one canary for three workers");
+  for (const w of workers) w.reconfigure("reject");
+  assert.equal(canary.runs, 2, "a refused configuration is remembered");
+  assert.equal(log.messages("trace", "canary").filter((m) => m === "configure reject").length, 1);
+  clock.advance(100);
+  assert.ok(log.messages("trace", "worker0").includes("tick"), "the workers' timers fire");
+  assert.equal(log.entries.filter((e) => e.vm === "canary" && /^(tick|done|delete)/.test(e.message)).length, 0, "the canary's timer never fires and it is not shut down");
+});
+
+test("the same configuration pushed again changes nothing: no canary, no on_configure, the same root", async () => {
+  const vm = await load(fixturePath("scripted"), { logLevel: "info" });
+  const plugin = startPlugin(vm, { configuration: "first" });
+  const root = plugin.root;
+  const again = plugin.reconfigure("first");
+  assert.equal(again.ok, true);
+  assert.equal(again.unchanged, true);
+  assert.equal(plugin.root, root);
+  assert.equal(plugin.canary?.runs, 1);
+  assert.deepEqual(vm.log.messages().filter((m) => m === "configure first"), ["configure first", "configure first"], "once in the canary, once in the worker, at the first start only");
 });

@@ -43,6 +43,18 @@ test("StopIteration from headers holds headers and body without body callbacks (
   assert.equal(s.callbacks.filter((c) => c === "proxy_on_request_body").length, 1, "the buffered body is delivered once on resume");
 });
 
+test("trailers held while the filter stopped all iteration reach the filter after the body on resume", async () => {
+  const { clock, plugin } = await scripted();
+  const s = plugin.newStream().sendRequestHeaders(requestHeaders("POST", "/upload", { "x-on-request-headers": "stop", "x-resume-on-tick": "1" }));
+  s.sendRequestBody("rows").sendRequestTrailers({ "x-checksum": "abc" });
+  assert.ok(!s.callbacks.includes("proxy_on_request_trailers"), "held with the body");
+  clock.advance(100);
+  const requestCallbacks = s.callbacks.filter((c) => c.startsWith("proxy_on_request"));
+  assert.deepEqual(requestCallbacks, ["proxy_on_request_headers", "proxy_on_request_body", "proxy_on_request_trailers"]);
+  assert.equal(s.upstream.trailers?.get("x-checksum"), "abc");
+  assert.ok(s.upstream.ended);
+});
+
 test("with allow_on_headers_stop_iteration, body callbacks arrive while headers are paused and a Continue resumes everything", async () => {
   const { vm, plugin } = await scripted({ allowOnHeadersStopIteration: true });
   const s = plugin

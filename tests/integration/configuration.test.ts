@@ -49,7 +49,10 @@ for (const [what, bad, message] of BAD) {
     const hfi = await startHfi({ policies: [bad, policy("good", { path: { prefix: "/good" } }, ok)] });
     const warnings = hfi.logs("warn");
     assert.ok(warnings.includes(`hfi: ${message} (in plugin configuration; dropped)`), `expected:\n  ${message}\ngot:\n  ${warnings.join("\n  ")}`);
-    assert.equal(hfi.metric("hfi_faults_config_errors_total"), 1);
+    // Envoy configures the canary and then the worker, sharing stats: 1 worker + the canary.
+    assert.equal(hfi.metric("hfi_faults_config_errors_total"), 2, "counted by the canary and by the worker");
+    assert.equal(hfi.canary.logs("warn").filter((l) => l.includes(message)).length, 1, "the canary logs it once");
+    assert.equal(hfi.workerLogs("warn").filter((l) => l.includes(message)).length, 1, "the worker logs it once");
     assert.equal(hfi.request("GET", "/good").localReply?.status, 503, "the rest of the set still applies");
   });
 }

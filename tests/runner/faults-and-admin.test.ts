@@ -78,4 +78,10 @@ describe("envoy/envoy.yaml policies through the runner", () => {
     assert.ok(r.lines.some((l) => /\[info\] \[hfi w0\] .*configured: 3 policies/.test(l)), r.lines.join("\n"));
     assert.ok(r.lines.some((l) => /\[hfi w1\]/.test(l)), "both workers log");
   });
+
+  test("the configuration canary configures first, in the same log, as Envoy does", () => {
+    const configured = r.lines.filter((l) => /configured: 3 policies/.test(l));
+    assert.equal(configured.length, 3, `the canary and two workers:\n${configured.join("\n")}`);
+    assert.match(configured[0], /\[hfi canary\]/, "the canary comes first");
+  });
 });
