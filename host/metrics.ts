@@ -80,6 +80,8 @@ export interface StatsStoreOptions {
   /** Envoy's `stats_config` tag settings (`stats_tags`, `use_all_default_tags`). Default: none
    * configured, so only Envoy's built-in extractors run. */
   tags?: StatsTagConfig;
+  /** Histograms also keep every sample as recorded (Histogram.raw). */
+  keepRawSamples?: boolean;
 }
 
 export class StatsStore {
@@ -92,12 +94,9 @@ export class StatsStore {
   readonly tagProducer: TagProducer;
   private readonly extracted = new Map<string, TagExtraction>();
 
-  constructor(options: StatsStoreOptions = {}) {
+  constructor(private readonly options: StatsStoreOptions = {}) {
     this.tagProducer = new TagProducer(options.tags);
   }
-
-  /** `keepRawSamples`: histograms also keep every sample as recorded (Histogram.raw). */
-  constructor(private readonly options: { keepRawSamples?: boolean } = {}) {}
 
   counter(name: string): Counter {
     let c = this.counters.get(name);
