@@ -84,3 +84,30 @@ export function differences(a: Json, b: Json, limit = 20, path = "$", out: strin
   out.push(`${path}: project host ${JSON.stringify(a)} | cpphost-run ${JSON.stringify(b)}`);
   return out;
 }
+
+/**
+ * Poll times are jittered from WASI random_get, which both hosts fill from a CSPRNG (cpp-host:
+ * RAND_bytes), so two runs never agree on them. For scenarios that poll, the jittered numbers
+ * (tick periods, when a call was made, "next in N ms") are masked; what is compared is that
+ * the same calls, ticks, answers and log lines happen in the same order. The jitter's bounds
+ * are the poll schedule's own tests (tests/unit/controlplane.spec.ts, tests/integration/).
+ */
+export function maskRandomTiming(n: Obj): Obj {
+  const maskEvents = (events: Obj): void => {
+    for (const e of events.other as Obj[]) {
+      if (e.type === "tickPeriod" && e.periodMs !== 0) e.periodMs = "jittered";
+      if (e.type === "tickPeriod" || e.type === "httpCall" || e.type === "httpCallResponse") e.atMs = "jittered";
+    }
+  };
+  maskEvents((n.load as Obj).events as Obj);
+  for (const s of n.steps as Obj[]) maskEvents(s.events as Obj);
+  for (const c of n.httpCalls as Obj[]) c.atMs = "jittered";
+  for (const l of n.log as Obj[]) {
+    const text = String(l.message);
+    if (/next in \d+ ms/.test(text)) {
+      l.message = text.replace(/next in \d+ ms/, "next in N ms");
+      l.atMs = "jittered";
+    }
+  }
+  return n;
+}

@@ -12,11 +12,10 @@ const policies = [
 const node = istioNode({ workloadName: "frontend", namespace: "demo" });
 
 for (const mode of PROPERTY_MODES) {
-  // LEAD: "xds" (Envoy 1.33+, Istio 1.25+) holds once the plugin asks for xds.node.metadata.*
-  // first (branch wt-plugin); reported as TODO until then. Remove the todo after merging.
-  const todo = mode === "xds" ? "needs the plugin to read xds.node.metadata.* (branch wt-plugin)" : undefined;
-  test(`propertyMode ${mode}: a selector-scoped policy fires for its workload`, { todo }, async () => {
+  test(`propertyMode ${mode}: a selector-scoped policy fires for its workload`, async () => {
     const hfi = await startHfi({ policies }, { node, propertyMode: mode });
     assert.equal(hfi.request("GET", "/x").localReply?.status, 503, hfi.logs("info").join("\n"));
+    const source = mode === "xds" || mode === "both" ? "xds.node" : "node"; // xds first where it answers at configuration
+    assert.ok(hfi.workerLogs("info").some((l) => l.includes(`(identity from ${source})`)), `the configure line names ${source}`);
   });
 }
