@@ -1,0 +1,1 @@
+export const render: any = undefined; export const formatSimulation: any = undefined;

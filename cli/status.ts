@@ -1,0 +1,1 @@
+export const status: any = undefined; export const formatSimulation: any = undefined;
