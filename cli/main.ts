@@ -15,7 +15,7 @@ Usage:
   hfi validate PATH... [--format text|json]
   hfi simulate -f PATH... [--workload NAME] [--namespace NS] [--label k=v]... [-n N] [-H 'name: value']... METHOD PATH
   hfi render -f PATH... --selector k=v[,k=v] --namespace NS [--image REF] [--control-plane URL]
-  hfi status (--admin URL | --prometheus URL) [--watch] [--interval SECONDS]
+  hfi status (--admin URL | --prometheus URL) [--watch [--interval SECONDS] [--count N]]
 
 Run 'hfi COMMAND --help' for a command's options. Reference: docs/cli.md.`;
 
@@ -61,7 +61,8 @@ Prometheus output. --admin takes Envoy's admin address (reads /stats/prometheus 
 --prometheus takes any URL serving that text (e.g. a sidecar's :15090/stats/prometheus).
 
   --watch                refresh until interrupted
-  --interval SECONDS     refresh period for --watch (default 2)`,
+  --interval SECONDS     refresh period for --watch (default 2)
+  --count N              with --watch: stop after N refreshes`,
 };
 
 const SPECS: Record<string, FlagSpec[]> = {
@@ -89,6 +90,7 @@ const SPECS: Record<string, FlagSpec[]> = {
     { name: "prometheus", value: true },
     { name: "watch" },
     { name: "interval", value: true },
+    { name: "count", value: true },
     { name: "help", short: "h" },
   ],
 };
@@ -151,7 +153,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       const admin = one(args, "admin");
       const prometheus = one(args, "prometheus");
       if ((admin === undefined) === (prometheus === undefined)) throw new CliError("hfi status: give exactly one of --admin URL or --prometheus URL");
-      return status({ admin, prometheus, watch: has(args, "watch"), intervalMs: wholeNumber(one(args, "interval"), "--interval", 2, 1, 3600) * 1000, out });
+      return status({ admin, prometheus, watch: has(args, "watch"), intervalMs: wholeNumber(one(args, "interval"), "--interval", 2, 1, 3600) * 1000, count: one(args, "count") === undefined ? undefined : wholeNumber(one(args, "count"), "--count", 1), out });
     }
   }
   return 0;

@@ -118,7 +118,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
         percentage: typeof fault.percentage === "number" ? fault.percentage : 0,
         ...(isObject(fault.sampling) && typeof fault.sampling.header === "string" ? { samplingHeader: fault.sampling.header } : {}),
       };
-      const certain = { ...fault, percentage: 100 };
+      const certain: Json = { ...fault, percentage: 100 };
       delete certain.sampling;
       delete certain.duration_seconds;
       const alone = (m: unknown, selector: unknown) => policyWith(name, selector, { ...r, match: m, fault: certain });
