@@ -7,6 +7,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { closedPort, request, runner, type TestRunner } from "../runner/harness";
+import { status } from "../../cli/status";
 import { hfi } from "./helpers";
 
 describe("hfi status against the runner", () => {
@@ -90,7 +91,6 @@ describe("hfi status with per-policy series", () => {
 
   test("with --watch the state describes the last interval", async () => {
     const lines: string[] = [];
-    const { status } = await import("../../cli/status");
     // Between the two reads, only checkout-fails injects again.
     const injectAgain = () =>
       (text = text.replace('hfi_faults_policy_injected_total{hfi_policy="checkout-fails",hfi_fault="abort"} 7', 'hfi_faults_policy_injected_total{hfi_policy="checkout-fails",hfi_fault="abort"} 9'));
