@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
+import { resultsPath } from "../../bench/lib/report";
 import { readResults, suiteLine } from "../../scripts/test-report";
 import { FIXTURES, ROOT } from "./helpers";
 
@@ -43,4 +44,10 @@ test("a suite that exits non-zero without a failing test counts as one failure, 
 test("one line per suite with its counts and where the full output is", () => {
   const r = { ...readResults("integration", sample("node-test.tap"), 1), seconds: 12.34, log: "build/test-logs/integration.log" };
   assert.equal(suiteLine(r, 12), "integration   FAIL  1 passed, 1 failed, 1 skipped  (12.3 s, build/test-logs/integration.log)");
+});
+
+test("make bench writes to build/ (ignored) unless asked to record into the committed bench/results/", () => {
+  assert.equal(resultsPath(false), path.join(ROOT, "build", "bench", "latest.json"));
+  assert.equal(resultsPath(true), path.join(ROOT, "bench", "results", "latest.json"));
+  assert.match(readFileSync(path.join(ROOT, ".gitignore"), "utf8"), /^build\/$/m);
 });
