@@ -51,16 +51,19 @@ export async function validatePaths(paths: string[]): Promise<ValidationReport> 
 interface Verdict {
   refusal?: string;
   messages: PluginMessage[];
+  /** Warnings and errors the plugin wrote in another form: shown as they are. */
+  other: Array<{ severity: Severity; line: string }>;
 }
 
 async function judge(unit: ConfigurationInput, configuration: string): Promise<Verdict> {
   const engine = await startEngine(configuration, { rootId: unit.rootId, node: unit.node });
-  const verdict: Verdict = { messages: [] };
+  const verdict: Verdict = { messages: [], other: [] };
   for (const l of engine.lines()) {
     if (l.level !== "warn" && l.level !== "error" && l.level !== "critical") continue;
     const parsed = parseLogLine(l.message);
     if (isRefusal(parsed)) verdict.refusal = parsed.refused;
     else if (parsed) verdict.messages.push(parsed);
+    else verdict.other.push({ severity: l.level === "warn" ? "warning" : "error", line: l.message.replace(/^hfi: /, "") });
   }
   if (!engine.accepted && verdict.refusal === undefined) verdict.refusal = engine.plugin.result.stage;
   return verdict;
@@ -90,11 +93,20 @@ export async function validateConfiguration(unit: ConfigurationInput): Promise<P
     seen.add(normalized(m));
     problems.push({ ...unit.locate(splitFieldPath(m.field)), severity: m.severity, field: m.field, message: m.message });
   }
+  for (const o of settingsVerdict.other) {
+    seen.add(o.line);
+    problems.push({ ...unit.at, severity: o.severity, field: "(plugin)", message: o.line });
+  }
   // 2. Each policy alone, repairing as it goes.
   for (const policy of unit.policies) problems.push(...(await validatePolicy(unit, policy, seen)));
   // 3. All together: what only shows between policies.
   if (unit.policies.length > 1) {
     const all = await judge(unit, withPolicies(unit, unit.policies.map((p) => p.value)));
+    for (const o of all.other) {
+      if (seen.has(o.line)) continue;
+      seen.add(o.line);
+      problems.push({ ...unit.at, severity: o.severity, field: "(plugin)", message: o.line });
+    }
     for (const m of all.messages) {
       if (seen.has(normalized(m))) continue;
       seen.add(normalized(m));
@@ -123,6 +135,11 @@ async function validatePolicy(unit: ConfigurationInput, policy: PolicyInput, see
       break;
     }
     let progress = false;
+    for (const o of v.other) {
+      if (seenOverall.has(o.line)) continue;
+      seenOverall.add(o.line);
+      problems.push({ ...policy.locate([]), severity: o.severity, field: "(plugin)", message: o.line, policy: name });
+    }
     for (const m of v.messages) {
       seenOverall.add(normalized(m));
       if (m.scope.kind === "configuration") continue; // a setting: reported with the settings

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { ENVOY_FIXTURE, FIXTURES, hfi, hfiProcess, rel, ROOT } from "./helpers";
+import { spawnSync } from "node:child_process";
+import { BIN, ENVOY_FIXTURE, FIXTURES, hfi, hfiProcess, rel, ROOT } from "./helpers";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "hfi-cli-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -143,5 +144,21 @@ describe("hfi validate", () => {
     const flag = hfiProcess(["validate", "--colour", "x"]);
     assert.equal(flag.code, 2);
     assert.equal(flag.stderr, "hfi validate: unknown option --colour (see hfi validate --help)\n");
+  });
+
+  test("help for hfi and each command; a missing plugin build or an unknown command is one line", async () => {
+    const top = await hfi("--help");
+    assert.equal(top.code, 0);
+    assert.match(top.stdout, /^Usage:\n {2}hfi validate PATH\.\.\./m);
+    for (const command of ["validate", "simulate", "render", "status"]) {
+      const help = await hfi(command, "--help");
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, new RegExp(`^Usage: hfi ${command} `));
+    }
+    const unknown = await hfi("frob");
+    assert.deepEqual([unknown.code, unknown.stderr], [2, 'hfi: unknown command "frob" (commands: validate, simulate, render, status; see hfi --help)']);
+    const r = spawnSync(process.execPath, [BIN, "validate", "examples/policies"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, HFI_WASM: "/nonexistent/plugin.wasm" } });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, "/nonexistent/plugin.wasm not found: build the plugin with `make build`\n");
   });
 });
