@@ -19,7 +19,7 @@ import { drive, finish, startEngine, type Engine } from "./engine";
 import { CliError } from "./errors";
 import { isRefusal, parseLogLine } from "./messages";
 import { isObject, loadSources } from "./sources";
-import { policyName } from "./validate";
+import { judgedSettings, policyName } from "./validate";
 
 export interface SimulateOptions {
   files: string[];
@@ -72,7 +72,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
 
   // One configuration: the first configuration's settings, every policy in file order.
   const withSettings = loaded.configurations.find((c) => c.settings && Object.keys(c.settings).length > 0);
-  const settings: Json = { ...(withSettings?.settings ?? {}) };
+  const settings: Json = judgedSettings(withSettings?.settings);
   delete settings.control_plane; // the simulation polls nothing
   delete settings.control_plane_address;
   delete settings.poll_interval_ms;

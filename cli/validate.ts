@@ -69,8 +69,21 @@ async function judge(unit: ConfigurationInput, configuration: string): Promise<V
   return verdict;
 }
 
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "warning", "error", "critical"];
+
+/**
+ * The configuration to judge. The plugin writes its problems at warn level, so a valid
+ * `log_level` above warn would hide them from hfi: it is lowered to warn here (an invalid one
+ * is kept, for the plugin to report).
+ */
+export function judgedSettings(settings: Record<string, unknown> | undefined): Record<string, unknown> {
+  const s = { ...settings };
+  if (typeof s.log_level === "string" && LOG_LEVELS.includes(s.log_level)) s.log_level = "warn";
+  return s;
+}
+
 function withPolicies(unit: ConfigurationInput, policies: unknown): string {
-  return JSON.stringify({ ...unit.settings, policies });
+  return JSON.stringify({ ...judgedSettings(unit.settings), policies });
 }
 
 export async function validateConfiguration(unit: ConfigurationInput): Promise<Problem[]> {

@@ -116,6 +116,17 @@ describe("hfi validate", () => {
     assert.equal((await hfi("validate", file)).code, 0);
   });
 
+  test("a log_level above warn does not hide the plugin's verdict; an invalid one is reported", async () => {
+    const file = path.join(tmp, "quiet.json");
+    writeFileSync(file, JSON.stringify({ log_level: "error", policies: [{ metadata: { name: "p" }, spec: { rules: [{ match: {}, fault: { percentage: 101, abort: { httpStatus: 503 } } }] } }] }));
+    const r = await hfi("validate", file);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /: policies\[0\]\.spec\.rules\[0\]\.fault\.percentage: must be a number from 0 to 100, got 101 \(policy "p"\)$/m);
+    writeFileSync(file, JSON.stringify({ log_level: "loud", policies: [] }));
+    const bad = await hfi("validate", file);
+    assert.match(bad.stdout, /quiet\.json:1:2: log_level: must be one of trace, debug, info, warn, error, critical; got "loud"$/m);
+  });
+
   test("policies that are not a list: one error at the field; a configuration refused as a whole: one error at it", async () => {
     const file = path.join(tmp, "not-a-list.json");
     writeFileSync(file, '{"policies": "not a list"}');
