@@ -93,7 +93,7 @@ describe("hfi simulate", () => {
 
 describe("hfi render", () => {
   test("the WasmPlugin and the stats EnvoyFilter name the workload once, consistently, and pass Istio's schema", async () => {
-    const r = await hfi("render", "-f", "examples/policies", "--selector", "app=frontend", "--namespace", "demo",
+    const r = await hfi("render", "-f", ENVOY_FIXTURE, "--selector", "app=frontend", "--namespace", "demo",
       "--image", "ghcr.io/you/hfi-fault-injection:0.1.0", "--control-plane", "http://hfi-control-plane.boifi.svc.cluster.local:8080");
     assert.equal(r.code, 0, r.stderr);
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeObject & { spec: any; metadata: any });
@@ -112,7 +112,9 @@ describe("hfi render", () => {
       timeout_ms: 5000,
     });
     const policies = wasm.spec.pluginConfig.policies as Array<{ metadata: { name: string }; spec: { selector: object } }>;
-    assert.deepEqual(policies.map((p) => p.metadata.name), ["slow-catalog", "checkout-fails", "inventory-late-failure", "beta-testers-errors", "orders-rate-limited"]);
+    assert.deepEqual(policies.map((p) => p.metadata.name), ["checkout-fails", "slow-catalog", "flaky-api"]);
+    // The settings come from the shipped WasmPlugin, the policies from the given files.
+    assert.equal(wasm.spec.pluginConfig.policy_header, "x-hfi-policy");
     for (const p of policies) assert.deepEqual(p.spec.selector, { service: "frontend", namespace: "demo" });
     for (const d of docs) assert.deepEqual(await validateIstioObject(d), []);
     // The shipped stats patch comes along unchanged.

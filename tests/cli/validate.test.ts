@@ -15,8 +15,9 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("hfi validate", () => {
   test("the shipped example policies, the WasmPlugin and the test copy of envoy.yaml are clean (exit 0)", async () => {
+    // The README invites edits to examples/policies (change a status, delete a file): no counts here.
     const r = await hfi("validate", "examples/policies", "k8s/wasmplugin.yaml", rel(ENVOY_FIXTURE));
-    assert.equal(r.stdout, "6 files: ok");
+    assert.match(r.stdout, /^\d+ files: ok$/);
     assert.equal(r.code, 0);
   });
 
