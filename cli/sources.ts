@@ -183,7 +183,7 @@ export function loadText(text: string, file: string, out: LoadedSources): void {
       const bare = Object.keys(settings).length === 0;
       const c = configuration(settings, policies, (p) => locate(p), base, bare ? "policies" : "plugin-configuration", JSON.stringify(value));
       out.configurations.push(c);
-    } else if (isObject(value) && ("metadata" in value || "spec" in value)) {
+    } else if (looksLikePolicy(value)) {
       out.configurations.push(policyList([value], () => locate, base, "policies"));
     } else {
       out.problems.push({
@@ -333,6 +333,13 @@ function locator(doc: Document, pos: (offset: number) => Position, prefix: PathS
     }
     return best === undefined ? { ...pos(0), line: 1, column: 1 } : pos(best);
   };
+}
+
+/** A policy (perhaps a broken one), not some other object with a spec (a Deployment fragment). */
+function looksLikePolicy(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  if (isObject(v.spec)) return "rules" in v.spec || "selector" in v.spec || isObject(v.metadata);
+  return isObject(v.metadata) && "name" in v.metadata;
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {

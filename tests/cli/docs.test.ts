@@ -1,11 +1,12 @@
 /**
- * docs/cli.md's examples run: every `npx hfi ...` line of its sh blocks (exit status 0 unless
- * the line ends with `# exit N`), the ```output block after a command compared with what it
- * printed, and every yaml block validated with `hfi validate`. `hfi status` examples read the
- * local runner (started here) in place of localhost:9901.
+ * The examples of README.md and every docs/*.md page run: every `npx hfi ...` line of their sh
+ * blocks (exit status 0 unless the line ends with `# exit N`), the ```output block after a
+ * command compared with what it printed, and every yaml block checked with `hfi validate` (no
+ * errors; a block whose first line is `# hfi validate: expect errors` must have some). `hfi
+ * status` examples read the local runner (started here) in place of localhost:9901.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -46,10 +47,10 @@ function comparable(output: string): string[] {
   return output.split("\n").map((l) => (/^(configured:|observed:| {2}\S)/.test(l) ? l.replace(/\d+(\.\d+)?/g, "#") : l));
 }
 
-const DOC = path.join(ROOT, "docs", "cli.md");
-const blocks = codeBlocks(readFileSync(DOC, "utf8"));
+const PAGES = ["README.md", ...readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
+const EXPECT_ERRORS = "# hfi validate: expect errors";
 
-describe("docs/cli.md examples", () => {
+describe("the examples in README.md and docs/*.md", () => {
   let r: TestRunner;
   const tmp = mkdtempSync(path.join(os.tmpdir(), "hfi-docs-"));
   before(async () => {
@@ -61,34 +62,39 @@ describe("docs/cli.md examples", () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  test("the page has examples to run", () => {
+  test("docs/cli.md has examples of every kind to run", () => {
+    const blocks = codeBlocks(readFileSync(path.join(ROOT, "docs", "cli.md"), "utf8"));
     const commands = blocks.filter((b) => b.lang === "sh").flatMap((b) => b.body.split("\n").filter((l) => l.startsWith("npx hfi ")));
     assert.ok(commands.length >= 6, `${commands.length} commands`);
+    for (const c of ["validate", "simulate", "render", "status"]) assert.ok(commands.some((l) => l.startsWith(`npx hfi ${c} `)), c);
     assert.ok(blocks.some((b) => b.lang === "output"));
     assert.ok(blocks.some((b) => b.lang === "yaml"));
   });
 
-  for (const [i, block] of blocks.entries()) {
-    if (block.lang === "sh") {
-      for (const line of block.body.split("\n").filter((l) => l.startsWith("npx hfi "))) {
-        test(`docs/cli.md:${block.line}: ${line}`, async () => {
-          const exit = /#\s*exit (\d+)\s*$/.exec(line);
-          const argv = shellWords(line.replace(/#.*$/, "")).slice(2).map((w) => w.replace("http://localhost:9901", `http://127.0.0.1:${r.adminPort}`));
-          const run = await hfi(...argv);
-          assert.equal(run.code, exit ? Number(exit[1]) : 0, run.stderr);
-          const next = blocks[i + 1];
-          if (next?.lang === "output") assert.deepEqual(comparable(run.stdout), comparable(next.body), `docs/cli.md:${next.line}`);
+  for (const page of PAGES) {
+    const blocks = codeBlocks(readFileSync(path.join(ROOT, page), "utf8"));
+    for (const [i, block] of blocks.entries()) {
+      if (block.lang === "sh") {
+        for (const line of block.body.split("\n").filter((l) => l.startsWith("npx hfi "))) {
+          test(`${page}:${block.line}: ${line}`, async () => {
+            const exit = /#\s*exit (\d+)\s*$/.exec(line);
+            const argv = shellWords(line.replace(/#.*$/, "")).slice(2).map((w) => w.replace("http://localhost:9901", `http://127.0.0.1:${r.adminPort}`));
+            const run = await hfi(...argv);
+            assert.equal(run.code, exit ? Number(exit[1]) : 0, run.stderr);
+            const next = blocks[i + 1];
+            if (next?.lang === "output") assert.deepEqual(comparable(run.stdout), comparable(next.body), `${page}:${next.line}`);
+          });
+        }
+      }
+      if (block.lang === "yaml") {
+        test(`${page}:${block.line}: the yaml block passes hfi validate`, async () => {
+          const file = path.join(tmp, `${page.replace(/\W/g, "-")}-${block.line}.yaml`);
+          writeFileSync(file, block.body);
+          const run = await hfi("validate", file);
+          if (block.body.startsWith(EXPECT_ERRORS)) assert.equal(run.code, 1, run.stdout);
+          else assert.equal(run.code, 0, run.stdout);
         });
       }
-    }
-    if (block.lang === "yaml") {
-      test(`docs/cli.md:${block.line}: the yaml block passes hfi validate`, async () => {
-        const file = path.join(tmp, `block-${block.line}.yaml`);
-        writeFileSync(file, block.body);
-        const run = await hfi("validate", file);
-        assert.equal(run.code, 0, run.stdout);
-        assert.equal(run.stdout, "1 file: ok");
-      });
     }
   }
 });
