@@ -46,6 +46,8 @@ export interface RuleReport {
 }
 
 export interface SimulationResult {
+  /** false when the configuration says enabled: false (nothing is injected). */
+  enabled: boolean;
   request: { method: string; path: string; headers: Array<[string, string]> };
   workload: { name: string; namespace: string; labels: Record<string, string> };
   rules: RuleReport[];
@@ -122,7 +124,9 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
       delete certain.sampling;
       delete certain.duration_seconds;
       const alone = (m: unknown, selector: unknown) => policyWith(name, selector, { ...r, match: m, fault: certain });
-      const asWritten = await ask(alone(r.match, spec.selector));
+      // The plugin's verdict on the rule as written; then, for matching, at percentage 100.
+      const written = await ask(policyWith(name, spec.selector, rule));
+      const asWritten = written.errors.length > 0 ? written : await ask(alone(r.match, spec.selector));
       if (asWritten.errors.length > 0) {
         report.verdict = "invalid";
         report.reasons = asWritten.errors;
@@ -187,7 +191,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
       notes.push(given ? `sampled by header ${header}: the same value always gets the same answer` : `sampled by header ${header}, absent here: the plugin draws at random`);
     }
   }
-  return { request, workload, rules, decision, observed, notes };
+  return { enabled: settings.enabled !== false, request, workload, rules, decision, observed, notes };
 }
 
 function policyWith(name: string, selector: unknown, rule: unknown): Json {
@@ -291,7 +295,7 @@ export function formatSimulation(r: SimulationResult): string {
   const o = r.observed;
   if (r.decision) {
     lines.push(`decision: policy ${r.decision.policy} rule ${r.decision.rule}: ${r.decision.fault}`);
-    lines.push(`configured: ${r.decision.percentage} %   observed: ${percent(o.rate)} (${o.faulted} of ${o.requests} requests)`);
+    lines.push(`configured: ${r.enabled ? `${r.decision.percentage} %` : `0 % (enabled: false; the rule says ${r.decision.percentage} %)`}   observed: ${percent(o.rate)} (${o.faulted} of ${o.requests} requests)`);
   } else {
     lines.push("decision: no rule matches; the request goes to the upstream untouched");
     lines.push(`observed: ${percent(o.rate)} (${o.faulted} of ${o.requests} requests)`);

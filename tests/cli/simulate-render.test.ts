@@ -10,7 +10,7 @@ import path from "node:path";
 import { after, describe, test } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { validateIstioObject, type KubeObject } from "../deploy/lib/istio-schema";
-import { ENVOY_FIXTURE, hfi, hfiProcess } from "./helpers";
+import { ENVOY_FIXTURE, FIXTURES, hfi, hfiProcess } from "./helpers";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "hfi-cli-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -75,6 +75,16 @@ describe("hfi simulate", () => {
     assert.match(hit.stdout, /^policy testers rule 0: MATCH -> start delay 200 ms, then abort 504 at 100 %$/m);
     assert.match(hit.stdout, /^policy everything rule 0: matches, but an earlier rule decides$/m);
     assert.match(hit.stdout, /^ {2}held 200 ms, then abort 504: 10$/m);
+  });
+
+  test("an invalid rule shows the plugin's verdict on it as written; enabled: false injects nothing", async () => {
+    const r = await hfi("simulate", "-f", path.join(FIXTURES, "three-errors.yaml"), "-n", "10", "GET", "/fine");
+    assert.match(r.stdout, /^policy checkout-broken rule 0: invalid, dropped by the plugin: fault\.percentage: must be a number from 0 to 100, got 150$/m);
+    assert.match(r.stdout, /^policy fine rule 0: MATCH -> abort 503 at 10 %$/m);
+    const file = path.join(tmp, "disabled.json");
+    writeFileSync(file, JSON.stringify({ enabled: false, policies: [{ metadata: { name: "a" }, spec: { rules: [{ match: {}, fault: { percentage: 100, abort: { httpStatus: 503 } } }] } }] }));
+    const off = await hfi("simulate", "-f", file, "-n", "10", "GET", "/x");
+    assert.match(off.stdout, /^configured: 0 % \(enabled: false; the rule says 100 %\) {3}observed: 0 % \(0 of 10 requests\)$/m);
   });
 
   test("--format json carries the same verdicts", async () => {
