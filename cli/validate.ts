@@ -165,7 +165,7 @@ async function validatePolicy(unit: ConfigurationInput, policy: PolicyInput, see
       problems.push({
         ...policy.locate(rel),
         severity: m.severity,
-        field: joinFieldPath([...policy.prefix, ...rel]),
+        field: joinFieldPath([...policy.prefix, ...rel]) || "(policy)",
         message: hint ?? m.message,
         ...(hint ? { pluginMessage: m.message } : {}),
         policy: name,

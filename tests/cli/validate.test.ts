@@ -128,6 +128,34 @@ describe("hfi validate", () => {
     assert.match(bad.stdout, /quiet\.json:1:2: log_level: must be one of trace, debug, info, warn, error, critical; got "loud"$/m);
   });
 
+  test("a VirtualService, a list item that is not a policy, and objects that are not HFI's", async () => {
+    const file = path.join(tmp, "mixed.yaml");
+    writeFileSync(file, [
+      "apiVersion: networking.istio.io/v1beta1",
+      "kind: VirtualService",
+      "metadata: { name: reviews }",
+      "spec: { hosts: [reviews] }",
+      "---",
+      "- metadata: { name: ok }",
+      "  spec: { rules: [ { match: {}, fault: { percentage: 5, abort: { httpStatus: 503 } } } ] }",
+      "- just a string",
+      "---",
+      "apiVersion: networking.istio.io/v1alpha3",
+      "kind: EnvoyFilter",
+      "metadata: { name: other }",
+      "---",
+      "images: [ { path: spec/url, kind: WasmPlugin } ]",
+    ].join("\n"));
+    const r = await hfi("validate", file);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.stdout.split("\n").map((l) => l.replace(`${file}:`, "")), [
+      "1:1: kind: this is an Istio VirtualService; HFI takes policies ({metadata: {name}, spec: {rules: [{match, fault}]}}) — see docs/cli.md for how VirtualService fault fields translate",
+      '8:3: (policy): must be an object, got "just a string"',
+      "14:1: warning: (document): skipped: not a policy, a list of policies, a plugin configuration, a WasmPlugin or an Envoy bootstrap with the Wasm filter",
+      "1 file: 2 errors, 1 warning",
+    ]);
+  });
+
   test("policies that are not a list: one error at the field; a configuration refused as a whole: one error at it", async () => {
     const file = path.join(tmp, "not-a-list.json");
     writeFileSync(file, '{"policies": "not a list"}');
