@@ -76,6 +76,18 @@ export function istioHint(policy: unknown, fieldPath: PathSegment[]): string | u
   if (typeof parentKey === "number" && typeof key === "string" && ["route", "timeout", "retries", "mirror", "redirect", "rewrite"].includes(key)) {
     return `${key} belongs to an Istio VirtualService http route; an HFI rule has only match and fault`;
   }
+  if (typeof parentKey === "number" && (key === "abort" || key === "delay")) {
+    return `${key} belongs inside the rule's fault (as in a VirtualService's http[].fault): fault: {percentage: <0-100>, ${key}: {...}}`;
+  }
+  if (parentKey === "abort" && typeof key === "string" && key !== "httpStatus" && /^http_?status$/i.test(key)) {
+    return "the field is httpStatus (camelCase, as in a VirtualService)";
+  }
+  if (parentKey === "delay" && typeof key === "string" && /^fixed_?delay(_?ms)?$/i.test(key)) {
+    return `the field is fixed_delay_ms, a whole number of milliseconds: fixed_delay_ms: ${durationMs(value) ?? (typeof value === "number" ? value : "<ms>")}`;
+  }
+  if (parentKey === "fault" && key === "percent") {
+    return `Istio's old percent field; HFI writes percentage: ${typeof value === "number" ? value : "<0-100>"}`;
+  }
   if (key === "http" && parentKey === "spec") return "Istio VirtualService's spec.http[]; HFI's rules are spec.rules[] with match and fault";
   return undefined;
 }

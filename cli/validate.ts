@@ -263,6 +263,19 @@ function repair(policy: unknown, rel: PathSegment[], message: string): { value: 
     parent.fixed_delay_ms = durationMs(value) ?? 0;
     return done(parentPath);
   }
+  if ((key === "abort" || key === "delay") && typeof parentPath[parentPath.length - 1] === "number" && /^unknown field/.test(message)) {
+    // A fault written beside match instead of inside fault: moved in (the hint says so).
+    delete parent[key];
+    const fault = isObject(parent.fault) ? parent.fault : (parent.fault = { percentage: 0 });
+    if (isObject(fault) && fault[key] === undefined) fault[key] = value;
+    return done([...parentPath, "fault"]);
+  }
+  const rename = renameFor(parentPath[parentPath.length - 1], key, value);
+  if (rename) {
+    delete parent[key];
+    parent[rename.to] = rename.value;
+    return done([...parentPath, rename.to]);
+  }
   if (key === "uri") {
     delete parent.uri;
     parent.path = isObject(value) ? value : PLACEHOLDERS.path;
@@ -297,6 +310,16 @@ function repair(policy: unknown, rel: PathSegment[], message: string): { value: 
     parent[key] = structuredClone(PLACEHOLDERS[key]);
     return done();
   }
+  return undefined;
+}
+
+/** Near misses whose meaning is clear: repaired by renaming, so the mistake shows once. */
+function renameFor(parentKey: PathSegment | undefined, key: string, value: unknown): { to: string; value: unknown } | undefined {
+  if (parentKey === "abort" && key !== "httpStatus" && /^http_?status$/i.test(key)) return { to: "httpStatus", value };
+  if (parentKey === "delay" && key !== "fixed_delay_ms" && /^fixed_?delay(_?ms)?$/i.test(key)) {
+    return { to: "fixed_delay_ms", value: typeof value === "number" ? value : durationMs(value) ?? 0 };
+  }
+  if (parentKey === "fault" && key === "percent") return { to: "percentage", value };
   return undefined;
 }
 

@@ -67,6 +67,18 @@ describe("hfi validate", () => {
     assert.equal(json.problems[2].pluginMessage, "unknown field (expected fixed_delay_ms)");
   });
 
+  test("near misses of field names and a fault beside match: one hint each, no follow-on errors", async () => {
+    const r = await hfi("validate", path.join(FIXTURES, "near-misses.yaml"));
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.stdout.split("\n").map((l) => l.replace(/^.*near-misses\.yaml:/, "")), [
+      `7:9: spec.rules[0].fault.percent: Istio's old percent field; HFI writes percentage: 10 (policy "near-misses")`,
+      `8:18: spec.rules[0].fault.abort.http_status: the field is httpStatus (camelCase, as in a VirtualService) (policy "near-misses")`,
+      `12:18: spec.rules[1].fault.delay.fixed_delay: the field is fixed_delay_ms, a whole number of milliseconds: fixed_delay_ms: 200 (policy "near-misses")`,
+      `14:7: spec.rules[2].abort: abort belongs inside the rule's fault (as in a VirtualService's http[].fault): fault: {percentage: <0-100>, abort: {...}} (policy "near-misses")`,
+      "1 file: 4 errors, 0 warnings",
+    ]);
+  });
+
   test("a document that is not valid YAML does not hide the documents around it", async () => {
     const r = await hfi("validate", path.join(FIXTURES, "bad-yaml-middle.yaml"));
     assert.equal(r.code, 1);
