@@ -82,7 +82,7 @@ export function istioHint(policy: unknown, fieldPath: PathSegment[]): string | u
   if (parentKey === "abort" && typeof key === "string" && key !== "httpStatus" && /^http_?status$/i.test(key)) {
     return "the field is httpStatus (camelCase, as in a VirtualService)";
   }
-  if (parentKey === "delay" && typeof key === "string" && /^fixed_?delay(_?ms)?$/i.test(key)) {
+  if (parentKey === "delay" && typeof key === "string" && key !== "fixed_delay_ms" && /^fixed_?delay(_?ms)?$/i.test(key)) {
     return `the field is fixed_delay_ms, a whole number of milliseconds: fixed_delay_ms: ${durationMs(value) ?? (typeof value === "number" ? value : "<ms>")}`;
   }
   if (parentKey === "fault" && key === "percent") {
