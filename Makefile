@@ -26,11 +26,15 @@ build/bench/stock-sdk.wasm: node_modules/.package-lock.json bench/modules/stock-
 	$(ASC) bench/modules/stock-sdk.ts --lib shims --runtime incremental -O3 \
 	  --use abort=abort_proc_exit --exportStart _initialize -o $@
 
-# Everything: unit tests (as-pect), the host's conformance tests, the plugin's integration
-# tests on build/plugin.wasm, the local runner, the deployment checks, and a type check.
-# Each suite prints its own summary; the first failing suite fails `make test`.
+# Everything: a type check, unit tests (as-pect), the host's conformance tests, the plugin's
+# integration tests on build/plugin.wasm, the local runner, the deployment checks and the hfi
+# CLI. Every suite runs even when one fails; one line each, the failures again with file:line,
+# and `N passed, M failed` last (scripts/test-report.ts; full output in build/test-logs/).
+# A new suite is one more name here, or `TEST_SUITES += name` in its own mk/*.mk file.
+TEST_SUITES := typecheck unit test-host integration test-differential test-runner test-deploy test-observability test-cli
+
 test: build host-fixtures
-	@$(MAKE) --no-print-directory typecheck unit test-host integration test-differential test-runner test-deploy test-observability
+	@node --import tsx scripts/test-report.ts $(TEST_SUITES)
 
 typecheck: deps
 	node_modules/.bin/tsc -p tsconfig.json

@@ -2,7 +2,7 @@
  * `make bench`: the cost of the plugin per request against the floor and the stock SDK, delay
  * precision through the local runner, memory under a long mixed load, size and start-up time.
  * Prints one table and writes the same figures with the machine's description to
- * bench/results/latest.json. Settings: BENCH_ROUNDS (default 41), BENCH_ROUND_MS (50),
+ * build/bench/latest.json (bench/results/latest.json with RECORD=1: see resultsPath). Settings: BENCH_ROUNDS (default 41), BENCH_ROUND_MS (50),
  * BENCH_MIXED_REQUESTS (1000000), BENCH_DELAY_REQUESTS (1000).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -12,9 +12,9 @@ import { runHotPath } from "./cases/hot-path";
 import { runMemory } from "./cases/memory";
 import { runStartup } from "./cases/startup";
 import { machine } from "./lib/measure";
-import { judge, renderTable } from "./lib/report";
+import { judge, renderTable, resultsPath } from "./lib/report";
 
-const RESULTS = path.join(__dirname, "results", "latest.json");
+const RESULTS = resultsPath();
 
 function setting(name: string, fallback: number): number {
   const v = process.env[name];

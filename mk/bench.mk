@@ -1,7 +1,8 @@
 # `make bench`: per-request cost against the floor module and the stock SDK, delay precision
 # through the local runner, memory under 1,000,000 mixed requests, size and start-up time.
-# Prints one table; writes bench/results/latest.json. A few minutes on a 2-core machine.
+# Prints one table; writes build/bench/latest.json (untracked), or the committed record
+# bench/results/latest.json with `make bench RECORD=1`. A few minutes on a 2-core machine.
 .PHONY: bench
 
 bench: build/plugin.wasm build/bench/stock-sdk.wasm
-	node --import tsx bench/main.ts
+	RECORD='$(RECORD)' node --import tsx bench/main.ts

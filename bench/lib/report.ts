@@ -11,7 +11,18 @@ import type { DelayPrecisionResult } from "../cases/delay-precision";
 import type { HotPathResult } from "../cases/hot-path";
 import type { MemoryResult } from "../cases/memory";
 import type { StartupResult } from "../cases/startup";
+import path from "node:path";
 import type { Machine } from "./measure";
+
+/**
+ * Where `make bench` writes its figures: build/bench/latest.json (untracked) by default, so a
+ * run leaves the tree clean; bench/results/latest.json, the committed record the README quotes,
+ * only when asked (`make bench RECORD=1`).
+ */
+export function resultsPath(record = process.env.RECORD === "1"): string {
+  const root = path.resolve(__dirname, "..", "..");
+  return record ? path.join(root, "bench", "results", "latest.json") : path.join(root, "build", "bench", "latest.json");
+}
 
 export interface TargetRow {
   figure: string;

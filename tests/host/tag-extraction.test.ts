@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { StatsStore } from "../../host/metrics";
 import { BUILT_IN_EXTRACTORS, TagProducer, TokensTagExtractor, applyExtractor, extractRegexPrefix, type StatsTagConfig } from "../../host/tag-extraction";
 
-const SHIPPED: StatsTagConfig = parse(readFileSync(path.join(__dirname, "../../envoy/envoy.yaml"), "utf8")).stats_config;
+const SHIPPED: StatsTagConfig = parse(readFileSync(path.join(__dirname, "../fixtures/envoy.yaml"), "utf8")).stats_config;
 
 /** Tags as "name=value" strings, in extraction order. */
 function extract(producer: TagProducer, name: string): { name: string; tags: string[] } {

@@ -22,9 +22,9 @@ function rng(seed: number): () => number {
   };
 }
 
-/** The plugin configuration of envoy/envoy.yaml: a realistic starting point. */
+/** The plugin configuration of envoy/envoy.yaml (its fixed copy in tests/fixtures): a realistic starting point. */
 function exampleConfiguration(): string {
-  const envoy = parse(readFileSync(path.resolve(__dirname, "..", "..", "envoy", "envoy.yaml"), "utf8"));
+  const envoy = parse(readFileSync(path.resolve(__dirname, "..", "fixtures", "envoy.yaml"), "utf8"));
   const filters = envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters;
   return filters.find((f: { name: string }) => f.name === "envoy.filters.http.wasm").typed_config.config.configuration.value;
 }

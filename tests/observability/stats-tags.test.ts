@@ -14,7 +14,7 @@ import { EnvoySchema } from "../deploy/lib/envoy-schema";
 import { BOOTSTRAP_TYPE } from "../deploy/lib/project";
 import { ROOT } from "./lib/promtool";
 
-const ENVOY_YAML = path.join(ROOT, "envoy", "envoy.yaml");
+const ENVOY_YAML = path.join(ROOT, "tests", "fixtures", "envoy.yaml"); // the committed envoy/envoy.yaml (users edit the working copy)
 const ENVOY_FILTER = path.join(ROOT, "k8s", "base", "envoyfilter-wasm-stats.yaml");
 
 const composeTags = () => parse(readFileSync(ENVOY_YAML, "utf8")).stats_config.stats_tags;

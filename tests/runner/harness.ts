@@ -11,7 +11,8 @@ import { startRunner, type Runner, type RunnerOptions } from "../../host/runner/
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const PLUGIN = path.join(ROOT, "build", "plugin.wasm");
-export const ENVOY_YAML = path.join(ROOT, "envoy", "envoy.yaml");
+/** A fixed copy of envoy/envoy.yaml: users edit that one for the hot-reload demo. */
+export const ENVOY_YAML = path.join(ROOT, "tests", "fixtures", "envoy.yaml");
 
 export interface TestRunner extends Runner {
   lines: string[];

@@ -10,7 +10,9 @@ export const K8S_DIR = path.join(ROOT, "k8s");
 export const K8S_BASE_DIR = path.join(K8S_DIR, "base");
 /** Overlays over the base, by directory name under k8s/. */
 export const K8S_OVERLAYS = ["demo", "control-plane"];
-export const ENVOY_YAML = path.join(ROOT, "envoy/envoy.yaml");
+// envoy/envoy.yaml as committed: users edit the working copy for the hot-reload demo, so the
+// checks read the test copy that tests/cli/fixtures-in-step.test.ts holds equal to the commit.
+export const ENVOY_YAML = path.join(ROOT, "tests/fixtures/envoy.yaml");
 export const COMPOSE_YAML = path.join(ROOT, "docker-compose.yaml");
 export const PLUGIN_WASM = path.join(ROOT, "build/plugin.wasm");
 

@@ -1,0 +1,183 @@
+/**
+ * `hfi`: the operator's tools on the plugin's own engine (build/plugin.wasm in the project's
+ * host). `npx hfi --help` from the repository; reference in docs/cli.md.
+ */
+import { all, has, keyValues, one, parseArgs, wholeNumber, type FlagSpec } from "./args";
+import { CliError } from "./errors";
+import { render } from "./render";
+import { formatSimulation, simulate } from "./simulate";
+import { status } from "./status";
+import { formatJson, formatText, validatePaths } from "./validate";
+
+const USAGE = `hfi: HFI's fault-injection policies, judged by the real plugin (build/plugin.wasm)
+
+Usage:
+  hfi validate PATH... [--format text|json]
+  hfi simulate -f PATH... [--workload NAME] [--namespace NS] [--label k=v]... [-n N] [-H 'name: value']... METHOD PATH
+  hfi render -f PATH... --selector k=v[,k=v] --namespace NS [--image REF] [--control-plane URL]
+  hfi status (--admin URL | --prometheus URL) [--watch [--interval SECONDS] [--count N]]
+
+Run 'hfi COMMAND --help' for a command's options. Reference: docs/cli.md.`;
+
+const HELP: Record<string, string> = {
+  validate: `Usage: hfi validate PATH... [--format text|json]
+
+Checks policy files (YAML/JSON, '---' documents, lists, {"policies": [...]}), plugin
+configurations, WasmPlugin manifests (spec.pluginConfig) and Envoy bootstraps with the Wasm
+filter (envoy/envoy.yaml). A directory means its *.yaml, *.yml and *.json files.
+Every problem is printed at once as FILE:LINE:COLUMN: FIELD.PATH: MESSAGE.
+Exit status: 0 when there is no error (warnings allowed), 1 when there are errors.
+
+  --format text|json   output format (default text)`,
+  simulate: `Usage: hfi simulate -f PATH... [options] METHOD PATH
+
+Shows, rule by rule, whether the request matches and why not, the fault the first matching
+rule injects, and its configured rate against the rate observed over N requests sent through
+the plugin (its own sampling).
+
+  -f, --file PATH        policies or configuration (repeatable; directories allowed)
+  --workload NAME        the sidecar's WORKLOAD_NAME (default: the bootstrap's node, if any)
+  --namespace NS         the sidecar's NAMESPACE
+  --label k=v            a pod label (app=..., service.istio.io/canonical-name=...); repeatable
+  -H, --header 'n: v'    a request header (repeatable)
+  -n, --requests N       requests to send for the observed rate (default 1000)
+  --format text|json     output format (default text)`,
+  render: `Usage: hfi render -f PATH... --selector k=v[,k=v] --namespace NS [--image REF] [--control-plane URL]
+
+Prints the WasmPlugin and the defensive stats EnvoyFilter (from k8s/) for these policies, with
+the workload named once: the WasmPlugin selector, the EnvoyFilter workloadSelector, the
+namespace of both and every policy's selector agree. Both objects are checked against Istio's
+CRD models and the pluginConfig against the plugin before anything is printed.
+
+  -f, --file PATH        policies or configuration (repeatable; directories allowed)
+  --selector k=v         the workload's pod labels (repeatable or comma-separated)
+  --namespace NS         the workload's namespace
+  --image REF            the plugin image (oci://... or registry/name:tag[@sha256:...])
+  --control-plane URL    http://host:port[/path] of the HFI control plane to poll`,
+  status: `Usage: hfi status (--admin URL | --prometheus URL) [--watch] [--interval SECONDS]
+
+A per-policy table (matched, injected, overflow, state) and the plugin's totals, from Envoy's
+Prometheus output. --admin takes Envoy's admin address (reads /stats/prometheus there);
+--prometheus takes any URL serving that text (e.g. a sidecar's :15090/stats/prometheus).
+
+  --watch                refresh until interrupted
+  --interval SECONDS     refresh period for --watch (default 2)
+  --count N              with --watch: stop after N refreshes`,
+};
+
+const SPECS: Record<string, FlagSpec[]> = {
+  validate: [{ name: "format", value: true }, { name: "help", short: "h" }],
+  simulate: [
+    { name: "file", short: "f", value: true, repeat: true },
+    { name: "workload", value: true },
+    { name: "namespace", value: true },
+    { name: "label", value: true, repeat: true },
+    { name: "header", short: "H", value: true, repeat: true },
+    { name: "requests", short: "n", value: true },
+    { name: "format", value: true },
+    { name: "help", short: "h" },
+  ],
+  render: [
+    { name: "file", short: "f", value: true, repeat: true },
+    { name: "selector", value: true, repeat: true },
+    { name: "namespace", value: true },
+    { name: "image", value: true },
+    { name: "control-plane", value: true },
+    { name: "help", short: "h" },
+  ],
+  status: [
+    { name: "admin", value: true },
+    { name: "prometheus", value: true },
+    { name: "watch" },
+    { name: "interval", value: true },
+    { name: "count", value: true },
+    { name: "help", short: "h" },
+  ],
+};
+
+function format(value: string | undefined, command: string): "text" | "json" {
+  if (value === undefined || value === "text") return "text";
+  if (value === "json") return "json";
+  throw new CliError(`hfi ${command}: --format must be text or json, got "${value}"`);
+}
+
+function requireFiles(files: string[], command: string): string[] {
+  if (files.length === 0) throw new CliError(`hfi ${command}: give the policies with -f PATH (see hfi ${command} --help)`);
+  return files;
+}
+
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    out(rest[0] && HELP[rest[0]] ? HELP[rest[0]] : USAGE);
+    return 0;
+  }
+  const specs = SPECS[command];
+  if (!specs) throw new CliError(`hfi: unknown command "${command}" (commands: validate, simulate, render, status; see hfi --help)`);
+  const args = parseArgs(rest, specs, command);
+  if (has(args, "help")) {
+    out(HELP[command]);
+    return 0;
+  }
+  switch (command) {
+    case "validate": {
+      if (args.positional.length === 0) throw new CliError("hfi validate: give at least one PATH (see hfi validate --help)");
+      const report = await validatePaths(args.positional);
+      out(format(one(args, "format"), command) === "json" ? formatJson(report) : formatText(report));
+      return report.errors > 0 ? 1 : 0;
+    }
+    case "simulate": {
+      if (args.positional.length !== 2) throw new CliError("hfi simulate: give the request as METHOD PATH, e.g. GET /api/x (see hfi simulate --help)");
+      const result = await simulate({
+        files: requireFiles(all(args, "file"), command),
+        workload: one(args, "workload"),
+        namespace: one(args, "namespace"),
+        labels: keyValues(all(args, "label"), "--label"),
+        headers: all(args, "header").map(parseHeader),
+        requests: wholeNumber(one(args, "requests"), "-n", 1000, 1, 1_000_000),
+        method: args.positional[0],
+        path: args.positional[1],
+      });
+      out(format(one(args, "format"), command) === "json" ? JSON.stringify(result, null, 2) : formatSimulation(result));
+      return 0;
+    }
+    case "render": {
+      const selector = keyValues(all(args, "selector"), "--selector");
+      if (selector.length === 0) throw new CliError("hfi render: --selector k=v is required (the workload's pod labels)");
+      const namespace = one(args, "namespace");
+      if (!namespace) throw new CliError("hfi render: --namespace is required");
+      out(await render({ files: requireFiles(all(args, "file"), command), selector, namespace, image: one(args, "image"), controlPlane: one(args, "control-plane") }));
+      return 0;
+    }
+    case "status": {
+      const admin = one(args, "admin");
+      const prometheus = one(args, "prometheus");
+      if ((admin === undefined) === (prometheus === undefined)) throw new CliError("hfi status: give exactly one of --admin URL or --prometheus URL");
+      return status({ admin, prometheus, watch: has(args, "watch"), intervalMs: wholeNumber(one(args, "interval"), "--interval", 2, 1, 3600) * 1000, count: one(args, "count") === undefined ? undefined : wholeNumber(one(args, "count"), "--count", 1), out });
+    }
+  }
+  return 0;
+}
+
+function parseHeader(text: string): [string, string] {
+  const colon = text.indexOf(":", text.startsWith(":") ? 1 : 0);
+  if (colon <= 0) throw new CliError(`-H must be 'name: value', got "${text}"`);
+  return [text.slice(0, colon).trim().toLowerCase(), text.slice(colon + 1).trim()];
+}
+
+/** Runs the CLI as a process: one line on stderr for any failure, never a stack trace. */
+export function run(argv: string[]): void {
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      const message = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`${message.split("\n")[0]}\n`);
+      if (process.env.HFI_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+      process.exitCode = e instanceof CliError ? e.exitCode : 1;
+    },
+  );
+}
+
+if (require.main === module) run(process.argv.slice(2));

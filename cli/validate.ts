@@ -1,0 +1,347 @@
+/**
+ * `hfi validate PATH...`: the plugin's own judgement of every document, every problem at once,
+ * each at the line and column where the field is written.
+ *
+ * How "every problem" is found with the real engine: each configuration's settings are judged
+ * alone, then each policy alone with those settings (so a message maps to exactly one policy,
+ * whatever its name), then the whole set together (problems between policies). The plugin stops
+ * at the first problem of a rule; after an error hfi repairs that one field in its copy (deletes
+ * an unknown field, translates an Istio habit, or puts a valid placeholder) and asks again, so
+ * the next problem of the same rule shows too. Problems at fields hfi repaired are its own
+ * artefacts and are not reported.
+ */
+import { istioHint, durationMs } from "./hints";
+import { isRefusal, parseLogLine, type PluginMessage, type Severity } from "./messages";
+import { startEngine } from "./engine";
+import { isObject, joinFieldPath, loadSources, splitFieldPath, type ConfigurationInput, type PathSegment, type PolicyInput, type Position } from "./sources";
+
+export interface Problem extends Position {
+  severity: Severity;
+  /** Field path within the document (or its embedded configuration). */
+  field: string;
+  message: string;
+  /** The plugin's message when a hint replaced it. */
+  pluginMessage?: string;
+  policy?: string;
+}
+
+export interface ValidationReport {
+  files: string[];
+  problems: Problem[];
+  errors: number;
+  warnings: number;
+}
+
+const MAX_REPAIRS = 40;
+
+export async function validatePaths(paths: string[]): Promise<ValidationReport> {
+  const loaded = loadSources(paths);
+  const problems: Problem[] = loaded.problems.map((p) => ({ ...p.at, severity: p.severity ?? ("error" as Severity), field: p.field, message: p.message }));
+  for (const unit of loaded.configurations) problems.push(...(await validateConfiguration(unit)));
+  const order = new Map(loaded.files.map((f, i) => [f, i]));
+  problems.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line || a.column - b.column);
+  return {
+    files: loaded.files,
+    problems,
+    errors: problems.filter((p) => p.severity === "error").length,
+    warnings: problems.filter((p) => p.severity === "warning").length,
+  };
+}
+
+interface Verdict {
+  refusal?: string;
+  messages: PluginMessage[];
+  /** Warnings and errors the plugin wrote in another form: shown as they are. */
+  other: Array<{ severity: Severity; line: string }>;
+}
+
+async function judge(unit: ConfigurationInput, configuration: string): Promise<Verdict> {
+  const engine = await startEngine(configuration, { rootId: unit.rootId, node: unit.node });
+  const verdict: Verdict = { messages: [], other: [] };
+  for (const l of engine.lines()) {
+    if (l.level !== "warn" && l.level !== "error" && l.level !== "critical") continue;
+    const parsed = parseLogLine(l.message);
+    if (isRefusal(parsed)) verdict.refusal = parsed.refused;
+    else if (parsed) verdict.messages.push(parsed);
+    else verdict.other.push({ severity: l.level === "warn" ? "warning" : "error", line: l.message.replace(/^hfi: /, "") });
+  }
+  if (!engine.accepted && verdict.refusal === undefined) verdict.refusal = engine.plugin.result.stage;
+  return verdict;
+}
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "warning", "error", "critical"];
+
+/**
+ * The configuration to judge. The plugin writes its problems at warn level, so a valid
+ * `log_level` above warn would hide them from hfi: it is lowered to warn here (an invalid one
+ * is kept, for the plugin to report).
+ */
+export function judgedSettings(settings: Record<string, unknown> | undefined): Record<string, unknown> {
+  const s = { ...settings };
+  if (typeof s.log_level === "string" && LOG_LEVELS.includes(s.log_level)) s.log_level = "warn";
+  return s;
+}
+
+function withPolicies(unit: ConfigurationInput, policies: unknown): string {
+  return JSON.stringify({ ...judgedSettings(unit.settings), policies });
+}
+
+export async function validateConfiguration(unit: ConfigurationInput): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  if (unit.settings === undefined) {
+    // Not a JSON object: judged as the proxy would judge the text.
+    const v = await judge(unit, unit.raw);
+    if (v.refusal !== undefined) problems.push({ ...unit.at, severity: "error", field: "(configuration)", message: `refused: ${v.refusal}` });
+    for (const m of v.messages) problems.push({ ...unit.at, severity: m.severity, field: m.field, message: m.message });
+    return problems;
+  }
+  const seen = new Set<string>();
+  // 1. The settings alone (and `policies` when it is not a list).
+  const settingsVerdict = await judge(unit, withPolicies(unit, unit.policiesValue ?? []));
+  if (settingsVerdict.refusal !== undefined) {
+    problems.push({ ...unit.at, severity: "error", field: "(configuration)", message: `refused: ${settingsVerdict.refusal}` });
+    return problems;
+  }
+  for (const m of settingsVerdict.messages) {
+    seen.add(normalized(m));
+    problems.push({ ...unit.locate(splitFieldPath(m.field)), severity: m.severity, field: m.field, message: m.message });
+  }
+  for (const o of settingsVerdict.other) {
+    seen.add(o.line);
+    problems.push({ ...unit.at, severity: o.severity, field: "(plugin)", message: o.line });
+  }
+  // 2. Each policy alone, repairing as it goes.
+  for (const policy of unit.policies) problems.push(...(await validatePolicy(unit, policy, seen)));
+  // 3. All together: what only shows between policies.
+  if (unit.policies.length > 1) {
+    const all = await judge(unit, withPolicies(unit, unit.policies.map((p) => p.value)));
+    for (const o of all.other) {
+      if (seen.has(o.line)) continue;
+      seen.add(o.line);
+      problems.push({ ...unit.at, severity: o.severity, field: "(plugin)", message: o.line });
+    }
+    for (const m of all.messages) {
+      if (seen.has(normalized(m))) continue;
+      seen.add(normalized(m));
+      const target = m.scope.kind === "policy" ? lastNamed(unit.policies, m.scope.name) : m.scope.kind === "position" ? unit.policies[m.scope.index] : undefined;
+      if (target) {
+        const rel = relativePath(m);
+        problems.push({ ...target.locate(rel), severity: m.severity, field: joinFieldPath([...target.prefix, ...rel]), message: m.message, policy: policyName(target.value) });
+      } else {
+        problems.push({ ...unit.locate(splitFieldPath(m.field)), severity: m.severity, field: m.field, message: m.message });
+      }
+    }
+  }
+  return problems;
+}
+
+async function validatePolicy(unit: ConfigurationInput, policy: PolicyInput, seenOverall: Set<string>): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const name = policyName(policy.value);
+  let current = structuredClone(policy.value);
+  const seen = new Set<string>();
+  const repaired: PathSegment[][] = [];
+  for (let round = 0; round < MAX_REPAIRS; round++) {
+    const v = await judge(unit, withPolicies(unit, [current]));
+    if (v.refusal !== undefined) {
+      problems.push({ ...policy.locate([]), severity: "error", field: joinFieldPath(policy.prefix) || "(policy)", message: `refused: ${v.refusal}`, policy: name });
+      break;
+    }
+    let progress = false;
+    for (const o of v.other) {
+      if (seenOverall.has(o.line)) continue;
+      seenOverall.add(o.line);
+      problems.push({ ...policy.locate([]), severity: o.severity, field: "(plugin)", message: o.line, policy: name });
+    }
+    for (const m of v.messages) {
+      seenOverall.add(normalized(m));
+      if (m.scope.kind === "configuration") continue; // a setting: reported with the settings
+      const rel = relativePath(m);
+      const key = `${m.severity} ${joinFieldPath(rel)} ${m.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (repaired.some((r) => isWithin(rel, r))) continue;
+      const hint = m.severity === "error" || /unknown field/.test(m.message) ? istioHint(policy.value, rel) : undefined;
+      problems.push({
+        ...policy.locate(rel),
+        severity: m.severity,
+        field: joinFieldPath([...policy.prefix, ...rel]) || "(policy)",
+        message: hint ?? m.message,
+        ...(hint ? { pluginMessage: m.message } : {}),
+        policy: name,
+      });
+      if (m.severity === "error") {
+        const next = repair(current, rel, m.message);
+        if (next !== undefined) {
+          current = next.value;
+          repaired.push(next.at);
+          progress = true;
+        }
+      }
+    }
+    if (!progress) break;
+  }
+  return problems;
+}
+
+/** The plugin's field path relative to the policy the message is about. */
+function relativePath(m: PluginMessage): PathSegment[] {
+  const field = m.field === "policy" || m.field === "rule" ? [] : splitFieldPath(m.field);
+  if (m.scope.kind === "policy" && m.scope.rule !== undefined) return ["spec", "rules", m.scope.rule, ...field];
+  return field;
+}
+
+/** A message with list positions blanked: the same problem whether judged alone or in the set. */
+function normalized(m: PluginMessage): string {
+  return m.line.replace(/^policies\[\d+\]/, "policies[]");
+}
+
+function isWithin(p: PathSegment[], base: PathSegment[]): boolean {
+  return base.length <= p.length && base.every((s, i) => p[i] === s);
+}
+
+function lastNamed(policies: PolicyInput[], name: string): PolicyInput | undefined {
+  for (let i = policies.length - 1; i >= 0; i--) if (policyName(policies[i].value) === name) return policies[i];
+  return undefined;
+}
+
+export function policyName(p: unknown): string | undefined {
+  return isObject(p) && isObject(p.metadata) && typeof p.metadata.name === "string" ? p.metadata.name : undefined;
+}
+
+// ---- repairs: the smallest change that lets the plugin look past one problem ----------------
+
+const PLACEHOLDERS: Record<string, unknown> = {
+  percentage: 0,
+  fixed_delay_ms: 0,
+  start_delay_ms: 0,
+  duration_seconds: 0,
+  httpStatus: 500,
+  grpcStatus: 14,
+  body: "",
+  exact: "",
+  prefix: "",
+  suffix: "",
+  contains: "",
+  regex: "a",
+  present: true,
+  name: "x-hfi-placeholder",
+  header: "x-request-id",
+  service: "",
+  namespace: "",
+  method: { prefix: "" },
+  path: { prefix: "" },
+  headers: [],
+  match: {},
+  abort: { httpStatus: 500 },
+  delay: { fixed_delay_ms: 0 },
+  fault: { percentage: 0, abort: { httpStatus: 500 } },
+  metadata: { name: "unnamed" },
+};
+
+function repair(policy: unknown, rel: PathSegment[], message: string): { value: unknown; at: PathSegment[] } | undefined {
+  const copy = structuredClone(policy);
+  if (rel.length === 0) return undefined;
+  const parentPath = rel.slice(0, -1);
+  const key = rel[rel.length - 1];
+  const parent = getAt(copy, parentPath);
+  const value = isObject(parent) && typeof key === "string" ? parent[key] : Array.isArray(parent) && typeof key === "number" ? parent[key] : undefined;
+  const done = (at: PathSegment[] = rel) => ({ value: copy, at });
+
+  // Rule as a whole, or a header condition as a whole.
+  if (typeof key === "number" && Array.isArray(parent)) {
+    const listKey = parentPath[parentPath.length - 1];
+    if (listKey === "rules") parent[key] = { match: {}, fault: PLACEHOLDERS.fault };
+    else if (listKey === "headers") parent[key] = { name: PLACEHOLDERS.name, present: true };
+    else return undefined;
+    return done();
+  }
+  if (!isObject(parent) || typeof key !== "string") return undefined;
+  // Istio habits: translate, so the same mistake is not reported twice.
+  if (key === "fixedDelay") {
+    delete parent.fixedDelay;
+    parent.fixed_delay_ms = durationMs(value) ?? 0;
+    return done(parentPath);
+  }
+  if ((key === "abort" || key === "delay") && typeof parentPath[parentPath.length - 1] === "number" && /^unknown field/.test(message)) {
+    // A fault written beside match instead of inside fault: moved in (the hint says so).
+    delete parent[key];
+    const fault = isObject(parent.fault) ? parent.fault : (parent.fault = { percentage: 0 });
+    if (isObject(fault) && fault[key] === undefined) fault[key] = value;
+    return done([...parentPath, "fault"]);
+  }
+  const rename = renameFor(parentPath[parentPath.length - 1], key, value);
+  if (rename) {
+    delete parent[key];
+    parent[rename.to] = rename.value;
+    return done([...parentPath, rename.to]);
+  }
+  if (key === "uri") {
+    delete parent.uri;
+    parent.path = isObject(value) ? value : PLACEHOLDERS.path;
+    return done([...parentPath, "path"]);
+  }
+  if (key === "percentage" && isObject(value) && typeof value.value === "number") {
+    parent.percentage = value.value;
+    return done();
+  }
+  if ((key === "percentage" || key === "percent") && (parentPath[parentPath.length - 1] === "abort" || parentPath[parentPath.length - 1] === "delay")) {
+    delete parent[key];
+    const fault = getAt(copy, parentPath.slice(0, -1));
+    if (isObject(fault) && fault.percentage === undefined) fault.percentage = isObject(value) ? value.value : value;
+    return done(parentPath.slice(0, -1));
+  }
+  if (key === "headers" && isObject(value)) {
+    parent.headers = Object.entries(value).map(([name, cond]) => ({ ...(isObject(cond) ? cond : { present: true }), name }));
+    return done();
+  }
+  if (/^unknown (field|setting)/.test(message)) {
+    delete parent[key];
+    return done();
+  }
+  if (key === "fault" && /^needs an abort, a delay/.test(message)) {
+    if (!isObject(value)) return undefined;
+    value.abort = PLACEHOLDERS.abort;
+    return done();
+  }
+  if (key === "spec" || key === "rules") return undefined; // nothing left to look at
+  if (key in PLACEHOLDERS) {
+    if (JSON.stringify(parent[key]) === JSON.stringify(PLACEHOLDERS[key])) return undefined;
+    parent[key] = structuredClone(PLACEHOLDERS[key]);
+    return done();
+  }
+  return undefined;
+}
+
+/** Near misses whose meaning is clear: repaired by renaming, so the mistake shows once. */
+function renameFor(parentKey: PathSegment | undefined, key: string, value: unknown): { to: string; value: unknown } | undefined {
+  if (parentKey === "abort" && key !== "httpStatus" && /^http_?status$/i.test(key)) return { to: "httpStatus", value };
+  if (parentKey === "delay" && key !== "fixed_delay_ms" && /^fixed_?delay(_?ms)?$/i.test(key)) {
+    return { to: "fixed_delay_ms", value: typeof value === "number" ? value : durationMs(value) ?? 0 };
+  }
+  if (parentKey === "fault" && key === "percent") return { to: "percentage", value };
+  return undefined;
+}
+
+function getAt(v: unknown, p: PathSegment[]): unknown {
+  let cur = v;
+  for (const s of p) {
+    if (Array.isArray(cur) && typeof s === "number") cur = cur[s];
+    else if (isObject(cur) && typeof s === "string") cur = cur[s];
+    else return undefined;
+  }
+  return cur;
+}
+
+// ---- output ---------------------------------------------------------------------------------
+
+export function formatText(report: ValidationReport): string {
+  const lines = report.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.severity === "warning" ? "warning: " : ""}${p.field}: ${p.message}${p.policy !== undefined && !p.field.startsWith("(") ? ` (policy "${p.policy}")` : ""}`);
+  const files = `${report.files.length} file${report.files.length === 1 ? "" : "s"}`;
+  lines.push(report.errors === 0 && report.warnings === 0 ? `${files}: ok` : `${files}: ${report.errors} error${report.errors === 1 ? "" : "s"}, ${report.warnings} warning${report.warnings === 1 ? "" : "s"}`);
+  return lines.join("\n");
+}
+
+export function formatJson(report: ValidationReport): string {
+  return JSON.stringify({ ok: report.errors === 0, errors: report.errors, warnings: report.warnings, files: report.files, problems: report.problems }, null, 2);
+}
