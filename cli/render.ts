@@ -23,8 +23,8 @@ export interface RenderOptions {
   controlPlane?: string;
 }
 
-const WASMPLUGIN_TEMPLATE = path.join(REPO_ROOT, "k8s", "wasmplugin.yaml");
-const ENVOYFILTER_TEMPLATE = path.join(REPO_ROOT, "k8s", "envoyfilter-wasm-stats.yaml");
+const WASMPLUGIN_TEMPLATE = path.join(REPO_ROOT, "k8s", "base", "wasmplugin.yaml");
+const ENVOYFILTER_TEMPLATE = path.join(REPO_ROOT, "k8s", "base", "envoyfilter-wasm-stats.yaml");
 /** Labels Istio's selector semantics compare a policy's `service` with (assembly/policy/store.ts). */
 const SERVICE_LABELS = ["app", "service.istio.io/canonical-name"];
 

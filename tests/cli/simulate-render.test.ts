@@ -118,9 +118,7 @@ describe("hfi render", () => {
       cluster: "outbound|8080||hfi-control-plane.boifi.svc.cluster.local",
       authority: "hfi-control-plane.boifi.svc.cluster.local:8080",
       path: "/v1/policies",
-      poll_interval_ms: 30000,
-      timeout_ms: 5000,
-    });
+    }, "the poll interval and timeout keep the plugin's defaults");
     const policies = wasm.spec.pluginConfig.policies as Array<{ metadata: { name: string }; spec: { selector: object } }>;
     assert.deepEqual(policies.map((p) => p.metadata.name), ["checkout-fails", "slow-catalog", "flaky-api"]);
     // The settings come from the shipped WasmPlugin, the policies from the given files.

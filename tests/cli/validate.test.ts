@@ -16,7 +16,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 describe("hfi validate", () => {
   test("the shipped example policies, the WasmPlugin and the test copy of envoy.yaml are clean (exit 0)", async () => {
     // The README invites edits to examples/policies (change a status, delete a file): no counts here.
-    const r = await hfi("validate", "examples/policies", "k8s/wasmplugin.yaml", rel(ENVOY_FIXTURE));
+    const r = await hfi("validate", "examples/policies", "k8s/base/wasmplugin.yaml", rel(ENVOY_FIXTURE));
     assert.match(r.stdout, /^\d+ files: ok$/);
     assert.equal(r.code, 0);
   });
@@ -109,7 +109,11 @@ describe("hfi validate", () => {
 
   test("a WasmPlugin's pluginConfig: settings and policies at their YAML positions; warnings do not fail", async () => {
     const file = path.join(tmp, "wasmplugin.yaml");
-    const text = readFileSync(path.join(ROOT, "k8s", "wasmplugin.yaml"), "utf8")
+    // The shipped base WasmPlugin (no policies) with the demo overlay's policies put in place.
+    const demo = readFileSync(path.join(ROOT, "k8s", "demo", "policies.yaml"), "utf8").split("\n");
+    const withPolicies = readFileSync(path.join(ROOT, "k8s", "base", "wasmplugin.yaml"), "utf8")
+      .replace("    policies: []", demo.slice(demo.findIndex((l) => l.trim() === "policies:")).join("\n").trimEnd());
+    const text = withPolicies
       .replace("max_active_faults: 10000", "max_active_faults: 10000\n    colour: blue")
       .replace("httpStatus: 503", "httpStatus: 99");
     writeFileSync(file, text);
@@ -125,7 +129,7 @@ describe("hfi validate", () => {
       `${file}:${at("httpStatus: 99")}: policies[0].spec.rules[0].fault.abort.httpStatus: must be an HTTP status from 200 to 599, got 99 (policy "checkout-fails")`,
       "1 file: 1 error, 1 warning",
     ]);
-    writeFileSync(file, readFileSync(path.join(ROOT, "k8s", "wasmplugin.yaml"), "utf8").replace("max_active_faults: 10000", "max_active_faults: 10000\n    colour: blue"));
+    writeFileSync(file, withPolicies.replace("max_active_faults: 10000", "max_active_faults: 10000\n    colour: blue"));
     assert.equal((await hfi("validate", file)).code, 0);
   });
 
