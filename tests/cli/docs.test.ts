@@ -1,9 +1,12 @@
 /**
  * The examples of README.md and every docs/*.md page run: every `npx hfi ...` line of their sh
  * blocks (exit status 0 unless the line ends with `# exit N`), the ```output block after a
- * command compared with what it printed, and every yaml block checked with `hfi validate` (no
- * errors; a block whose first line is `# hfi validate: expect errors` must have some). `hfi
- * status` examples read the local runner (started here) in place of localhost:9901.
+ * command compared with what it printed, and every yaml and json block checked with `hfi
+ * validate` (no errors; a block whose first line is `# hfi validate: expect errors` must have
+ * some). A block hfi skips as "not HFI configuration" must say so on its first line (`# not HFI
+ * configuration`, yaml only) or be a Kubernetes object (`apiVersion:`), so a policy example that
+ * hfi does not recognise cannot pass unchecked. `hfi status` examples read the local runner
+ * (started here) in place of localhost:9901.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,12 +26,14 @@ export function codeBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\S*)\s*$/.exec(lines[i]);
+    // Fences may be indented (a block inside a list item); the indent is not part of the body.
+    const open = /^( *)```(\S*)\s*$/.exec(lines[i]);
     if (!open) continue;
+    const [, indent, lang] = open;
     const start = i;
     const body: string[] = [];
-    for (i++; i < lines.length && lines[i] !== "```"; i++) body.push(lines[i]);
-    blocks.push({ lang: open[1], body: body.join("\n"), line: start + 1 });
+    for (i++; i < lines.length && lines[i] !== `${indent}\`\`\``; i++) body.push(lines[i].startsWith(indent) ? lines[i].slice(indent.length) : lines[i]);
+    blocks.push({ lang, body: body.join("\n"), line: start + 1 });
   }
   return blocks;
 }
@@ -49,6 +54,7 @@ function comparable(output: string): string[] {
 
 const PAGES = ["README.md", ...readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
 const EXPECT_ERRORS = "# hfi validate: expect errors";
+const NOT_HFI = "# not HFI configuration";
 
 describe("the examples in README.md and docs/*.md", () => {
   let r: TestRunner;
@@ -86,13 +92,20 @@ describe("the examples in README.md and docs/*.md", () => {
           });
         }
       }
-      if (block.lang === "yaml") {
-        test(`${page}:${block.line}: the yaml block passes hfi validate`, async () => {
-          const file = path.join(tmp, `${page.replace(/\W/g, "-")}-${block.line}.yaml`);
+      if (block.lang === "yaml" || block.lang === "json") {
+        test(`${page}:${block.line}: the ${block.lang} block passes hfi validate`, async () => {
+          const file = path.join(tmp, `${page.replace(/\W/g, "-")}-${block.line}.${block.lang}`);
           writeFileSync(file, block.body);
-          const run = await hfi("validate", file);
-          if (block.body.startsWith(EXPECT_ERRORS)) assert.equal(run.code, 1, run.stdout);
-          else assert.equal(run.code, 0, run.stdout);
+          const run = await hfi("validate", "--format", "json", file);
+          const report = JSON.parse(run.stdout) as { problems: { severity: string; message: string; line: number }[] };
+          if (block.body.startsWith(EXPECT_ERRORS)) {
+            assert.equal(run.code, 1, run.stdout);
+            return;
+          }
+          assert.equal(run.code, 0, run.stdout);
+          const skipped = report.problems.filter((p) => p.message.startsWith("skipped: not a policy"));
+          const declared = block.body.startsWith(NOT_HFI) || /^apiVersion:/m.test(block.body);
+          assert.ok(skipped.length === 0 || declared, `${page}:${block.line}: hfi does not recognise this block as HFI configuration; start it with "${NOT_HFI}" if it is not meant to be one`);
         });
       }
     }
