@@ -80,7 +80,9 @@ export class FaultInjector {
   policies: PolicySet = new PolicySet();
   staticPolicies: Policy[] = [];
   livePolicies: Policy[] = [];
-  readonly slots: HeaderSlots = vmState.slots;
+  /** Header slots of the static and of the live policies: they go away with their policies. */
+  private staticSlots: HeaderSlots | null = null;
+  private liveSlots: HeaderSlots | null = null;
   private readonly clockOwner: ClockOwner = new ClockOwner();
   readonly metrics: Metrics = new Metrics();
   readonly log: Logger = new Logger();
@@ -106,7 +108,7 @@ export class FaultInjector {
   private fetchState: string = "";
 
   constructor(public readonly contextId: u32) {
-    this.request = new HostRequest(vmState.slots);
+    this.request = new HostRequest();
     this.sampler = new Sampler(<u64>nowNanos() ^ (<u64>contextId << 32));
   }
 
@@ -114,7 +116,7 @@ export class FaultInjector {
 
   /** Applies a plugin configuration. False refuses it; the previous one stays in force. */
   configure(bytes: ArrayBuffer): bool {
-    const result: ConfigurationResult = parseConfiguration(bytes, this.slots);
+    const result: ConfigurationResult = parseConfiguration(bytes);
     const config = result.configuration;
     if (config === null) {
       this.metrics.define(this.settings.metricPrefix);
@@ -130,6 +132,7 @@ export class FaultInjector {
     this.report(config.diagnostics.errors, config.diagnostics.warnings, "plugin configuration");
     this.identity = readIdentity();
     this.staticPolicies = config.policies;
+    this.staticSlots = config.slots;
     this.configureControlPlane(config.settings.controlPlane);
     this.rebuild();
     this.configured = true;
@@ -175,7 +178,7 @@ export class FaultInjector {
     const rules = this.policies.rules;
     if (rules.length == 0 || !this.settings.enabled) return HeadersStatus.Continue;
     const request = this.request;
-    request.reset();
+    request.reset(this.staticSlots, this.liveSlots);
     // The clock is read only when some rule can expire: one host call fewer per request.
     const set = this.policies;
     const nowMs = set.expiring ? nowNanos() / NS_PER_MS : 0;
@@ -293,6 +296,7 @@ export class FaultInjector {
   private configureControlPlane(cp: ControlPlaneSettings | null): void {
     if (cp === null) {
       this.livePolicies = [];
+      this.liveSlots = null;
       this.live = null;
       this.controlPlane = null;
       this.poll = null;
@@ -306,6 +310,7 @@ export class FaultInjector {
     const live = vmState.liveSet(cp.cluster + "\n" + cp.authority + "\n" + cp.path);
     this.live = live;
     this.livePolicies = live.policies;
+    this.liveSlots = live.slots;
     const schedule = new PollSchedule(cp.pollIntervalMs);
     schedule.start(nowNanos(), this.unitRandom());
     this.poll = schedule;
@@ -363,7 +368,7 @@ export class FaultInjector {
       const limits = new ParseLimits();
       limits.maxDelayMs = this.settings.maxDelayMs;
       const live = this.live;
-      const result = interpretResponse(status, body, bodySize, live === null ? null : live.body, this.slots, limits);
+      const result = interpretResponse(status, body, bodySize, live === null ? null : live.body, limits);
       if (result.outcome == FetchOutcome.Failed) {
         this.fetchFailed(result, nowNs);
       } else {
@@ -382,10 +387,12 @@ export class FaultInjector {
     this.report(diag.errors, diag.warnings, "control plane policies");
     if (diag.errors.length > 0) this.metrics.add(Metric.FetchFailures, 1);
     this.livePolicies = result.policies;
+    this.liveSlots = result.slots;
     this.rebuild();
     const live = this.live;
     if (live !== null) {
       live.policies = result.policies;
+      live.slots = result.slots;
       live.body = body;
       live.etag = etag;
     }
@@ -428,8 +435,8 @@ export class FaultInjector {
 
   private sampled(fault: Fault, request: RequestAttributes): bool {
     if (fault.samplingSlot >= 0) {
-      const key = request.header(fault.samplingSlot);
-      if (key !== null) return chanceByKey(changetype<string>(key), fault.percentage);
+      const key = request.headerBytes(fault.samplingSlot);
+      if (key.length >= 0) return chanceByKey(key.ptr, key.length, fault.percentage);
     }
     return this.sampler.chance(fault.percentage);
   }

@@ -7,6 +7,11 @@ import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
 import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selector, StringMatch, StringMatchKind } from "./model";
 import { Diagnostics, policyWhere, ruleWhere, show } from "./diagnostics";
+import {
+  MAX_ABORT_BODY_BYTES, MAX_CONDITIONS_PER_RULE, MAX_HEADER_NAME_BYTES, MAX_HEADER_NAMES, MAX_LITERAL_BYTES,
+  MAX_PATTERN_BYTES, MAX_POLICIES, MAX_POLICY_NAME_BYTES, MAX_RULES, MAX_RULES_PER_POLICY, MAX_SELECTOR_BYTES,
+  tooLong, tooMany, utf8Length,
+} from "./limits";
 
 export class ParseLimits {
   /** Delays (and start delays) above this are clamped, with a warning. */
@@ -15,7 +20,11 @@ export class ParseLimits {
 
 const STRING_MATCH_KEYS: string[] = ["exact", "prefix", "suffix", "contains", "regex"];
 
-/** Parses `[Policy, ...]`. Policies keep their order; broken rules are dropped. */
+/**
+ * Parses `[Policy, ...]`. Policies keep their order; broken rules are dropped. A list over a
+ * count limit (policies, rules, distinct header names) sets `diag.refused` and yields nothing:
+ * the caller refuses the whole document.
+ */
 export function parsePolicies(list: JsonValue, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): Policy[] {
   const policies: Policy[] = [];
   if (!list.isArray()) {
@@ -23,11 +32,33 @@ export function parsePolicies(list: JsonValue, slots: HeaderSlots, limits: Parse
     return policies;
   }
   const items = list.items;
+  if (items.length > MAX_POLICIES) {
+    diag.refuse("configuration", "policies", tooMany(items.length, "policies", MAX_POLICIES));
+    return policies;
+  }
+  const totalRules = countRules(items);
+  if (totalRules > MAX_RULES) {
+    diag.refuse("configuration", "policies", tooMany(totalRules, "rules in all", MAX_RULES));
+    return policies;
+  }
   for (let i = 0; i < items.length; i++) {
     const p = parsePolicy(unchecked(items[i]), i, slots, limits, diag);
+    if (diag.refused.length > 0) return [];
     if (p !== null) policies.push(p);
   }
   return policies;
+}
+
+/** Rules listed in all policies, counted before any is parsed. */
+function countRules(items: JsonValue[]): i32 {
+  let total = 0;
+  for (let i = 0; i < items.length; i++) {
+    const spec = unchecked(items[i]).get("spec");
+    if (spec === null) continue;
+    const rules = spec.get("rules");
+    if (rules !== null && rules.isArray()) total += rules.items.length;
+  }
+  return total;
 }
 
 function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): Policy | null {
@@ -48,6 +79,11 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
     return null;
   }
   name = nameValue.str;
+  const nameBytes = utf8Length(name);
+  if (nameBytes > MAX_POLICY_NAME_BYTES) {
+    diag.error(anonymous, "metadata.name", tooLong(nameBytes, MAX_POLICY_NAME_BYTES) + ": " + show(nameValue));
+    return null;
+  }
   const where = policyWhere(name);
 
   const spec = v.get("spec");
@@ -68,8 +104,12 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
     diag.error(where, "spec.rules", "must be a non-empty array of rules, got " + show(rulesValue));
     return null;
   }
-  const rules: Rule[] = [];
   const items = rulesValue.items;
+  if (items.length > MAX_RULES_PER_POLICY) {
+    diag.error(where, "spec.rules", tooMany(items.length, "rules", MAX_RULES_PER_POLICY));
+    return null;
+  }
+  const rules: Rule[] = [];
   for (let i = 0; i < items.length; i++) {
     const rule = parseRule(unchecked(items[i]), name, i, slots, limits, diag);
     if (rule !== null) rules.push(rule);
@@ -96,6 +136,11 @@ function parseSelector(v: JsonValue | null, where: string, diag: Diagnostics): S
     }
     if (!value.isString()) {
       diag.error(where, "spec.selector." + key, "must be a string, got " + show(value));
+      return null;
+    }
+    const size = utf8Length(value.str);
+    if (size > MAX_SELECTOR_BYTES) {
+      diag.error(where, "spec.selector." + key, tooLong(size, MAX_SELECTOR_BYTES) + ": " + show(value));
       return null;
     }
     if (key == "service") service = value.str;
@@ -146,6 +191,10 @@ function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag
         diag.error(where, "match.headers", "must be an array, got " + show(value));
         return null;
       }
+      if (value.items.length > MAX_CONDITIONS_PER_RULE) {
+        diag.error(where, "match.headers", tooMany(value.items.length, "header conditions", MAX_CONDITIONS_PER_RULE));
+        return null;
+      }
       const headers: HeaderMatch[] = [];
       for (let i = 0; i < value.items.length; i++) {
         const h = parseHeaderMatch(unchecked(value.items[i]), where, "match.headers[" + i.toString() + "]", slots, diag);
@@ -193,6 +242,12 @@ function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: 
       return null;
     }
     count++;
+    const size = utf8Length(value.str);
+    const limit = kind == StringMatchKind.Regex ? MAX_PATTERN_BYTES : MAX_LITERAL_BYTES;
+    if (size > limit) {
+      diag.error(where, field + "." + key, tooLong(size, limit) + ": " + show(value));
+      return null;
+    }
     if (kind == StringMatchKind.Regex) {
       const compiled = compileRegex(value.str);
       const re = compiled.regex;
@@ -230,10 +285,23 @@ function parseHeaderMatch(v: JsonValue, where: string, field: string, slots: Hea
     diag.error(where, field + ".name", "must be a non-empty header name, got " + show(name));
     return null;
   }
+  const slot = headerSlot(name, slots, where, field + ".name", diag);
+  if (slot < 0) return null;
   const m = parseStringMatch(v, where, field, true, diag);
   if (m === null) return null;
-  const lower = asciiLower(name.str);
-  return new HeaderMatch(lower, slots.slotOf(lower), m);
+  return new HeaderMatch(slot, m);
+}
+
+/** The slot of a header name (checked against the limits); -1 after reporting a problem. */
+function headerSlot(name: JsonValue, slots: HeaderSlots, where: string, field: string, diag: Diagnostics): i32 {
+  const size = utf8Length(name.str);
+  if (size > MAX_HEADER_NAME_BYTES) {
+    diag.error(where, field, tooLong(size, MAX_HEADER_NAME_BYTES) + ": " + show(name));
+    return -1;
+  }
+  const slot = slots.slotOf(asciiLower(name.str));
+  if (slot < 0) diag.refuse(where, field, "the document names more than " + MAX_HEADER_NAMES.toString() + " distinct headers (the limit)");
+  return slot;
 }
 
 function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): Fault | null {
@@ -329,6 +397,11 @@ function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | nul
         diag.error(where, "fault.abort.body", "must be a string, got " + show(value));
         return null;
       }
+      const size = utf8Length(value.str);
+      if (size > MAX_ABORT_BODY_BYTES) {
+        diag.error(where, "fault.abort.body", tooLong(size, MAX_ABORT_BODY_BYTES));
+        return null;
+      }
       body = value.str;
     } else {
       diag.error(where, "fault.abort." + key, "unknown field (expected httpStatus, grpcStatus, body)");
@@ -359,8 +432,10 @@ function parseSampling(v: JsonValue, f: Fault, where: string, slots: HeaderSlots
     diag.error(where, "fault.sampling.header", "must be a non-empty header name, got " + show(h));
     return false;
   }
+  const slot = headerSlot(h, slots, where, "fault.sampling.header", diag);
+  if (slot < 0) return false;
   f.samplingHeader = asciiLower(h.str);
-  f.samplingSlot = slots.slotOf(f.samplingHeader);
+  f.samplingSlot = slot;
   return true;
 }
 

@@ -1,6 +1,5 @@
 import { backoffMs, jitteredBackoffMs, PollSchedule, BACKOFF_CAP_MS } from "../../assembly/controlplane/schedule";
 import { FetchOutcome, interpretResponse, MAX_POLICY_BODY_BYTES } from "../../assembly/controlplane/response";
-import { HeaderSlots } from "../../assembly/match/request";
 import { ParseLimits } from "../../assembly/policy/parse";
 
 const MS: i64 = 1000000;
@@ -50,29 +49,28 @@ describe("poll schedule", () => {
 
 describe("control-plane responses", () => {
   it("a 200 with policies is an update", () => {
-    const r = interpretResponse(200, body(GOOD), 0, null, new HeaderSlots(), new ParseLimits());
+    const r = interpretResponse(200, body(GOOD), 0, null, new ParseLimits());
     expect(r.outcome).toBe(FetchOutcome.Updated);
     expect(r.policies.length).toBe(1);
   });
 
   it("304 and a byte-identical body are unchanged", () => {
-    expect(interpretResponse(304, null, 0, null, new HeaderSlots(), new ParseLimits()).outcome).toBe(FetchOutcome.Unchanged);
+    expect(interpretResponse(304, null, 0, null, new ParseLimits()).outcome).toBe(FetchOutcome.Unchanged);
     const last = body(GOOD);
-    expect(interpretResponse(200, body(GOOD), 0, last, new HeaderSlots(), new ParseLimits()).outcome).toBe(FetchOutcome.Unchanged);
+    expect(interpretResponse(200, body(GOOD), 0, last, new ParseLimits()).outcome).toBe(FetchOutcome.Unchanged);
   });
 
   it("non-2xx, garbage, wrong shapes and huge bodies are failures", () => {
-    const slots = new HeaderSlots();
     const limits = new ParseLimits();
-    const e503 = interpretResponse(503, body("down"), 4, null, slots, limits);
+    const e503 = interpretResponse(503, body("down"), 4, null, limits);
     expect(e503.outcome).toBe(FetchOutcome.Failed);
     expect(e503.reason).toBe("HTTP 503");
-    const garbage = interpretResponse(200, body("<html>"), 6, null, slots, limits);
+    const garbage = interpretResponse(200, body("<html>"), 6, null, limits);
     expect(garbage.outcome).toBe(FetchOutcome.Failed);
     expect(garbage.reason).toBe("not JSON");
-    expect(interpretResponse(200, body('{"items": []}'), 13, null, slots, limits).reason).toBe("not a policy list");
-    expect(interpretResponse(200, body("[]"), 2, null, slots, limits).reason).toBe("not a policy list");
-    const huge = interpretResponse(200, null, MAX_POLICY_BODY_BYTES + 1, null, slots, limits);
+    expect(interpretResponse(200, body('{"items": []}'), 13, null, limits).reason).toBe("not a policy list");
+    expect(interpretResponse(200, body("[]"), 2, null, limits).reason).toBe("not a policy list");
+    const huge = interpretResponse(200, null, MAX_POLICY_BODY_BYTES + 1, null, limits);
     expect(huge.reason).toBe("body too large");
   });
 
@@ -80,7 +78,7 @@ describe("control-plane responses", () => {
     const mixed = '{"policies": [' +
       '{"metadata": {"name": "ok"}, "spec": {"rules": [{"match": {}, "fault": {"percentage": 100, "abort": {"httpStatus": 503}}}]}},' +
       '{"metadata": {"name": "bad"}, "spec": {"rules": [{"match": {}, "fault": {"percentage": 300, "abort": {"httpStatus": 503}}}]}}]}';
-    const r = interpretResponse(200, body(mixed), 0, null, new HeaderSlots(), new ParseLimits());
+    const r = interpretResponse(200, body(mixed), 0, null, new ParseLimits());
     expect(r.outcome).toBe(FetchOutcome.Updated);
     expect(r.policies.length).toBe(1);
     expect(r.policies[0].name).toBe("ok");
@@ -88,7 +86,7 @@ describe("control-plane responses", () => {
   });
 
   it("an empty list deletes every live policy", () => {
-    const r = interpretResponse(200, body('{"policies": []}'), 0, null, new HeaderSlots(), new ParseLimits());
+    const r = interpretResponse(200, body('{"policies": []}'), 0, null, new ParseLimits());
     expect(r.outcome).toBe(FetchOutcome.Updated);
     expect(r.policies.length).toBe(0);
   });

@@ -1,4 +1,4 @@
-import { parseJson, parseJsonString, JsonKind, JsonValue, JsonParseResult, MAX_DEPTH } from "../../assembly/json";
+import { parseJson, parseJsonString, JsonKind, JsonValue, JsonParseResult, MAX_DEPTH, MAX_STRING_BYTES, MAX_VALUES } from "../../assembly/json";
 
 const POLICY_DOCUMENT =
   '{"policies":[{"metadata":{"name":"api-abort"},"spec":{"rules":[{"match":{"path":{"prefix":"/api/"},' +
@@ -433,12 +433,25 @@ describe("parseJson: limits", () => {
     expect(errorOf("[{\"a\":".repeat(50000)).startsWith("too deeply nested")).toBe(true);
   });
 
-  it("parses a 1 MB string, with and without escapes", () => {
-    const plain = parsed('"' + "a".repeat(1 << 20) + '"').str;
-    expect(plain.length).toBe(1 << 20);
-    const escaped = parsed('"' + "\\n\\u00e9😀".repeat(100000) + '"').str;
-    expect(escaped.length).toBe(400000);
+  it("parses a string of MAX_STRING_BYTES, with and without escapes", () => {
+    const plain = parsed('"' + "a".repeat(MAX_STRING_BYTES) + '"').str;
+    expect(plain.length).toBe(MAX_STRING_BYTES);
+    const escaped = parsed('"' + "\\n\\u00e9😀".repeat(4000) + '"').str;
+    expect(escaped.length).toBe(16000);
     expect(escaped.substring(0, 4)).toBe("\né😀");
+  });
+
+  it("refuses a longer string before decoding it, naming the member, the size and the limit", () => {
+    const result = parseJsonString('{"metric_prefix": "' + "a".repeat(MAX_STRING_BYTES + 1) + '"}');
+    expect(result.value).toBeNull();
+    expect(result.error).toBe('string of 65537 bytes (in "metric_prefix") is over the 65536-byte limit for a string at line 1, column 19 (byte 18)');
+  });
+
+  it("refuses a document of more than MAX_VALUES values, whatever its shape", () => {
+    expect(parseJsonString("[" + "1,".repeat(MAX_VALUES - 2) + "1]").error).toBe("");
+    const result = parseJsonString("[" + "1,".repeat(MAX_VALUES - 1) + "1]");
+    expect(result.value).toBeNull();
+    expect(result.error).toBe("too many values: more than 500000 (the limit for a document) at line 1, column 1000000 (byte 999999)");
   });
 
   it("parses 100,000 array elements", () => {
