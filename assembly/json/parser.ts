@@ -11,9 +11,9 @@ export const MAX_DEPTH: i32 = 64;
 // (the longest, an abort body, is capped at this), and a decoded string costs twice its bytes.
 export const MAX_STRING_BYTES: i32 = 65536;
 // Documents with more values are rejected as soon as the count is passed, before the tree
-// grows further: each value costs about 50 bytes of tree, so this caps a tree near 25 MiB
-// however the input is shaped (4 MiB of "[1,1,1,..." would otherwise build 2 million values).
-export const MAX_VALUES: i32 = 500000;
+// grows further: a value costs 64 to 300 bytes of tree, so this caps a tree near 28 MiB
+// however the input is shaped (4 MiB of "[1,1,1,..." would otherwise build 2 million values, 128 MiB).
+export const MAX_VALUES: i32 = 100000;
 
 export class JsonParseResult {
   value: JsonValue | null = null;

@@ -7,11 +7,11 @@
 /** Plugin configuration, in bytes (the same as a control-plane body). */
 export const MAX_CONFIGURATION_BYTES: i32 = 4 * 1024 * 1024;
 /** Policies in one document (plugin configuration or control-plane body). */
-export const MAX_POLICIES: i32 = 10000;
+export const MAX_POLICIES: i32 = 5000;
 /** Rules in one policy. */
 export const MAX_RULES_PER_POLICY: i32 = 100;
 /** Rules in one document, all policies together. */
-export const MAX_RULES: i32 = 20000;
+export const MAX_RULES: i32 = 10000;
 /** Header conditions in one rule. */
 export const MAX_CONDITIONS_PER_RULE: i32 = 32;
 /** Distinct header names in one document (conditions and sampling headers). */

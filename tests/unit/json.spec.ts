@@ -451,12 +451,12 @@ describe("parseJson: limits", () => {
     expect(parseJsonString("[" + "1,".repeat(MAX_VALUES - 2) + "1]").error).toBe("");
     const result = parseJsonString("[" + "1,".repeat(MAX_VALUES - 1) + "1]");
     expect(result.value).toBeNull();
-    expect(result.error).toBe("too many values: more than 500000 (the limit for a document) at line 1, column 1000000 (byte 999999)");
+    expect(result.error).toBe("too many values: more than 100000 (the limit for a document) at line 1, column 200000 (byte 199999)");
   });
 
-  it("parses 100,000 array elements", () => {
-    const a = parsed("[" + "1,".repeat(99999) + "1]");
-    expect(a.items.length).toBe(100000);
+  it("parses an array of MAX_VALUES - 1 elements", () => {
+    const a = parsed("[" + "1,".repeat(MAX_VALUES - 2) + "1]");
+    expect(a.items.length).toBe(MAX_VALUES - 1);
   });
 
   it("parses 1,000 policies", () => {
