@@ -471,6 +471,16 @@ describe("parseJson: limits", () => {
 });
 
 describe("JsonValue.toJson", () => {
+  it("toJsonPrefix gives the start of the same text, built no further than asked", () => {
+    const v = parsed(' { "b" : [ 1 , 2 ] , "a" : { "d" : null , "c" : true } } ');
+    const whole = v.toJson();
+    for (let n = 0; n <= whole.length + 2; n++) {
+      expect(v.toJsonPrefix(n)).toBe(whole.substring(0, n));
+    }
+    const big = parsed('["' + "x".repeat(60000) + '", "' + "y".repeat(60000) + '"]');
+    expect(big.toJsonPrefix(5)).toBe('["xxx');
+  });
+
   it("writes compact text with object members sorted by key", () => {
     expect(canonical(' { "b" : [ 1 , 2 ] , "a" : { "d" : null , "c" : true } } ')).toBe('{"a":{"c":true,"d":null},"b":[1,2]}');
     expect(canonical("[]")).toBe("[]");
