@@ -4,11 +4,16 @@
 // held a value of that size reading it again allocates nothing.
 import { HeaderSlots, LIVE_SLOT_BASE, RequestAttributes } from "../match/request";
 import { getHeaderBytes, HeaderMapType } from "./host";
+import { notePressure } from "./memory";
 import { ByteBuffer } from "../util/bytes";
 
 const METHOD = String.UTF8.encode(":method");
 const PATH = String.UTF8.encode(":path");
 const NOT_READ: u32 = 0;
+/** A slot keeps a buffer of at most about this size between requests: clients choose header
+ * sizes (Envoy allows 60 KiB), and 4,096 slots each keeping their largest value ever would
+ * hold hundreds of MiB. A larger value is read into a buffer dropped at the next request. */
+const KEEP_BYTES: i32 = 2048;
 
 /** The header values of one document's slots. Read marks are request numbers, so forgetting
  * the previous request costs nothing however many slots there are. */
@@ -35,17 +40,30 @@ export class HostRequest extends RequestAttributes {
   private staticValues: SlotValues = NONE;
   private liveValues: SlotValues = NONE;
   private requestNumber: u32 = 1;
+  /** Slots whose buffer grew past KEEP_BYTES in this request. */
+  private oversized: i32[] = [];
 
   /**
    * Forget the previous request, and use the header slots of the policy set now in force
    * (slots belong to the documents the policies came from, and go away with them).
    */
   reset(staticSlots: HeaderSlots | null, liveSlots: HeaderSlots | null): void {
+    if (this.oversized.length > 0) this.dropOversized();
     if (++this.requestNumber == NOT_READ) this.restartNumbers();
     if (staticSlots === null) this.staticValues = NONE;
     else if (this.staticValues.slots !== staticSlots) this.staticValues = new SlotValues(staticSlots);
     if (liveSlots === null) this.liveValues = NONE;
     else if (this.liveValues.slots !== liveSlots) this.liveValues = new SlotValues(liveSlots);
+  }
+
+  private dropOversized(): void {
+    const oversized = this.oversized;
+    for (let k = 0; k < oversized.length; k++) {
+      const slot = unchecked(oversized[k]);
+      const bank = slot >= LIVE_SLOT_BASE ? this.liveValues : this.staticValues;
+      if (bank.slots.owns(slot)) unchecked((bank.values[slot - bank.slots.base] = null));
+    }
+    oversized.length = 0;
   }
 
   /** After 2^32 requests: clear every mark once, then count again from 1. */
@@ -89,6 +107,10 @@ export class HostRequest extends RequestAttributes {
     if (unchecked(bank.readIn[i]) != this.requestNumber) {
       getHeaderBytes(HeaderMapType.RequestHeaders, unchecked(slots.encoded[i]), -1, value);
       unchecked((bank.readIn[i] = this.requestNumber));
+      if (value.data.byteLength > KEEP_BYTES) {
+        notePressure(<usize>value.data.byteLength);
+        this.oversized.push(slot);
+      }
     }
     return value;
   }

@@ -13,7 +13,8 @@ export class ByteBuffer {
 
   /** Replaces the content with `size` bytes at `ptr`. */
   set(ptr: usize, size: i32): void {
-    if (this.data.byteLength < size) this.data = new ArrayBuffer(size * 2);
+    // A quarter of headroom: a value that varies a little keeps its buffer.
+    if (this.data.byteLength < size) this.data = new ArrayBuffer((size + (size >> 2) + 15) & ~15);
     memory.copy(changetype<usize>(this.data), ptr, <usize>size);
     this.length = size;
   }
