@@ -25,6 +25,11 @@ export const MAX_HEADER_NAME_BYTES: i32 = 256;
 export const MAX_LITERAL_BYTES: i32 = 8192;
 /** A regex pattern, before compileRegex looks at it (it has its own program-size limits). */
 export const MAX_PATTERN_BYTES: i32 = 8192;
+/** Regex conditions in one document: each compiled pattern keeps its own matcher state. */
+export const MAX_REGEXES: i32 = 1000;
+/** Compiled regex instructions in one document, all patterns together: a matcher's memory
+ * grows with its program, so this bounds what one document's regexes can hold. */
+export const MAX_REGEX_INSTRUCTIONS: i32 = 20000;
 /** A selector's service or namespace (Kubernetes names). */
 export const MAX_SELECTOR_BYTES: i32 = 253;
 /** An abort's body, sent with every abort. */

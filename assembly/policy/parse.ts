@@ -9,13 +9,18 @@ import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selecto
 import { Diagnostics, policyWhere, ruleWhere, show } from "./diagnostics";
 import {
   MAX_ABORT_BODY_BYTES, MAX_CONDITIONS_PER_RULE, MAX_HEADER_NAME_BYTES, MAX_HEADER_NAMES, MAX_LITERAL_BYTES,
-  MAX_PATTERN_BYTES, MAX_POLICIES, MAX_POLICY_NAME_BYTES, MAX_RULES, MAX_RULES_PER_POLICY, MAX_SELECTOR_BYTES,
+  MAX_PATTERN_BYTES, MAX_POLICIES, MAX_POLICY_NAME_BYTES, MAX_REGEX_INSTRUCTIONS, MAX_REGEXES, MAX_RULES,
+  MAX_RULES_PER_POLICY, MAX_SELECTOR_BYTES,
   tooLong, tooMany, utf8Length,
 } from "./limits";
 
+/** Settings that bound a parse, and what one document has used of the document-wide budgets
+ * (a new ParseLimits per document). */
 export class ParseLimits {
   /** Delays (and start delays) above this are clamped, with a warning. */
   maxDelayMs: i64 = 30000;
+  regexCount: i32 = 0;
+  regexInstructions: i32 = 0;
 }
 
 const STRING_MATCH_KEYS: string[] = ["exact", "prefix", "suffix", "contains", "regex"];
@@ -162,14 +167,14 @@ function parseRule(v: JsonValue, policyName: string, index: i32, slots: HeaderSl
       return null;
     }
   }
-  const match = parseMatch(v.get("match"), where, slots, diag);
+  const match = parseMatch(v.get("match"), where, slots, limits, diag);
   if (match === null) return null;
   const fault = parseFault(v.get("fault"), where, slots, limits, diag);
   if (fault === null) return null;
   return new Rule(policyName, index, match, fault);
 }
 
-function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag: Diagnostics): Match | null {
+function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): Match | null {
   if (v === null || !v.isObject()) {
     diag.error(where, "match", "must be an object (use {} to match every request), got " + show(v));
     return null;
@@ -179,11 +184,11 @@ function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag
     const key = unchecked(v.keys[k]);
     const value = unchecked(v.values[k]);
     if (key == "method") {
-      const s = parseStringMatch(value, where, "match.method", false, diag);
+      const s = parseStringMatch(value, where, "match.method", false, limits, diag);
       if (s === null) return null;
       m.method = s;
     } else if (key == "path") {
-      const s = parseStringMatch(value, where, "match.path", false, diag);
+      const s = parseStringMatch(value, where, "match.path", false, limits, diag);
       if (s === null) return null;
       m.path = s;
     } else if (key == "headers") {
@@ -197,7 +202,7 @@ function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag
       }
       const headers: HeaderMatch[] = [];
       for (let i = 0; i < value.items.length; i++) {
-        const h = parseHeaderMatch(unchecked(value.items[i]), where, "match.headers[" + i.toString() + "]", slots, diag);
+        const h = parseHeaderMatch(unchecked(value.items[i]), where, "match.headers[" + i.toString() + "]", slots, limits, diag);
         if (h === null) return null;
         headers.push(h);
       }
@@ -211,7 +216,7 @@ function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag
 }
 
 /** `{exact|prefix|suffix|contains|regex: string}`, exactly one. Headers also allow `present`. */
-function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: bool, diag: Diagnostics): StringMatch | null {
+function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: bool, limits: ParseLimits, diag: Diagnostics): StringMatch | null {
   if (!v.isObject()) {
     diag.error(where, field, "must be an object with one of exact, prefix, suffix, contains, regex; got " + show(v));
     return null;
@@ -249,10 +254,19 @@ function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: 
       return null;
     }
     if (kind == StringMatchKind.Regex) {
+      if (++limits.regexCount > MAX_REGEXES) {
+        diag.refuse(where, field + ".regex", "the document has more than " + MAX_REGEXES.toString() + " regex conditions (the limit)");
+        return null;
+      }
       const compiled = compileRegex(value.str);
       const re = compiled.regex;
       if (re === null) {
         diag.error(where, field + ".regex", "invalid regex " + show(value) + ": " + compiled.error);
+        return null;
+      }
+      limits.regexInstructions += re.programSize;
+      if (limits.regexInstructions > MAX_REGEX_INSTRUCTIONS) {
+        diag.refuse(where, field + ".regex", "the document's regexes compile to more than " + MAX_REGEX_INSTRUCTIONS.toString() + " instructions in all (the limit)");
         return null;
       }
       found = new StringMatch(StringMatchKind.Regex, value.str, re);
@@ -275,7 +289,7 @@ function stringMatchKind(key: string): i32 {
   return -1;
 }
 
-function parseHeaderMatch(v: JsonValue, where: string, field: string, slots: HeaderSlots, diag: Diagnostics): HeaderMatch | null {
+function parseHeaderMatch(v: JsonValue, where: string, field: string, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): HeaderMatch | null {
   if (!v.isObject()) {
     diag.error(where, field, "must be an object with name and a condition, got " + show(v));
     return null;
@@ -287,7 +301,7 @@ function parseHeaderMatch(v: JsonValue, where: string, field: string, slots: Hea
   }
   const slot = headerSlot(name, slots, where, field + ".name", diag);
   if (slot < 0) return null;
-  const m = parseStringMatch(v, where, field, true, diag);
+  const m = parseStringMatch(v, where, field, true, limits, diag);
   if (m === null) return null;
   return new HeaderMatch(slot, m);
 }

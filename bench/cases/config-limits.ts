@@ -69,12 +69,20 @@ function fullPolicies(n: number): object[] {
 
 const manyPolicies = (n: number) => Array.from({ length: n }, (_, i) => policy(`policy-${i}`, { path: { prefix: `/p${i}` } }, ok));
 
+/** `count` regex conditions, 32 to a rule. */
+const regexPolicies = (count: number, pattern: string) => Array.from({ length: Math.ceil(count / 32) }, (_, p) => ({
+  metadata: { name: `r${p}` },
+  spec: { rules: [{ match: { headers: Array.from({ length: Math.min(32, count - p * 32) }, (_, i) => ({ name: `x-${i}`, regex: pattern })) }, fault: ok }] },
+}));
+
 const INPUTS: Array<[string, () => object]> = [
   ["4 MiB regex literal", () => filled(4 * MiB - 64, (s) => ({ policies: [policy("r", { headers: [{ name: "x", regex: s }] }, ok)] }))],
   ["4 MiB metric_prefix", () => filled(4 * MiB - 64, (s) => ({ metric_prefix: s }))],
   ["4 MiB policy name", () => filled(4 * MiB - 64, (s) => ({ policies: [policy(s, {}, ok)] }))],
   ["20,000 policies", () => ({ policies: manyPolicies(20000) })],
   ["100,000 header names", () => ({ policies: headerPolicies(4000, 25, "h") })],
+  ["20,000 regex conditions", () => ({ policies: regexPolicies(20000, "^test-[0-9]+$") })],
+  ["320 regexes of 1,000 instructions", () => ({ policies: regexPolicies(320, "(a|b|c|d)".repeat(100)) })],
   ["4,096 header names (accepted)", () => ({ policies: headerPolicies(128, 32, "h") })],
   ["3,500 full policies (accepted)", () => ({ policies: fullPolicies(3500) })],
 ];

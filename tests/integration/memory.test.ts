@@ -29,12 +29,20 @@ const headerPolicies = (n: number, perPolicy: number, tag: string) => Array.from
   spec: { rules: [{ match: { headers: Array.from({ length: perPolicy }, (_, i) => ({ name: `${tag}${p}-${i}`, present: true })) }, fault: ok }] },
 }));
 
+/** `count` regex conditions, 32 to a rule. */
+const regexPolicies = (count: number, pattern: string) => Array.from({ length: Math.ceil(count / 32) }, (_, p) => ({
+  metadata: { name: `r${p}` },
+  spec: { rules: [{ match: { headers: Array.from({ length: Math.min(32, count - p * 32) }, (_, i) => ({ name: `x-${i}`, regex: pattern })) }, fault: ok }] },
+}));
+
 const LARGE: Array<[string, () => object]> = [
   ["a 4 MiB regex literal", () => filled((s) => ({ policies: [policy("r", { headers: [{ name: "x", regex: s }] }, ok)] }))],
   ["a 4 MiB metric_prefix", () => filled((s) => ({ metric_prefix: s }))],
   ["a 4 MiB policy name", () => filled((s) => ({ policies: [policy(s, {}, ok)] }))],
   ["20,000 policies", () => ({ policies: manyPolicies(20000) })],
   ["100,000 header names", () => ({ policies: headerPolicies(4000, 25, "h") })],
+  ["20,000 regex conditions", () => ({ policies: regexPolicies(20000, "^test-[0-9]+$") })],
+  ["320 regexes of 1,000 instructions", () => ({ policies: regexPolicies(320, "(a|b|c|d)".repeat(100)) })],
   ["4 MiB of small numbers", () => filled((s) => ({ policies: JSON.parse(`[${"1,".repeat((s.length >> 1) - 1)}1]`) }))],
 ];
 
