@@ -7,7 +7,7 @@ import { HeaderSlots } from "../match/request";
 import { Policy } from "../policy/model";
 import { Diagnostics, show } from "../policy/diagnostics";
 import { parsePolicies, ParseLimits } from "../policy/parse";
-import { MAX_CONFIGURATION_BYTES, MAX_CONTROL_PLANE_FIELD_BYTES, MAX_HEADER_NAME_BYTES, MAX_METRIC_PREFIX_BYTES, tooLong, utf8Length } from "../policy/limits";
+import { MAX_CONFIGURATION_BYTES, MAX_CONTROL_PLANE_FIELD_BYTES, MAX_HEADER_NAME_BYTES, MAX_METRIC_PREFIX_BYTES, reportTooLong, tooLong } from "../policy/limits";
 import {
   ControlPlaneSettings, controlPlaneFromAddress, DEFAULT_POLICIES_PATH, isHostName, LEGACY_DEFAULT_ADDRESS,
   logLevelFromName, parsePort, Settings,
@@ -106,16 +106,15 @@ function readSettings(root: JsonValue, config: Configuration): void {
       if (isWhole(value, 0, 1000000000)) s.maxActiveFaults = <i64>value.num;
       else diag.error(WHERE, "max_active_faults", "must be a whole number >= 0, got " + show(value) + "; keeping 10000");
     } else if (key == "policy_header") {
-      if (value.isString() && value.str.length > MAX_HEADER_NAME_BYTES) diag.error(WHERE, "policy_header", tooLong(value.str.length, MAX_HEADER_NAME_BYTES) + ": " + show(value));
-      else if (value.isString() && isHeaderNameOrEmpty(value.str)) s.policyHeader = asciiLower(value.str);
+      if (value.isString() && reportTooLong(diag, WHERE, "policy_header", value, MAX_HEADER_NAME_BYTES)) continue;
+      if (value.isString() && isHeaderNameOrEmpty(value.str)) s.policyHeader = asciiLower(value.str);
       else diag.error(WHERE, "policy_header", 'must be a header name, or "" to turn it off; got ' + show(value));
     } else if (key == "mark_delayed_responses") {
       if (value.isBool()) s.markDelayedResponses = value.bool;
       else diag.error(WHERE, "mark_delayed_responses", "must be true or false, got " + show(value));
     } else if (key == "metric_prefix") {
       if (!value.isString()) diag.error(WHERE, "metric_prefix", "must be a string, got " + show(value));
-      else if (utf8Length(value.str) > MAX_METRIC_PREFIX_BYTES) diag.error(WHERE, "metric_prefix", tooLong(utf8Length(value.str), MAX_METRIC_PREFIX_BYTES) + ": " + show(value));
-      else s.metricPrefix = value.str;
+      else if (!reportTooLong(diag, WHERE, "metric_prefix", value, MAX_METRIC_PREFIX_BYTES)) s.metricPrefix = value.str;
     } else if (key == "log_level") {
       const level = value.isString() ? logLevelFromName(value.str) : -1;
       if (level >= 0) s.logLevel = level;
@@ -165,10 +164,7 @@ function readControlPlane(v: JsonValue, diag: Diagnostics): ControlPlaneSettings
     const key = unchecked(v.keys[k]);
     const value = unchecked(v.values[k]);
     if (key == "address") continue;
-    if (value.isString() && utf8Length(value.str) > MAX_CONTROL_PLANE_FIELD_BYTES) {
-      diag.error(WHERE, field + "." + key, tooLong(utf8Length(value.str), MAX_CONTROL_PLANE_FIELD_BYTES) + ": " + show(value));
-      return null;
-    }
+    if (value.isString() && reportTooLong(diag, WHERE, field + "." + key, value, MAX_CONTROL_PLANE_FIELD_BYTES)) return null;
     if (key == "cluster") {
       if (!value.isString() || value.str.length == 0) {
         diag.error(WHERE, field + ".cluster", "must be a non-empty Envoy cluster name, got " + show(value));

@@ -3,6 +3,8 @@
 // by what a valid configuration can need, not by the size of what it was sent. A value over a
 // limit is refused with a message naming the limit, the field and the value's size
 // (docs/limits.md lists them all).
+import { JsonValue } from "../json/index";
+import { Diagnostics, show } from "./diagnostics";
 
 /** Plugin configuration, in bytes (the same as a control-plane body). */
 export const MAX_CONFIGURATION_BYTES: i32 = 4 * 1024 * 1024;
@@ -49,7 +51,13 @@ export function tooMany(count: i32, what: string, limit: i32): string {
   return "has " + count.toString() + " " + what + ", over the limit of " + limit.toString();
 }
 
-/** UTF-8 length of `s` without encoding it. */
-export function utf8Length(s: string): i32 {
-  return String.UTF8.byteLength(s);
+/**
+ * Reports `field` when the string `value` is longer than `limit` UTF-8 bytes (measured without
+ * encoding it); true when it is. The message shows the size, the limit and the value's start.
+ */
+export function reportTooLong(diag: Diagnostics, where: string, field: string, value: JsonValue, limit: i32): bool {
+  const size = String.UTF8.byteLength(value.str);
+  if (size <= limit) return false;
+  diag.error(where, field, tooLong(size, limit) + ": " + show(value));
+  return true;
 }

@@ -11,7 +11,7 @@ import {
   MAX_ABORT_BODY_BYTES, MAX_CONDITIONS_PER_RULE, MAX_HEADER_NAME_BYTES, MAX_HEADER_NAMES, MAX_LITERAL_BYTES,
   MAX_PATTERN_BYTES, MAX_POLICIES, MAX_POLICY_NAME_BYTES, MAX_REGEX_INSTRUCTIONS, MAX_REGEXES, MAX_RULES,
   MAX_RULES_PER_POLICY, MAX_SELECTOR_BYTES,
-  tooLong, tooMany, utf8Length,
+  reportTooLong, tooMany,
 } from "./limits";
 
 /** Settings that bound a parse, and what one document has used of the document-wide budgets
@@ -84,11 +84,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
     return null;
   }
   name = nameValue.str;
-  const nameBytes = utf8Length(name);
-  if (nameBytes > MAX_POLICY_NAME_BYTES) {
-    diag.error(anonymous, "metadata.name", tooLong(nameBytes, MAX_POLICY_NAME_BYTES) + ": " + show(nameValue));
-    return null;
-  }
+  if (reportTooLong(diag, anonymous, "metadata.name", nameValue, MAX_POLICY_NAME_BYTES)) return null;
   const where = policyWhere(name);
 
   const spec = v.get("spec");
@@ -143,11 +139,7 @@ function parseSelector(v: JsonValue | null, where: string, diag: Diagnostics): S
       diag.error(where, "spec.selector." + key, "must be a string, got " + show(value));
       return null;
     }
-    const size = utf8Length(value.str);
-    if (size > MAX_SELECTOR_BYTES) {
-      diag.error(where, "spec.selector." + key, tooLong(size, MAX_SELECTOR_BYTES) + ": " + show(value));
-      return null;
-    }
+    if (reportTooLong(diag, where, "spec.selector." + key, value, MAX_SELECTOR_BYTES)) return null;
     if (key == "service") service = value.str;
     else namespace = value.str;
   }
@@ -247,12 +239,8 @@ function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: 
       return null;
     }
     count++;
-    const size = utf8Length(value.str);
     const limit = kind == StringMatchKind.Regex ? MAX_PATTERN_BYTES : MAX_LITERAL_BYTES;
-    if (size > limit) {
-      diag.error(where, field + "." + key, tooLong(size, limit) + ": " + show(value));
-      return null;
-    }
+    if (reportTooLong(diag, where, field + "." + key, value, limit)) return null;
     if (kind == StringMatchKind.Regex) {
       if (++limits.regexCount > MAX_REGEXES) {
         diag.refuse(where, field + ".regex", "the document has more than " + MAX_REGEXES.toString() + " regex conditions (the limit)");
@@ -308,11 +296,7 @@ function parseHeaderMatch(v: JsonValue, where: string, field: string, slots: Hea
 
 /** The slot of a header name (checked against the limits); -1 after reporting a problem. */
 function headerSlot(name: JsonValue, slots: HeaderSlots, where: string, field: string, diag: Diagnostics): i32 {
-  const size = utf8Length(name.str);
-  if (size > MAX_HEADER_NAME_BYTES) {
-    diag.error(where, field, tooLong(size, MAX_HEADER_NAME_BYTES) + ": " + show(name));
-    return -1;
-  }
+  if (reportTooLong(diag, where, field, name, MAX_HEADER_NAME_BYTES)) return -1;
   const slot = slots.slotOf(asciiLower(name.str));
   if (slot < 0) diag.refuse(where, field, "the document names more than " + MAX_HEADER_NAMES.toString() + " distinct headers (the limit)");
   return slot;
@@ -411,11 +395,7 @@ function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | nul
         diag.error(where, "fault.abort.body", "must be a string, got " + show(value));
         return null;
       }
-      const size = utf8Length(value.str);
-      if (size > MAX_ABORT_BODY_BYTES) {
-        diag.error(where, "fault.abort.body", tooLong(size, MAX_ABORT_BODY_BYTES));
-        return null;
-      }
+      if (reportTooLong(diag, where, "fault.abort.body", value, MAX_ABORT_BODY_BYTES)) return null;
       body = value.str;
     } else {
       diag.error(where, "fault.abort." + key, "unknown field (expected httpStatus, grpcStatus, body)");

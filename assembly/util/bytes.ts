@@ -43,7 +43,7 @@ export class ByteBuffer {
 }
 
 /** `n` bytes at `a` equal `n` bytes at `b`. */
-@inline function sameRange(a: usize, b: usize, n: i32): bool {
+function sameRange(a: usize, b: usize, n: i32): bool {
   return n == 0 || memory.compare(a, b, <usize>n) == 0;
 }
 
