@@ -1,5 +1,7 @@
 import { backoffMs, jitteredBackoffMs, PollSchedule, BACKOFF_CAP_MS } from "../../assembly/controlplane/schedule";
 import { FetchOutcome, interpretResponse, MAX_POLICY_BODY_BYTES } from "../../assembly/controlplane/response";
+import { LIVE_SLOT_BASE } from "../../assembly/match/request";
+import { MAX_POLICIES } from "../../assembly/policy/limits";
 import { ParseLimits } from "../../assembly/policy/parse";
 
 const MS: i64 = 1000000;
@@ -89,5 +91,23 @@ describe("control-plane responses", () => {
     const r = interpretResponse(200, body('{"policies": []}'), 0, null, new ParseLimits());
     expect(r.outcome).toBe(FetchOutcome.Updated);
     expect(r.policies.length).toBe(0);
+  });
+
+  it("a body over a document-wide count limit fails as a whole: nothing of it is applied", () => {
+    const one = '{"metadata": {"name": "p"}, "spec": {"rules": [{"match": {}, "fault": {"percentage": 100, "abort": {"httpStatus": 503}}}]}}';
+    const items = new Array<string>();
+    for (let i = 0; i < MAX_POLICIES + 1; i++) items.push(one.replace('"p"', '"p' + i.toString() + '"'));
+    const r = interpretResponse(200, body('{"policies": [' + items.join(",") + "]}"), 0, null, new ParseLimits());
+    expect(r.outcome).toBe(FetchOutcome.Failed);
+    expect(r.reason).toBe("over a limit");
+    expect(r.detail).toBe("body refused: configuration: policies: has 5001 policies, over the limit of 5000");
+  });
+
+  it("the policies of a body get header slots of their own, numbered apart from the configuration's", () => {
+    const r = interpretResponse(200, body('{"policies": [{"metadata": {"name": "h"}, "spec": {"rules": [{"match": {"headers": [{"name": "X-A", "present": true}]}, "fault": {"percentage": 100, "abort": {"httpStatus": 503}}}]}}]}'), 0, null, new ParseLimits());
+    expect(r.slots.count).toBe(1);
+    expect(r.slots.base).toBe(LIVE_SLOT_BASE);
+    expect(r.policies[0].rules[0].match.headers[0].slot).toBe(LIVE_SLOT_BASE);
+    expect(r.slots.nameOf(LIVE_SLOT_BASE)).toBe("x-a");
   });
 });
