@@ -32,6 +32,10 @@ export const MAX_REGEXES: i32 = 1000;
 /** Compiled regex instructions in one document, all patterns together: a matcher's memory
  * grows with its program, so this bounds what one document's regexes can hold. */
 export const MAX_REGEX_INSTRUCTIONS: i32 = 20000;
+/** Regex pattern bytes in one document, all patterns together, counted before each compiles:
+ * compiling builds a syntax tree first, and a pattern refused at its end (an unmatched ')')
+ * leaves that tree behind until the callback ends. */
+export const MAX_REGEX_BYTES: i32 = 65536;
 /** A selector's service or namespace (Kubernetes names). */
 export const MAX_SELECTOR_BYTES: i32 = 253;
 /** An abort's body, sent with every abort. */

@@ -9,7 +9,7 @@ import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selecto
 import { Diagnostics, policyWhere, ruleWhere, show } from "./diagnostics";
 import {
   MAX_ABORT_BODY_BYTES, MAX_CONDITIONS_PER_RULE, MAX_HEADER_NAME_BYTES, MAX_HEADER_NAMES, MAX_LITERAL_BYTES,
-  MAX_PATTERN_BYTES, MAX_POLICIES, MAX_POLICY_NAME_BYTES, MAX_REGEX_INSTRUCTIONS, MAX_REGEXES, MAX_RULES,
+  MAX_PATTERN_BYTES, MAX_POLICIES, MAX_POLICY_NAME_BYTES, MAX_REGEX_BYTES, MAX_REGEX_INSTRUCTIONS, MAX_REGEXES, MAX_RULES,
   MAX_RULES_PER_POLICY, MAX_SELECTOR_BYTES,
   reportTooLong, tooMany,
 } from "./limits";
@@ -20,6 +20,7 @@ export class ParseLimits {
   /** Delays (and start delays) above this are clamped, with a warning. */
   maxDelayMs: i64 = 30000;
   regexCount: i32 = 0;
+  regexBytes: i32 = 0;
   regexInstructions: i32 = 0;
 }
 
@@ -244,6 +245,11 @@ function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: 
     if (kind == StringMatchKind.Regex) {
       if (++limits.regexCount > MAX_REGEXES) {
         diag.refuse(where, field + ".regex", "the document has more than " + MAX_REGEXES.toString() + " regex conditions (the limit)");
+        return null;
+      }
+      limits.regexBytes += String.UTF8.byteLength(value.str);
+      if (limits.regexBytes > MAX_REGEX_BYTES) {
+        diag.refuse(where, field + ".regex", "the document's regex patterns are more than " + MAX_REGEX_BYTES.toString() + " bytes in all (the limit)");
         return null;
       }
       const compiled = compileRegex(value.str);

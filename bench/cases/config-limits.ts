@@ -83,6 +83,7 @@ const INPUTS: Array<[string, () => object]> = [
   ["100,000 header names", () => ({ policies: headerPolicies(4000, 25, "h") })],
   ["20,000 regex conditions", () => ({ policies: regexPolicies(20000, "^test-[0-9]+$") })],
   ["320 regexes of 1,000 instructions", () => ({ policies: regexPolicies(320, "(a|b|c|d)".repeat(100)) })],
+  ["500 regexes of 8 KiB failing at the end", () => ({ policies: Array.from({ length: 500 }, (_, p) => policy(`r${p}`, { headers: [{ name: "x", regex: "a".repeat(8150) + ")" }] }, ok)) })],
   ["4,096 header names (accepted)", () => ({ policies: headerPolicies(128, 32, "h") })],
   ["3,500 full policies (accepted)", () => ({ policies: fullPolicies(3500) })],
 ];

@@ -82,6 +82,11 @@ test("more than 1,000 regex conditions, or regexes compiling to more than 20,000
     'plugin configuration refused: policy "r0" rule 0: match.headers[10].regex: the document\'s regexes compile to more than 20000 instructions in all (the limit)');
 });
 
+test("regex patterns of more than 64 KiB in all are refused as a whole, before the next one is compiled", async () => {
+  const policies = Array.from({ length: 9 }, (_, p) => policy(`r${p}`, { headers: [{ name: "x", regex: `[${"a".repeat(7998)}]` }] }, ok)); // 8,000 bytes, one instruction each
+  await refused({ policies }, 'plugin configuration refused: policy "r8" rule 0: match.headers[0].regex: the document\'s regex patterns are more than 65536 bytes in all (the limit)');
+});
+
 test("a policy name over 253 bytes drops the policy; 253 are accepted", async () => {
   const long = "n".repeat(254);
   await dropped({ policies: [named(long, rule())] }, `policies[0]: metadata.name: is 254 bytes long, over the 253-byte limit: "${"n".repeat(79)}...`);

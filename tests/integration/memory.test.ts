@@ -43,6 +43,7 @@ const LARGE: Array<[string, () => object]> = [
   ["100,000 header names", () => ({ policies: headerPolicies(4000, 25, "h") })],
   ["20,000 regex conditions", () => ({ policies: regexPolicies(20000, "^test-[0-9]+$") })],
   ["320 regexes of 1,000 instructions", () => ({ policies: regexPolicies(320, "(a|b|c|d)".repeat(100)) })],
+  ["regexes of 8 KiB that fail at their last byte", () => ({ policies: Array.from({ length: 500 }, (_, p) => policy(`r${p}`, { headers: [{ name: "x", regex: "a".repeat(8150) + ")" }] }, ok)) })],
   ["4 MiB of small numbers", () => filled((s) => ({ policies: JSON.parse(`[${"1,".repeat((s.length >> 1) - 1)}1]`) }))],
 ];
 
