@@ -82,7 +82,9 @@ export class FaultInjector {
   policies: PolicySet = new PolicySet();
   staticPolicies: Policy[] = [];
   livePolicies: Policy[] = [];
-  readonly slots: HeaderSlots = vmState.slots;
+  /** Header slots of the static and of the live policies: they go away with their policies. */
+  private staticSlots: HeaderSlots | null = null;
+  private liveSlots: HeaderSlots | null = null;
   private readonly clockOwner: ClockOwner = new ClockOwner();
   readonly metrics: Metrics = new Metrics();
   readonly log: Logger = new Logger();
@@ -105,7 +107,7 @@ export class FaultInjector {
   private poller: Poller | null = null;
 
   constructor(public readonly contextId: u32) {
-    this.request = new HostRequest(vmState.slots);
+    this.request = new HostRequest();
     // From the host's CSPRNG: VMs started in the same millisecond must not draw alike.
     this.sampler = new Sampler(entropy64(<u64>contextId << 32));
   }
@@ -114,7 +116,7 @@ export class FaultInjector {
 
   /** Applies a plugin configuration. False refuses it; the previous one stays in force. */
   configure(bytes: ArrayBuffer): bool {
-    const result: ConfigurationResult = parseConfiguration(bytes, this.slots);
+    const result: ConfigurationResult = parseConfiguration(bytes);
     const config = result.configuration;
     if (config === null) {
       this.metrics.define(this.settings.metricPrefix);
@@ -135,6 +137,7 @@ export class FaultInjector {
     this.identity = lookup.identity;
     this.identitySource = lookup.source;
     this.staticPolicies = config.policies;
+    this.staticSlots = config.slots;
     this.configureControlPlane(config.settings.controlPlane);
     this.rebuild();
     this.configured = true;
@@ -195,7 +198,7 @@ export class FaultInjector {
     const rules = this.policies.rules;
     if (rules.length == 0 || !this.settings.enabled) return HeadersStatus.Continue;
     const request = this.request;
-    request.reset();
+    request.reset(this.staticSlots, this.liveSlots);
     // The clock is read only when some rule can expire: one host call fewer per request.
     const set = this.policies;
     const nowMs = set.expiring ? monotonicNanos() / NS_PER_MS : 0;
@@ -304,6 +307,7 @@ export class FaultInjector {
   private configureControlPlane(cp: ControlPlaneSettings | null): void {
     if (cp === null) {
       this.livePolicies = [];
+      this.liveSlots = null;
       this.poller = null;
       return;
     }
@@ -313,19 +317,21 @@ export class FaultInjector {
     // may have fetched it), so a configuration change never drops live faults.
     const live = vmState.liveSet(cp.cluster + "\n" + cp.authority + "\n" + cp.path);
     this.livePolicies = live.policies;
+    this.liveSlots = live.slots;
     this.poller = new Poller(cp, live, this.sampler, this.metrics, this.log, monotonicNanos());
   }
 
   onHttpCallResponse(token: u32, headerCount: u32, bodySize: u32): void {
     const poller = this.poller;
     if (poller === null) return;
-    const update = poller.onResponse(token, headerCount, bodySize, monotonicNanos(), this.slots, this.settings.maxDelayMs);
+    const update = poller.onResponse(token, headerCount, bodySize, monotonicNanos(), this.settings.maxDelayMs);
     if (update !== null) {
       const live = poller.live;
       const diag = update.diagnostics;
       const body = live.body;
       this.report(body === null ? new ArrayBuffer(0) : body, "policies", diag.errors, diag.warnings, "control plane policies");
       this.livePolicies = update.policies;
+      this.liveSlots = update.slots;
       this.rebuild();
       this.metrics.add(Metric.PolicyUpdates, 1);
       if (this.log.enabled(LogLevel.Info)) {
@@ -340,8 +346,8 @@ export class FaultInjector {
 
   private sampled(fault: Fault, request: RequestAttributes): bool {
     if (fault.samplingSlot >= 0) {
-      const key = request.header(fault.samplingSlot);
-      if (key !== null) return chanceByKey(changetype<string>(key), fault.percentage);
+      const key = request.headerBytes(fault.samplingSlot);
+      if (key.length >= 0) return chanceByKey(key.ptr, key.length, fault.percentage);
     }
     return this.sampler.chance(fault.percentage);
   }

@@ -1,7 +1,7 @@
 // State that outlives a root context. Envoy creates a new root context in the same VM for
 // every configuration change (Istio pushing a new pluginConfig), so what must survive such a
-// change lives here, once per VM: policy clocks, the header slots policies were parsed
-// against, and the last policies each control-plane endpoint served.
+// change lives here, once per VM: policy clocks and the last policies each control-plane
+// endpoint served (with the header slots they were parsed against).
 import { HeaderSlots } from "./match/request";
 import { Policy } from "./policy/model";
 import { PolicyClocks } from "./policy/store";
@@ -9,6 +9,7 @@ import { PolicyClocks } from "./policy/store";
 /** The last good answer of one control-plane endpoint. */
 export class LiveSet {
   policies: Policy[] = [];
+  slots: HeaderSlots | null = null;
   /** The body those policies came from, for the byte-identical check. */
   body: ArrayBuffer | null = null;
   etag: string = "";
@@ -17,7 +18,6 @@ export class LiveSet {
 }
 
 export class VmState {
-  readonly slots: HeaderSlots = new HeaderSlots();
   readonly clocks: PolicyClocks = new PolicyClocks();
   private live: Map<string, LiveSet> = new Map();
 

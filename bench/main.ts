@@ -11,6 +11,7 @@ import { runDelayPrecision } from "./cases/delay-precision";
 import { runHotPath } from "./cases/hot-path";
 import { runMemory } from "./cases/memory";
 import { runStartup } from "./cases/startup";
+import { configLimitsBench } from "./cases/config-limits";
 import { machine } from "./lib/measure";
 import { judge, renderTable, resultsPath } from "./lib/report";
 
@@ -23,6 +24,7 @@ function setting(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   const say = (s: string): void => console.error(s);
+  if (process.argv[2] === "config-limits") return void (await configLimitsBench(say));
   const started = performance.now();
   const m = machine();
   say(`HFI bench on ${m.cpu} (${m.cores} cores), Node ${m.node}, V8 ${m.v8}`);
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");
   console.log(renderTable(results));
   console.log(`\nwritten: ${path.relative(process.cwd(), RESULTS)} (${results.durationSeconds} s)`);
+  await configLimitsBench(say);
 }
 
 main().catch((e) => {

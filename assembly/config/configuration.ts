@@ -7,6 +7,7 @@ import { HeaderSlots } from "../match/request";
 import { Policy } from "../policy/model";
 import { Diagnostics, show } from "../policy/diagnostics";
 import { parsePolicies, ParseLimits } from "../policy/parse";
+import { MAX_CONFIGURATION_BYTES, MAX_CONTROL_PLANE_FIELD_BYTES, MAX_HEADER_NAME_BYTES, MAX_METRIC_PREFIX_BYTES, reportTooLong, tooLong } from "../policy/limits";
 import {
   ControlPlaneSettings, controlPlaneFromAddress, DEFAULT_POLICIES_PATH, isHostName, LEGACY_DEFAULT_ADDRESS,
   logLevelFromName, parsePort, Settings,
@@ -15,6 +16,8 @@ import {
 export class Configuration {
   settings: Settings = new Settings();
   policies: Policy[] = [];
+  /** Header slots of `policies` (their own: they go away with them). */
+  slots: HeaderSlots = new HeaderSlots();
   diagnostics: Diagnostics = new Diagnostics();
 }
 
@@ -31,7 +34,10 @@ const WHERE = "configuration";
 /** Longest text that may be a bare "host:port"; longer configurations are parsed as JSON. */
 const MAX_ADDRESS_LENGTH = 300;
 
-export function parseConfiguration(bytes: ArrayBuffer, slots: HeaderSlots): ConfigurationResult {
+export function parseConfiguration(bytes: ArrayBuffer): ConfigurationResult {
+  if (bytes.byteLength > MAX_CONFIGURATION_BYTES) {
+    return new ConfigurationResult(null, "plugin configuration " + tooLong(bytes.byteLength, MAX_CONFIGURATION_BYTES));
+  }
   // Only a short configuration can be an address: decode that much, not a whole policy set.
   const text = bytes.byteLength <= MAX_ADDRESS_LENGTH ? String.UTF8.decode(bytes).trim() : firstCharacter(bytes);
   const config = new Configuration();
@@ -73,7 +79,10 @@ export function parseConfiguration(bytes: ArrayBuffer, slots: HeaderSlots): Conf
   if (policies !== null) {
     const limits = new ParseLimits();
     limits.maxDelayMs = config.settings.maxDelayMs;
-    config.policies = parsePolicies(policies, slots, limits, config.diagnostics);
+    config.policies = parsePolicies(policies, config.slots, limits, config.diagnostics);
+    if (config.diagnostics.refused.length > 0) {
+      return new ConfigurationResult(null, "plugin configuration refused: " + config.diagnostics.refused);
+    }
   }
   return new ConfigurationResult(config, "");
 }
@@ -97,14 +106,15 @@ function readSettings(root: JsonValue, config: Configuration): void {
       if (isWhole(value, 0, 1000000000)) s.maxActiveFaults = <i64>value.num;
       else diag.error(WHERE, "max_active_faults", "must be a whole number >= 0, got " + show(value) + "; keeping 10000");
     } else if (key == "policy_header") {
+      if (value.isString() && reportTooLong(diag, WHERE, "policy_header", value, MAX_HEADER_NAME_BYTES)) continue;
       if (value.isString() && isHeaderNameOrEmpty(value.str)) s.policyHeader = asciiLower(value.str);
       else diag.error(WHERE, "policy_header", 'must be a header name, or "" to turn it off; got ' + show(value));
     } else if (key == "mark_delayed_responses") {
       if (value.isBool()) s.markDelayedResponses = value.bool;
       else diag.error(WHERE, "mark_delayed_responses", "must be true or false, got " + show(value));
     } else if (key == "metric_prefix") {
-      if (value.isString()) s.metricPrefix = value.str;
-      else diag.error(WHERE, "metric_prefix", "must be a string, got " + show(value));
+      if (!value.isString()) diag.error(WHERE, "metric_prefix", "must be a string, got " + show(value));
+      else if (!reportTooLong(diag, WHERE, "metric_prefix", value, MAX_METRIC_PREFIX_BYTES)) s.metricPrefix = value.str;
     } else if (key == "log_level") {
       const level = value.isString() ? logLevelFromName(value.str) : -1;
       if (level >= 0) s.logLevel = level;
@@ -154,6 +164,7 @@ function readControlPlane(v: JsonValue, diag: Diagnostics): ControlPlaneSettings
     const key = unchecked(v.keys[k]);
     const value = unchecked(v.values[k]);
     if (key == "address") continue;
+    if (value.isString() && reportTooLong(diag, WHERE, field + "." + key, value, MAX_CONTROL_PLANE_FIELD_BYTES)) return null;
     if (key == "cluster") {
       if (!value.isString() || value.str.length == 0) {
         diag.error(WHERE, field + ".cluster", "must be a non-empty Envoy cluster name, got " + show(value));

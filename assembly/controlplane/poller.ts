@@ -77,7 +77,7 @@ export class Poller {
    * An HTTP-call answer. Returns the new live set when it changed (already recorded as the last
    * good answer, with its body in `lastBody`), else null.
    */
-  onResponse(token: u32, headerCount: u32, bodySize: u32, nowNs: i64, slots: HeaderSlots, maxDelayMs: i64): FetchResult | null {
+  onResponse(token: u32, headerCount: u32, bodySize: u32, nowNs: i64, maxDelayMs: i64): FetchResult | null {
     if (this.token < 0 || <u32>this.token != token) return null; // an abandoned poll
     this.token = -1;
     if (headerCount == 0) {
@@ -92,7 +92,7 @@ export class Poller {
     const limits = new ParseLimits();
     limits.maxDelayMs = maxDelayMs;
     const live = this.live;
-    const result = interpretResponse(status, body, bodySize, live.body, slots, limits);
+    const result = interpretResponse(status, body, bodySize, live.body, limits);
     if (result.outcome == FetchOutcome.Failed) {
       this.failed(result, nowNs);
       return null;
@@ -101,6 +101,7 @@ export class Poller {
     if (result.outcome == FetchOutcome.Updated) {
       if (result.diagnostics.errors.length > 0) this.metrics.add(Metric.FetchFailures, 1);
       live.policies = result.policies;
+      live.slots = result.slots;
       live.body = body;
       live.problems = result.diagnostics.errors.length;
       live.etag = this.etagOf(getHeader(HeaderMapType.HttpCallResponseHeaders, ETAG));

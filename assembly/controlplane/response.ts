@@ -1,7 +1,7 @@
 // What a control-plane answer means for the policy set: unchanged, a new set, or a failure
 // that leaves the last good set in force. Pure, so every case is unit-testable.
 import { parseJson } from "../json/index";
-import { HeaderSlots } from "../match/request";
+import { HeaderSlots, LIVE_SLOT_BASE } from "../match/request";
 import { Policy } from "../policy/model";
 import { Diagnostics, show } from "../policy/diagnostics";
 import { parsePolicies, ParseLimits } from "../policy/parse";
@@ -20,6 +20,8 @@ export const enum FetchOutcome {
 
 export class FetchResult {
   policies: Policy[] = [];
+  /** Header slots of `policies` (their own: they go away with them). */
+  slots: HeaderSlots = new HeaderSlots(LIVE_SLOT_BASE);
   diagnostics: Diagnostics = new Diagnostics();
   constructor(
     public outcome: FetchOutcome,
@@ -38,7 +40,7 @@ export function failed(reason: string, detail: string): FetchResult {
  * last body that was applied, for the byte-identical check.
  */
 export function interpretResponse(status: i32, body: ArrayBuffer | null, bodySize: u32, lastBody: ArrayBuffer | null,
-  slots: HeaderSlots, limits: ParseLimits): FetchResult {
+  limits: ParseLimits): FetchResult {
   if (status == 304) return new FetchResult(FetchOutcome.Unchanged, "", "not modified");
   if (status < 200 || status > 299) {
     return failed("HTTP " + status.toString(), "control plane answered HTTP " + status.toString());
@@ -58,7 +60,10 @@ export function interpretResponse(status: i32, body: ArrayBuffer | null, bodySiz
     return failed("not a policy list", 'body must be {"policies": [...]}, got "policies": ' + show(list));
   }
   const result = new FetchResult(FetchOutcome.Updated, "", "");
-  result.policies = parsePolicies(list, slots, limits, result.diagnostics);
+  const policies = parsePolicies(list, result.slots, limits, result.diagnostics);
+  const refused = result.diagnostics.refused;
+  if (refused.length > 0) return failed("over a limit", "body refused: " + refused);
+  result.policies = policies;
   return result;
 }
 

@@ -34,22 +34,23 @@ export class Sampler {
  * Deterministic decision from a header value (e.g. x-request-id): the same value gives the
  * same answer in every service the request crosses, so one request is faulted end to end.
  */
-export function chanceByKey(key: string, percentage: f64): bool {
+export function chanceByKey(ptr: usize, length: i32, percentage: f64): bool {
   if (percentage >= 100) return true;
   if (percentage <= 0) return false;
-  return unitInterval(mix64(fnv1a64(key))) * 100.0 < percentage;
+  return unitInterval(mix64(fnv1a64(ptr, length))) * 100.0 < percentage;
 }
 
-/** FNV-1a over the string's UTF-16 code units. */
-export function fnv1a64(s: string): u64 {
+/**
+ * FNV-1a over the value's bytes, each taken as a 16-bit little-endian unit: the bytes decide,
+ * as in every matcher, and an ASCII key hashes exactly as it did when the hash ran over the
+ * decoded text, so services on either version fault the same requests.
+ */
+export function fnv1a64(ptr: usize, length: i32): u64 {
   let h: u64 = 0xcbf29ce484222325;
-  const n = s.length;
-  for (let i = 0; i < n; i++) {
-    const c = <u64>s.charCodeAt(i);
-    h ^= c & 0xff;
+  for (let i = 0; i < length; i++) {
+    h ^= <u64>load<u8>(ptr + <usize>i);
     h *= 0x100000001b3;
-    h ^= c >> 8;
-    h *= 0x100000001b3;
+    h *= 0x100000001b3; // the high byte of the unit, always 0
   }
   return h;
 }

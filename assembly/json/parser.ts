@@ -7,6 +7,13 @@ import { ValueStack } from "./value-stack";
 
 // Arrays and objects nested deeper than this are rejected.
 export const MAX_DEPTH: i32 = 64;
+// Longer strings are rejected before they are decoded: no field of a configuration needs more
+// (the longest, an abort body, is capped at this), and a decoded string costs twice its bytes.
+export const MAX_STRING_BYTES: i32 = 65536;
+// Documents with more values are rejected as soon as the count is passed, before the tree
+// grows further: a value costs 64 to 300 bytes of tree, so this caps a tree near 28 MiB
+// however the input is shaped (4 MiB of "[1,1,1,..." would otherwise build 2 million values, 128 MiB).
+export const MAX_VALUES: i32 = 100000;
 
 export class JsonParseResult {
   value: JsonValue | null = null;
@@ -92,6 +99,7 @@ class Parser {
   errorIsEmpty: bool = false;
 
   private pos: i32 = 0;
+  private valueCount: i32 = 0;
   // Open containers, innermost last. Their elements (and keys) wait on the shared stacks
   // below and become exactly-sized arrays when the container closes.
   private depth: i32 = 0;
@@ -123,6 +131,9 @@ class Parser {
       const start = this.pos;
       const c = this.peek();
       let value: JsonValue | null = null;
+      if (++this.valueCount > MAX_VALUES) {
+        return this.fail(`too many values: more than ${MAX_VALUES} (the limit for a document)`, start);
+      }
       if (c == LBRACKET || c == LBRACE) {
         if (this.depth >= MAX_DEPTH) {
           return this.fail(`too deeply nested: more than ${MAX_DEPTH} nested arrays/objects`, start);
@@ -236,6 +247,15 @@ class Parser {
     }
     this.pos++;
     return true;
+  }
+
+  // ' (in "key")' when a member value of an object is being read, for error messages.
+  private currentKey(): string {
+    const d = this.depth - 1;
+    if (d < 0 || !this.frameIsObject[d]) return "";
+    const keys = this.keyStack;
+    if (keys.length <= this.frameKeysStart[d]) return "";
+    return ` (in ${shownKey(keys[keys.length - 1])})`;
   }
 
   // Records `key` for the innermost object; false if it is already there.
@@ -395,6 +415,11 @@ class Parser {
       }
     }
     const contentEnd = pos;
+    if (contentEnd - contentStart > MAX_STRING_BYTES) {
+      const member = isKey ? " (an object key)" : this.currentKey();
+      this.fail(`string of ${contentEnd - contentStart} bytes${member} is over the ${MAX_STRING_BYTES}-byte limit for a string`, contentStart - 1);
+      return null;
+    }
     this.pos = pos + 1; // after the closing quote
     if (escaped) return this.decodeEscaped(contentStart, contentEnd);
     if (!ascii) return String.UTF8.decodeUnsafe(base + <usize>contentStart, <usize>(contentEnd - contentStart));

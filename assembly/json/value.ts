@@ -182,6 +182,13 @@ export class JsonValue {
     return out.toString();
   }
 
+  /** The first `maxUnits` characters of toJson(), built without the rest. */
+  toJsonPrefix(maxUnits: i32): string {
+    const out = new JsonWriter(maxUnits);
+    writeValue(out, this, 0);
+    return out.toString();
+  }
+
   /**
    * A 64-bit hash of the content, equal for equal content whatever the member order (members
    * are combined with a commutative sum) or the number formatting. Cheaper than `toJson()`
@@ -271,6 +278,7 @@ function compareMembers(a: Member, b: Member): i32 {
 }
 
 function writeValue(out: JsonWriter, value: JsonValue, depth: i32): void {
+  if (out.full) return;
   if (depth > SERIALIZE_DEPTH_MAX) {
     out.writeAscii("null");
     return;
@@ -295,7 +303,7 @@ function writeValue(out: JsonWriter, value: JsonValue, depth: i32): void {
     case JsonKind.Array: {
       const items = value.items;
       out.writeUnit(0x5B); // [
-      for (let i = 0, n = items.length; i < n; i++) {
+      for (let i = 0, n = items.length; i < n && !out.full; i++) {
         if (i > 0) out.writeUnit(0x2C); // ,
         writeValue(out, items[i], depth + 1);
       }
@@ -311,7 +319,7 @@ function writeValue(out: JsonWriter, value: JsonValue, depth: i32): void {
       }
       members.sort(compareMembers);
       out.writeUnit(0x7B); // {
-      for (let i = 0, m = members.length; i < m; i++) {
+      for (let i = 0, m = members.length; i < m && !out.full; i++) {
         if (i > 0) out.writeUnit(0x2C);
         const member = members[i];
         out.writeQuoted(member.key);

@@ -7,7 +7,16 @@ export class JsonWriter {
   private buffer: ArrayBuffer = new ArrayBuffer(64);
   private units: i32 = 0;
 
+  /** Writes past `limit` units are dropped: an error message shows only the start of a value,
+   * and must not build the whole (possibly megabytes long) text to cut it. */
+  constructor(private limit: i32 = i32.MAX_VALUE) {}
+
+  @inline get full(): bool {
+    return this.units >= this.limit;
+  }
+
   writeUnit(unit: u16): void {
+    if (this.full) return;
     this.reserve(1);
     store<u16>(changetype<usize>(this.buffer) + (<usize>this.units << 1), unit);
     this.units++;
@@ -15,7 +24,8 @@ export class JsonWriter {
 
   // Copies `text` as is (callers pass ASCII or already-escaped text).
   writeAscii(text: string): void {
-    const n = text.length;
+    const n = min(text.length, this.limit - this.units);
+    if (n <= 0) return;
     this.reserve(n);
     memory.copy(
       changetype<usize>(this.buffer) + (<usize>this.units << 1),
@@ -29,7 +39,7 @@ export class JsonWriter {
   // (which UTF-8 cannot carry); everything else is written literally.
   writeQuoted(text: string): void {
     this.writeUnit(0x22);
-    const n = text.length;
+    const n = min(text.length, this.limit - this.units);
     let runStart = 0;
     for (let i = 0; i < n; i++) {
       const c = <u32>text.charCodeAt(i);
@@ -93,7 +103,7 @@ export class JsonWriter {
   }
 
   private writeSlice(text: string, start: i32, end: i32): void {
-    const n = end - start;
+    const n = min(end - start, this.limit - this.units);
     if (n <= 0) return;
     this.reserve(n);
     memory.copy(

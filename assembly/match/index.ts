@@ -53,16 +53,11 @@ export class RuleIndex {
       if (rule.fault.percentage <= 0) continue; // never injects
       const path = rule.match.path;
       if (path !== null && (path.kind == StringMatchKind.Exact || path.kind == StringMatchKind.Prefix)) {
-        // The trie is keyed by UTF-8 bytes, so a request's path is walked without decoding it
-        // (UTF-8 keeps prefixes: a string prefix is a byte prefix).
+        // The trie is keyed by the literal's bytes, as every matcher compares bytes.
         let node = this.root;
-        const literal = path.value;
-        if (isAscii(literal)) {
-          for (let c = 0; c < literal.length; c++) node = node.childOrNew(literal.charCodeAt(c));
-        } else {
-          const bytes = Uint8Array.wrap(String.UTF8.encode(literal));
-          for (let c = 0; c < bytes.length; c++) node = node.childOrNew(<i32>unchecked(bytes[c]));
-        }
+        const literal = changetype<usize>(path.bytes);
+        const n = path.bytes.byteLength;
+        for (let c = 0; c < n; c++) node = node.childOrNew(<i32>load<u8>(literal + <usize>c));
         if (path.kind == StringMatchKind.Exact) node.exactRules = appendTo(node.exactRules, i);
         else node.prefixRules = appendTo(node.prefixRules, i);
         this.indexedCount++;
@@ -127,11 +122,6 @@ function appendTo(list: i32[] | null, position: i32): i32[] {
   if (list === null) return [position];
   list.push(position);
   return list;
-}
-
-function isAscii(s: string): bool {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
-  return true;
 }
 
 /** Adds `extra` (sorted) to `list` and sorts the result ascending; lists are short. */

@@ -1,26 +1,30 @@
 // Deciding whether a rule matches a request: pure functions over the policy model and the
-// request's attributes, with no host calls, so as-pect can test them directly.
+// request's attributes, with no host calls, so as-pect can test them directly. Every matcher
+// compares raw bytes, as Envoy's do: the same bytes give the same answer in exact, prefix,
+// suffix, contains and regex, valid UTF-8 or not, and nothing is decoded or allocated.
 import { HeaderMatch, Match, Rule, StringMatch, StringMatchKind } from "../policy/model";
+import { bytesContain, bytesEndWith, bytesEqual, bytesStartWith, ByteBuffer } from "../util/bytes";
 import { RequestAttributes } from "./request";
 
-/** Does `value` (null = absent) satisfy the condition? */
-export function stringMatches(m: StringMatch, value: string | null): bool {
+/** Does `value` (length -1 = absent) satisfy the condition? */
+export function stringMatches(m: StringMatch, value: ByteBuffer): bool {
   const kind = m.kind;
-  if (kind == StringMatchKind.Absent) return value === null;
-  if (value === null) return false;
-  const v = changetype<string>(value);
+  const length = value.length;
+  if (kind == StringMatchKind.Absent) return length < 0;
+  if (length < 0) return false;
+  const ptr = value.ptr;
   switch (kind) {
     case StringMatchKind.Exact:
-      return v == m.value;
+      return bytesEqual(ptr, length, m.bytes);
     case StringMatchKind.Prefix:
-      return v.startsWith(m.value);
+      return bytesStartWith(ptr, length, m.bytes);
     case StringMatchKind.Suffix:
-      return v.endsWith(m.value);
+      return bytesEndWith(ptr, length, m.bytes);
     case StringMatchKind.Contains:
-      return v.includes(m.value);
+      return bytesContain(ptr, length, m.bytes, m.borders);
     case StringMatchKind.Regex: {
       const re = m.regex;
-      return re !== null && re.matches(v);
+      return re !== null && re.matchesBytes(ptr, length);
     }
     case StringMatchKind.Present:
       return true;
@@ -33,7 +37,7 @@ export function headersMatch(conditions: HeaderMatch[], request: RequestAttribut
   const n = conditions.length;
   for (let i = 0; i < n; i++) {
     const h = unchecked(conditions[i]);
-    if (!stringMatches(h.match, request.header(h.slot))) return false;
+    if (!stringMatches(h.match, request.headerBytes(h.slot))) return false;
   }
   return true;
 }
@@ -41,9 +45,9 @@ export function headersMatch(conditions: HeaderMatch[], request: RequestAttribut
 /** All conditions hold (AND); a missing condition holds. */
 export function requestMatches(match: Match, request: RequestAttributes): bool {
   const path = match.path;
-  if (path !== null && !stringMatches(path, request.path())) return false;
+  if (path !== null && !stringMatches(path, request.pathBytes())) return false;
   const method = match.method;
-  if (method !== null && !stringMatches(method, request.method())) return false;
+  if (method !== null && !stringMatches(method, request.methodBytes())) return false;
   return headersMatch(match.headers, request);
 }
 

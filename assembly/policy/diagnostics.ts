@@ -7,6 +7,12 @@ const MAX_SHOWN_VALUE = 80;
 export class Diagnostics {
   errors: string[] = [];
   warnings: string[] = [];
+  /** Set when the document as a whole is over a limit: it is refused, not partly applied. */
+  refused: string = "";
+
+  refuse(where: string, field: string, problem: string): void {
+    if (this.refused.length == 0) this.refused = where + ": " + field + ": " + problem;
+  }
 
   error(where: string, field: string, problem: string): void {
     this.errors.push(where + ": " + field + ": " + problem);
@@ -22,9 +28,14 @@ export class Diagnostics {
 /** A JSON value as shown in a message, shortened so one bad field cannot flood the log. */
 export function show(v: JsonValue | null): string {
   if (v === null) return "nothing";
-  const text = v.toJson();
+  const text = v.toJsonPrefix(MAX_SHOWN_VALUE + 1);
   if (text.length <= MAX_SHOWN_VALUE) return text;
   return text.substring(0, MAX_SHOWN_VALUE) + "...";
+}
+
+/** A name as shown in a message: at most MAX_SHOWN_VALUE characters. */
+export function shortName(name: string): string {
+  return name.length <= MAX_SHOWN_VALUE ? name : name.substring(0, MAX_SHOWN_VALUE) + "...";
 }
 
 export function policyWhere(policyName: string): string {

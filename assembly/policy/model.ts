@@ -2,6 +2,7 @@
 // configuration or control-plane update and never mutated afterwards, so a request that
 // started under one set keeps a consistent view of its rule while a new set is swapped in.
 import { Regex } from "../regex/index";
+import { borderTable } from "../util/bytes";
 
 /** How a string condition compares. Present/Absent only apply to headers. */
 export const enum StringMatchKind {
@@ -14,18 +15,27 @@ export const enum StringMatchKind {
   Absent = 6,
 }
 
+/** Envoy's matchers compare bytes: the literal is kept as its UTF-8 bytes, never as text. */
 export class StringMatch {
+  readonly bytes: ArrayBuffer;
+  /** Search table for `contains` (see util/bytes.ts); empty for other kinds. */
+  readonly borders: StaticArray<i32>;
+
   constructor(
     public kind: StringMatchKind,
-    public value: string,
+    literal: string,
     public regex: Regex | null,
-  ) {}
+  ) {
+    const bytes = kind == StringMatchKind.Regex ? new ArrayBuffer(0) : String.UTF8.encode(literal);
+    this.bytes = bytes;
+    this.borders = kind == StringMatchKind.Contains ? borderTable(bytes) : new StaticArray<i32>(0);
+  }
 }
 
-/** A header condition. `slot` indexes the per-request header cache (see match/request.ts). */
+/** A header condition. `slot` indexes the per-request header cache of the document the
+ * condition was parsed from (see match/request.ts). */
 export class HeaderMatch {
   constructor(
-    public name: string, // lower-cased
     public slot: i32,
     public match: StringMatch,
   ) {}

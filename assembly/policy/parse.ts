@@ -7,15 +7,30 @@ import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
 import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selector, StringMatch, StringMatchKind } from "./model";
 import { Diagnostics, policyWhere, ruleWhere, show } from "./diagnostics";
+import {
+  MAX_ABORT_BODY_BYTES, MAX_CONDITIONS_PER_RULE, MAX_HEADER_NAME_BYTES, MAX_HEADER_NAMES, MAX_LITERAL_BYTES,
+  MAX_PATTERN_BYTES, MAX_POLICIES, MAX_POLICY_NAME_BYTES, MAX_REGEX_BYTES, MAX_REGEX_INSTRUCTIONS, MAX_REGEXES, MAX_RULES,
+  MAX_RULES_PER_POLICY, MAX_SELECTOR_BYTES,
+  reportTooLong, tooMany,
+} from "./limits";
 
+/** Settings that bound a parse, and what one document has used of the document-wide budgets
+ * (a new ParseLimits per document). */
 export class ParseLimits {
   /** Delays (and start delays) above this are clamped, with a warning. */
   maxDelayMs: i64 = 30000;
+  regexCount: i32 = 0;
+  regexBytes: i32 = 0;
+  regexInstructions: i32 = 0;
 }
 
 const STRING_MATCH_KEYS: string[] = ["exact", "prefix", "suffix", "contains", "regex"];
 
-/** Parses `[Policy, ...]`. Policies keep their order; broken rules are dropped. */
+/**
+ * Parses `[Policy, ...]`. Policies keep their order; broken rules are dropped. A list over a
+ * count limit (policies, rules, distinct header names) sets `diag.refused` and yields nothing:
+ * the caller refuses the whole document.
+ */
 export function parsePolicies(list: JsonValue, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): Policy[] {
   const policies: Policy[] = [];
   if (!list.isArray()) {
@@ -23,11 +38,33 @@ export function parsePolicies(list: JsonValue, slots: HeaderSlots, limits: Parse
     return policies;
   }
   const items = list.items;
+  if (items.length > MAX_POLICIES) {
+    diag.refuse("configuration", "policies", tooMany(items.length, "policies", MAX_POLICIES));
+    return policies;
+  }
+  const totalRules = countRules(items);
+  if (totalRules > MAX_RULES) {
+    diag.refuse("configuration", "policies", tooMany(totalRules, "rules in all", MAX_RULES));
+    return policies;
+  }
   for (let i = 0; i < items.length; i++) {
     const p = parsePolicy(unchecked(items[i]), i, slots, limits, diag);
+    if (diag.refused.length > 0) return [];
     if (p !== null) policies.push(p);
   }
   return policies;
+}
+
+/** Rules listed in all policies, counted before any is parsed. */
+function countRules(items: JsonValue[]): i32 {
+  let total = 0;
+  for (let i = 0; i < items.length; i++) {
+    const spec = unchecked(items[i]).get("spec");
+    if (spec === null) continue;
+    const rules = spec.get("rules");
+    if (rules !== null && rules.isArray()) total += rules.items.length;
+  }
+  return total;
 }
 
 function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): Policy | null {
@@ -48,6 +85,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
     return null;
   }
   name = nameValue.str;
+  if (reportTooLong(diag, anonymous, "metadata.name", nameValue, MAX_POLICY_NAME_BYTES)) return null;
   const where = policyWhere(name);
 
   const spec = v.get("spec");
@@ -68,8 +106,12 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
     diag.error(where, "spec.rules", "must be a non-empty array of rules, got " + show(rulesValue));
     return null;
   }
-  const rules: Rule[] = [];
   const items = rulesValue.items;
+  if (items.length > MAX_RULES_PER_POLICY) {
+    diag.error(where, "spec.rules", tooMany(items.length, "rules", MAX_RULES_PER_POLICY));
+    return null;
+  }
+  const rules: Rule[] = [];
   for (let i = 0; i < items.length; i++) {
     const rule = parseRule(unchecked(items[i]), name, i, slots, limits, diag);
     if (rule !== null) rules.push(rule);
@@ -98,6 +140,7 @@ function parseSelector(v: JsonValue | null, where: string, diag: Diagnostics): S
       diag.error(where, "spec.selector." + key, "must be a string, got " + show(value));
       return null;
     }
+    if (reportTooLong(diag, where, "spec.selector." + key, value, MAX_SELECTOR_BYTES)) return null;
     if (key == "service") service = value.str;
     else namespace = value.str;
   }
@@ -117,14 +160,14 @@ function parseRule(v: JsonValue, policyName: string, index: i32, slots: HeaderSl
       return null;
     }
   }
-  const match = parseMatch(v.get("match"), where, slots, diag);
+  const match = parseMatch(v.get("match"), where, slots, limits, diag);
   if (match === null) return null;
   const fault = parseFault(v.get("fault"), where, slots, limits, diag);
   if (fault === null) return null;
   return new Rule(policyName, index, match, fault);
 }
 
-function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag: Diagnostics): Match | null {
+function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): Match | null {
   if (v === null || !v.isObject()) {
     diag.error(where, "match", "must be an object (use {} to match every request), got " + show(v));
     return null;
@@ -134,11 +177,11 @@ function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag
     const key = unchecked(v.keys[k]);
     const value = unchecked(v.values[k]);
     if (key == "method") {
-      const s = parseStringMatch(value, where, "match.method", false, diag);
+      const s = parseStringMatch(value, where, "match.method", false, limits, diag);
       if (s === null) return null;
       m.method = s;
     } else if (key == "path") {
-      const s = parseStringMatch(value, where, "match.path", false, diag);
+      const s = parseStringMatch(value, where, "match.path", false, limits, diag);
       if (s === null) return null;
       m.path = s;
     } else if (key == "headers") {
@@ -146,9 +189,13 @@ function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag
         diag.error(where, "match.headers", "must be an array, got " + show(value));
         return null;
       }
+      if (value.items.length > MAX_CONDITIONS_PER_RULE) {
+        diag.error(where, "match.headers", tooMany(value.items.length, "header conditions", MAX_CONDITIONS_PER_RULE));
+        return null;
+      }
       const headers: HeaderMatch[] = [];
       for (let i = 0; i < value.items.length; i++) {
-        const h = parseHeaderMatch(unchecked(value.items[i]), where, "match.headers[" + i.toString() + "]", slots, diag);
+        const h = parseHeaderMatch(unchecked(value.items[i]), where, "match.headers[" + i.toString() + "]", slots, limits, diag);
         if (h === null) return null;
         headers.push(h);
       }
@@ -162,7 +209,7 @@ function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag
 }
 
 /** `{exact|prefix|suffix|contains|regex: string}`, exactly one. Headers also allow `present`. */
-function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: bool, diag: Diagnostics): StringMatch | null {
+function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: bool, limits: ParseLimits, diag: Diagnostics): StringMatch | null {
   if (!v.isObject()) {
     diag.error(where, field, "must be an object with one of exact, prefix, suffix, contains, regex; got " + show(v));
     return null;
@@ -193,11 +240,27 @@ function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: 
       return null;
     }
     count++;
+    const limit = kind == StringMatchKind.Regex ? MAX_PATTERN_BYTES : MAX_LITERAL_BYTES;
+    if (reportTooLong(diag, where, field + "." + key, value, limit)) return null;
     if (kind == StringMatchKind.Regex) {
+      if (++limits.regexCount > MAX_REGEXES) {
+        diag.refuse(where, field + ".regex", "the document has more than " + MAX_REGEXES.toString() + " regex conditions (the limit)");
+        return null;
+      }
+      limits.regexBytes += String.UTF8.byteLength(value.str);
+      if (limits.regexBytes > MAX_REGEX_BYTES) {
+        diag.refuse(where, field + ".regex", "the document's regex patterns are more than " + MAX_REGEX_BYTES.toString() + " bytes in all (the limit)");
+        return null;
+      }
       const compiled = compileRegex(value.str);
       const re = compiled.regex;
       if (re === null) {
         diag.error(where, field + ".regex", "invalid regex " + show(value) + ": " + compiled.error);
+        return null;
+      }
+      limits.regexInstructions += re.programSize;
+      if (limits.regexInstructions > MAX_REGEX_INSTRUCTIONS) {
+        diag.refuse(where, field + ".regex", "the document's regexes compile to more than " + MAX_REGEX_INSTRUCTIONS.toString() + " instructions in all (the limit)");
         return null;
       }
       found = new StringMatch(StringMatchKind.Regex, value.str, re);
@@ -220,7 +283,7 @@ function stringMatchKind(key: string): i32 {
   return -1;
 }
 
-function parseHeaderMatch(v: JsonValue, where: string, field: string, slots: HeaderSlots, diag: Diagnostics): HeaderMatch | null {
+function parseHeaderMatch(v: JsonValue, where: string, field: string, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): HeaderMatch | null {
   if (!v.isObject()) {
     diag.error(where, field, "must be an object with name and a condition, got " + show(v));
     return null;
@@ -230,10 +293,19 @@ function parseHeaderMatch(v: JsonValue, where: string, field: string, slots: Hea
     diag.error(where, field + ".name", "must be a non-empty header name, got " + show(name));
     return null;
   }
-  const m = parseStringMatch(v, where, field, true, diag);
+  const slot = headerSlot(name, slots, where, field + ".name", diag);
+  if (slot < 0) return null;
+  const m = parseStringMatch(v, where, field, true, limits, diag);
   if (m === null) return null;
-  const lower = asciiLower(name.str);
-  return new HeaderMatch(lower, slots.slotOf(lower), m);
+  return new HeaderMatch(slot, m);
+}
+
+/** The slot of a header name (checked against the limits); -1 after reporting a problem. */
+function headerSlot(name: JsonValue, slots: HeaderSlots, where: string, field: string, diag: Diagnostics): i32 {
+  if (reportTooLong(diag, where, field, name, MAX_HEADER_NAME_BYTES)) return -1;
+  const slot = slots.slotOf(asciiLower(name.str));
+  if (slot < 0) diag.refuse(where, field, "the document names more than " + MAX_HEADER_NAMES.toString() + " distinct headers (the limit)");
+  return slot;
 }
 
 function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): Fault | null {
@@ -329,6 +401,7 @@ function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | nul
         diag.error(where, "fault.abort.body", "must be a string, got " + show(value));
         return null;
       }
+      if (reportTooLong(diag, where, "fault.abort.body", value, MAX_ABORT_BODY_BYTES)) return null;
       body = value.str;
     } else {
       diag.error(where, "fault.abort." + key, "unknown field (expected httpStatus, grpcStatus, body)");
@@ -359,8 +432,10 @@ function parseSampling(v: JsonValue, f: Fault, where: string, slots: HeaderSlots
     diag.error(where, "fault.sampling.header", "must be a non-empty header name, got " + show(h));
     return false;
   }
+  const slot = headerSlot(h, slots, where, "fault.sampling.header", diag);
+  if (slot < 0) return false;
   f.samplingHeader = asciiLower(h.str);
-  f.samplingSlot = slots.slotOf(f.samplingHeader);
+  f.samplingSlot = slot;
   return true;
 }
 

@@ -1,5 +1,6 @@
-// A reusable, growable byte buffer: lets the hot path hold a header value without
-// allocating a string for it.
+// Bytes as Envoy holds them: a reusable, growable buffer lets the hot path hold a header value
+// without allocating, and the comparisons below work on raw bytes, never on decoded text, so
+// the same bytes give the same answer in every matcher whether or not they are valid UTF-8.
 
 export class ByteBuffer {
   data: ArrayBuffer;
@@ -12,7 +13,8 @@ export class ByteBuffer {
 
   /** Replaces the content with `size` bytes at `ptr`. */
   set(ptr: usize, size: i32): void {
-    if (this.data.byteLength < size) this.data = new ArrayBuffer(size * 2);
+    // A quarter of headroom: a value that varies a little keeps its buffer.
+    if (this.data.byteLength < size) this.data = new ArrayBuffer((size + (size >> 2) + 15) & ~15);
     memory.copy(changetype<usize>(this.data), ptr, <usize>size);
     this.length = size;
   }
@@ -23,6 +25,14 @@ export class ByteBuffer {
     this.set(changetype<usize>(encoded), encoded.byteLength);
   }
 
+  @inline get ptr(): usize {
+    return changetype<usize>(this.data);
+  }
+
+  @inline get absent(): bool {
+    return this.length < 0;
+  }
+
   @inline byteAt(i: i32): i32 {
     return <i32>load<u8>(changetype<usize>(this.data) + <usize>i);
   }
@@ -30,4 +40,60 @@ export class ByteBuffer {
   toString(): string {
     return this.length <= 0 ? "" : String.UTF8.decodeUnsafe(changetype<usize>(this.data), <usize>this.length);
   }
+}
+
+/** `n` bytes at `a` equal `n` bytes at `b`. */
+function sameRange(a: usize, b: usize, n: i32): bool {
+  return n == 0 || memory.compare(a, b, <usize>n) == 0;
+}
+
+export function bytesEqual(ptr: usize, length: i32, literal: ArrayBuffer): bool {
+  const n = literal.byteLength;
+  return length == n && sameRange(ptr, changetype<usize>(literal), n);
+}
+
+export function bytesStartWith(ptr: usize, length: i32, literal: ArrayBuffer): bool {
+  const n = literal.byteLength;
+  return length >= n && sameRange(ptr, changetype<usize>(literal), n);
+}
+
+export function bytesEndWith(ptr: usize, length: i32, literal: ArrayBuffer): bool {
+  const n = literal.byteLength;
+  return length >= n && sameRange(ptr + <usize>(length - n), changetype<usize>(literal), n);
+}
+
+/**
+ * Knuth-Morris-Pratt failure table of `literal`: for each prefix length, the length of its
+ * longest proper border. Built once per literal so a search costs O(value + literal) whatever
+ * the value (a naive search of a hostile 60 KiB header would cost value x literal).
+ */
+export function borderTable(literal: ArrayBuffer): StaticArray<i32> {
+  const n = literal.byteLength;
+  const table = new StaticArray<i32>(n + 1);
+  const p = changetype<usize>(literal);
+  unchecked((table[0] = -1));
+  let k = -1;
+  for (let i = 0; i < n; i++) {
+    const c = load<u8>(p + <usize>i);
+    while (k >= 0 && load<u8>(p + <usize>k) != c) k = unchecked(table[k]);
+    k++;
+    unchecked((table[i + 1] = k));
+  }
+  return table;
+}
+
+/** `literal` occurs in the `length` bytes at `ptr` (`borders` = borderTable(literal)). */
+export function bytesContain(ptr: usize, length: i32, literal: ArrayBuffer, borders: StaticArray<i32>): bool {
+  const n = literal.byteLength;
+  if (n == 0) return length >= 0;
+  if (length < n || borders.length != n + 1) return false;
+  const p = changetype<usize>(literal);
+  let k = 0;
+  for (let i = 0; i < length; i++) {
+    const c = load<u8>(ptr + <usize>i);
+    while (k >= 0 && load<u8>(p + <usize>k) != c) k = unchecked(borders[k]);
+    k++;
+    if (k == n) return true;
+  }
+  return false;
 }

@@ -1,7 +1,8 @@
 import { backoffMs, jitteredBackoffMs, PollSchedule, BACKOFF_CAP_MS } from "../../assembly/controlplane/schedule";
 import { FetchOutcome, interpretResponse, MAX_POLICY_BODY_BYTES, parseStatus } from "../../assembly/controlplane/response";
 import { isEntityTag, MAX_ETAG_LENGTH } from "../../assembly/controlplane/etag";
-import { HeaderSlots } from "../../assembly/match/request";
+import { LIVE_SLOT_BASE } from "../../assembly/match/request";
+import { MAX_POLICIES } from "../../assembly/policy/limits";
 import { ParseLimits } from "../../assembly/policy/parse";
 
 const MS: i64 = 1000000;
@@ -51,29 +52,28 @@ describe("poll schedule", () => {
 
 describe("control-plane responses", () => {
   it("a 200 with policies is an update", () => {
-    const r = interpretResponse(200, body(GOOD), 0, null, new HeaderSlots(), new ParseLimits());
+    const r = interpretResponse(200, body(GOOD), 0, null, new ParseLimits());
     expect(r.outcome).toBe(FetchOutcome.Updated);
     expect(r.policies.length).toBe(1);
   });
 
   it("304 and a byte-identical body are unchanged", () => {
-    expect(interpretResponse(304, null, 0, null, new HeaderSlots(), new ParseLimits()).outcome).toBe(FetchOutcome.Unchanged);
+    expect(interpretResponse(304, null, 0, null, new ParseLimits()).outcome).toBe(FetchOutcome.Unchanged);
     const last = body(GOOD);
-    expect(interpretResponse(200, body(GOOD), 0, last, new HeaderSlots(), new ParseLimits()).outcome).toBe(FetchOutcome.Unchanged);
+    expect(interpretResponse(200, body(GOOD), 0, last, new ParseLimits()).outcome).toBe(FetchOutcome.Unchanged);
   });
 
   it("non-2xx, garbage, wrong shapes and huge bodies are failures", () => {
-    const slots = new HeaderSlots();
     const limits = new ParseLimits();
-    const e503 = interpretResponse(503, body("down"), 4, null, slots, limits);
+    const e503 = interpretResponse(503, body("down"), 4, null, limits);
     expect(e503.outcome).toBe(FetchOutcome.Failed);
     expect(e503.reason).toBe("HTTP 503");
-    const garbage = interpretResponse(200, body("<html>"), 6, null, slots, limits);
+    const garbage = interpretResponse(200, body("<html>"), 6, null, limits);
     expect(garbage.outcome).toBe(FetchOutcome.Failed);
     expect(garbage.reason).toBe("not JSON");
-    expect(interpretResponse(200, body('{"items": []}'), 13, null, slots, limits).reason).toBe("not a policy list");
-    expect(interpretResponse(200, body("[]"), 2, null, slots, limits).reason).toBe("not a policy list");
-    const huge = interpretResponse(200, null, MAX_POLICY_BODY_BYTES + 1, null, slots, limits);
+    expect(interpretResponse(200, body('{"items": []}'), 13, null, limits).reason).toBe("not a policy list");
+    expect(interpretResponse(200, body("[]"), 2, null, limits).reason).toBe("not a policy list");
+    const huge = interpretResponse(200, null, MAX_POLICY_BODY_BYTES + 1, null, limits);
     expect(huge.reason).toBe("body too large");
   });
 
@@ -81,7 +81,7 @@ describe("control-plane responses", () => {
     const mixed = '{"policies": [' +
       '{"metadata": {"name": "ok"}, "spec": {"rules": [{"match": {}, "fault": {"percentage": 100, "abort": {"httpStatus": 503}}}]}},' +
       '{"metadata": {"name": "bad"}, "spec": {"rules": [{"match": {}, "fault": {"percentage": 300, "abort": {"httpStatus": 503}}}]}}]}';
-    const r = interpretResponse(200, body(mixed), 0, null, new HeaderSlots(), new ParseLimits());
+    const r = interpretResponse(200, body(mixed), 0, null, new ParseLimits());
     expect(r.outcome).toBe(FetchOutcome.Updated);
     expect(r.policies.length).toBe(1);
     expect(r.policies[0].name).toBe("ok");
@@ -89,9 +89,27 @@ describe("control-plane responses", () => {
   });
 
   it("an empty list deletes every live policy", () => {
-    const r = interpretResponse(200, body('{"policies": []}'), 0, null, new HeaderSlots(), new ParseLimits());
+    const r = interpretResponse(200, body('{"policies": []}'), 0, null, new ParseLimits());
     expect(r.outcome).toBe(FetchOutcome.Updated);
     expect(r.policies.length).toBe(0);
+  });
+
+  it("a body over a document-wide count limit fails as a whole: nothing of it is applied", () => {
+    const one = '{"metadata": {"name": "p"}, "spec": {"rules": [{"match": {}, "fault": {"percentage": 100, "abort": {"httpStatus": 503}}}]}}';
+    const items = new Array<string>();
+    for (let i = 0; i < MAX_POLICIES + 1; i++) items.push(one.replace('"p"', '"p' + i.toString() + '"'));
+    const r = interpretResponse(200, body('{"policies": [' + items.join(",") + "]}"), 0, null, new ParseLimits());
+    expect(r.outcome).toBe(FetchOutcome.Failed);
+    expect(r.reason).toBe("over a limit");
+    expect(r.detail).toBe("body refused: configuration: policies: has 5001 policies, over the limit of 5000");
+  });
+
+  it("the policies of a body get header slots of their own, numbered apart from the configuration's", () => {
+    const r = interpretResponse(200, body('{"policies": [{"metadata": {"name": "h"}, "spec": {"rules": [{"match": {"headers": [{"name": "X-A", "present": true}]}, "fault": {"percentage": 100, "abort": {"httpStatus": 503}}}]}}]}'), 0, null, new ParseLimits());
+    expect(r.slots.count).toBe(1);
+    expect(r.slots.base).toBe(LIVE_SLOT_BASE);
+    expect(r.policies[0].rules[0].match.headers[0].slot).toBe(LIVE_SLOT_BASE);
+    expect(r.slots.nameOf(LIVE_SLOT_BASE)).toBe("x-a");
   });
 });
 

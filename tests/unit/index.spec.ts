@@ -6,20 +6,27 @@ import { Rule } from "../../assembly/policy/model";
 import { Diagnostics } from "../../assembly/policy/diagnostics";
 import { parsePolicies, ParseLimits } from "../../assembly/policy/parse";
 import { Sampler } from "../../assembly/faults/sampling";
+import { ByteBuffer } from "../../assembly/util/bytes";
 
 class PathOnly extends RequestAttributes {
   constructor(public p: string | null, public m: string) {
     super();
   }
-  method(): string | null {
-    return this.m;
+  methodBytes(): ByteBuffer {
+    return bytesOf(this.m);
   }
-  path(): string | null {
-    return this.p;
+  pathBytes(): ByteBuffer {
+    return bytesOf(this.p);
   }
-  header(slot: i32): string | null {
-    return null;
+  headerBytes(slot: i32): ByteBuffer {
+    return bytesOf(null);
   }
+}
+
+function bytesOf(s: string | null): ByteBuffer {
+  const b = new ByteBuffer(0);
+  if (s !== null) b.setString(s);
+  return b;
 }
 
 const SEGMENTS: string[] = ["/", "/a", "/ab", "/api", "/api/", "/api/v1", "/b", "/checkout", "/c", ""];

@@ -1,4 +1,4 @@
-import { parseJson, parseJsonString, JsonKind, JsonValue, JsonParseResult, MAX_DEPTH } from "../../assembly/json";
+import { parseJson, parseJsonString, JsonKind, JsonValue, JsonParseResult, MAX_DEPTH, MAX_STRING_BYTES, MAX_VALUES } from "../../assembly/json";
 
 const POLICY_DOCUMENT =
   '{"policies":[{"metadata":{"name":"api-abort"},"spec":{"rules":[{"match":{"path":{"prefix":"/api/"},' +
@@ -433,17 +433,30 @@ describe("parseJson: limits", () => {
     expect(errorOf("[{\"a\":".repeat(50000)).startsWith("too deeply nested")).toBe(true);
   });
 
-  it("parses a 1 MB string, with and without escapes", () => {
-    const plain = parsed('"' + "a".repeat(1 << 20) + '"').str;
-    expect(plain.length).toBe(1 << 20);
-    const escaped = parsed('"' + "\\n\\u00e9😀".repeat(100000) + '"').str;
-    expect(escaped.length).toBe(400000);
+  it("parses a string of MAX_STRING_BYTES, with and without escapes", () => {
+    const plain = parsed('"' + "a".repeat(MAX_STRING_BYTES) + '"').str;
+    expect(plain.length).toBe(MAX_STRING_BYTES);
+    const escaped = parsed('"' + "\\n\\u00e9😀".repeat(4000) + '"').str;
+    expect(escaped.length).toBe(16000);
     expect(escaped.substring(0, 4)).toBe("\né😀");
   });
 
-  it("parses 100,000 array elements", () => {
-    const a = parsed("[" + "1,".repeat(99999) + "1]");
-    expect(a.items.length).toBe(100000);
+  it("refuses a longer string before decoding it, naming the member, the size and the limit", () => {
+    const result = parseJsonString('{"metric_prefix": "' + "a".repeat(MAX_STRING_BYTES + 1) + '"}');
+    expect(result.value).toBeNull();
+    expect(result.error).toBe('string of 65537 bytes (in "metric_prefix") is over the 65536-byte limit for a string at line 1, column 19 (byte 18)');
+  });
+
+  it("refuses a document of more than MAX_VALUES values, whatever its shape", () => {
+    expect(parseJsonString("[" + "1,".repeat(MAX_VALUES - 2) + "1]").error).toBe("");
+    const result = parseJsonString("[" + "1,".repeat(MAX_VALUES - 1) + "1]");
+    expect(result.value).toBeNull();
+    expect(result.error).toBe("too many values: more than 100000 (the limit for a document) at line 1, column 200000 (byte 199999)");
+  });
+
+  it("parses an array of MAX_VALUES - 1 elements", () => {
+    const a = parsed("[" + "1,".repeat(MAX_VALUES - 2) + "1]");
+    expect(a.items.length).toBe(MAX_VALUES - 1);
   });
 
   it("parses 1,000 policies", () => {
@@ -458,6 +471,16 @@ describe("parseJson: limits", () => {
 });
 
 describe("JsonValue.toJson", () => {
+  it("toJsonPrefix gives the start of the same text, built no further than asked", () => {
+    const v = parsed(' { "b" : [ 1 , 2 ] , "a" : { "d" : null , "c" : true } } ');
+    const whole = v.toJson();
+    for (let n = 0; n <= whole.length + 2; n++) {
+      expect(v.toJsonPrefix(n)).toBe(whole.substring(0, n));
+    }
+    const big = parsed('["' + "x".repeat(60000) + '", "' + "y".repeat(60000) + '"]');
+    expect(big.toJsonPrefix(5)).toBe('["xxx');
+  });
+
   it("writes compact text with object members sorted by key", () => {
     expect(canonical(' { "b" : [ 1 , 2 ] , "a" : { "d" : null , "c" : true } } ')).toBe('{"a":{"c":true,"d":null},"b":[1,2]}');
     expect(canonical("[]")).toBe("[]");

@@ -5,6 +5,8 @@ import { Policy, Rule, StringMatch, StringMatchKind } from "../../assembly/polic
 import { Diagnostics } from "../../assembly/policy/diagnostics";
 import { parsePolicies, ParseLimits } from "../../assembly/policy/parse";
 import { compileRegex } from "../../assembly/regex/index";
+import { ByteBuffer } from "../../assembly/util/bytes";
+import { MAX_HEADER_NAMES } from "../../assembly/policy/limits";
 
 /** Strips the query string, as the host-backed request does (it stops reading :path at '?'). */
 function pathWithoutQuery(rawPath: string): string {
@@ -24,21 +26,50 @@ class FakeRequest extends RequestAttributes {
     this.headerValues.push(value);
     return this;
   }
-  method(): string | null {
-    return this.m;
+  methodBytes(): ByteBuffer {
+    return bytesOf(this.m);
   }
-  path(): string | null {
+  pathBytes(): ByteBuffer {
     const p = this.p;
-    return p === null ? null : pathWithoutQuery(p);
+    return bytesOf(p === null ? null : pathWithoutQuery(p));
   }
-  header(slot: i32): string | null {
-    if (slot < 0 || slot >= this.slots.names.length) return null;
-    const name = this.slots.names[slot];
+  headerBytes(slot: i32): ByteBuffer {
+    if (!this.slots.owns(slot)) return bytesOf(null);
+    const name = this.slots.nameOf(slot);
     for (let i = 0; i < this.headerNames.length; i++) {
-      if (this.headerNames[i] == name) return this.headerValues[i];
+      if (this.headerNames[i] == name) return bytesOf(this.headerValues[i]);
     }
-    return null;
+    return bytesOf(null);
   }
+}
+
+/** The UTF-8 bytes of `s` (absent for null). */
+function bytesOf(s: string | null): ByteBuffer {
+  const b = new ByteBuffer(0);
+  if (s !== null) b.setString(s);
+  return b;
+}
+
+/** Raw bytes, valid UTF-8 or not. */
+function raw(bytes: i32[]): ByteBuffer {
+  const b = new ByteBuffer(bytes.length);
+  for (let i = 0; i < bytes.length; i++) store<u8>(changetype<usize>(b.data) + <usize>i, <u8>bytes[i]);
+  b.length = bytes.length;
+  return b;
+}
+
+function ascii(s: string): i32[] {
+  const out: i32[] = [];
+  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+  return out;
+}
+
+function sm(m: StringMatch, value: string | null): bool {
+  return stringMatches(m, bytesOf(value));
+}
+
+function matcher(kind: StringMatchKind, literal: string): StringMatch {
+  return new StringMatch(kind, literal, kind == StringMatchKind.Regex ? compileRegex(literal).regex : null);
 }
 
 function rulesOf(json: string, slots: HeaderSlots): Rule[] {
@@ -59,30 +90,30 @@ function policy(name: string, match: string, fault: string = '{"percentage": 100
 
 describe("string conditions", () => {
   it("exact, prefix, suffix, contains", () => {
-    expect(stringMatches(new StringMatch(StringMatchKind.Exact, "/a", null), "/a")).toBe(true);
-    expect(stringMatches(new StringMatch(StringMatchKind.Exact, "/a", null), "/ab")).toBe(false);
-    expect(stringMatches(new StringMatch(StringMatchKind.Prefix, "/api/", null), "/api/v1")).toBe(true);
-    expect(stringMatches(new StringMatch(StringMatchKind.Prefix, "/api/", null), "/apix")).toBe(false);
-    expect(stringMatches(new StringMatch(StringMatchKind.Suffix, ".json", null), "/x.json")).toBe(true);
-    expect(stringMatches(new StringMatch(StringMatchKind.Suffix, ".json", null), "/x.jsonp")).toBe(false);
-    expect(stringMatches(new StringMatch(StringMatchKind.Contains, "beta", null), "v-beta-2")).toBe(true);
-    expect(stringMatches(new StringMatch(StringMatchKind.Contains, "beta", null), "v-alpha")).toBe(false);
+    expect(sm(new StringMatch(StringMatchKind.Exact, "/a", null), "/a")).toBe(true);
+    expect(sm(new StringMatch(StringMatchKind.Exact, "/a", null), "/ab")).toBe(false);
+    expect(sm(new StringMatch(StringMatchKind.Prefix, "/api/", null), "/api/v1")).toBe(true);
+    expect(sm(new StringMatch(StringMatchKind.Prefix, "/api/", null), "/apix")).toBe(false);
+    expect(sm(new StringMatch(StringMatchKind.Suffix, ".json", null), "/x.json")).toBe(true);
+    expect(sm(new StringMatch(StringMatchKind.Suffix, ".json", null), "/x.jsonp")).toBe(false);
+    expect(sm(new StringMatch(StringMatchKind.Contains, "beta", null), "v-beta-2")).toBe(true);
+    expect(sm(new StringMatch(StringMatchKind.Contains, "beta", null), "v-alpha")).toBe(false);
   });
 
   it("regex searches anywhere unless anchored", () => {
     const loose = new StringMatch(StringMatchKind.Regex, "test-[0-9]+", compileRegex("test-[0-9]+").regex);
     const anchored = new StringMatch(StringMatchKind.Regex, "^test-[0-9]+$", compileRegex("^test-[0-9]+$").regex);
-    expect(stringMatches(loose, "user-test-42-x")).toBe(true);
-    expect(stringMatches(anchored, "user-test-42-x")).toBe(false);
-    expect(stringMatches(anchored, "test-42")).toBe(true);
+    expect(sm(loose, "user-test-42-x")).toBe(true);
+    expect(sm(anchored, "user-test-42-x")).toBe(false);
+    expect(sm(anchored, "test-42")).toBe(true);
   });
 
   it("an absent value matches nothing but `present: false`", () => {
-    expect(stringMatches(new StringMatch(StringMatchKind.Prefix, "", null), null)).toBe(false);
-    expect(stringMatches(new StringMatch(StringMatchKind.Present, "", null), null)).toBe(false);
-    expect(stringMatches(new StringMatch(StringMatchKind.Present, "", null), "")).toBe(true);
-    expect(stringMatches(new StringMatch(StringMatchKind.Absent, "", null), null)).toBe(true);
-    expect(stringMatches(new StringMatch(StringMatchKind.Absent, "", null), "x")).toBe(false);
+    expect(sm(new StringMatch(StringMatchKind.Prefix, "", null), null)).toBe(false);
+    expect(sm(new StringMatch(StringMatchKind.Present, "", null), null)).toBe(false);
+    expect(sm(new StringMatch(StringMatchKind.Present, "", null), "")).toBe(true);
+    expect(sm(new StringMatch(StringMatchKind.Absent, "", null), null)).toBe(true);
+    expect(sm(new StringMatch(StringMatchKind.Absent, "", null), "x")).toBe(false);
   });
 });
 
@@ -118,7 +149,7 @@ describe("request matching", () => {
   it("header names are case-insensitive and any header can be used", () => {
     const slots = new HeaderSlots();
     const rules = rulesOf("[" + policy("p", '{"headers": [{"name": "X-Very-Custom-Header-Nobody-Lists", "suffix": "-eu"}]}') + "]", slots);
-    expect(slots.names[0]).toBe("x-very-custom-header-nobody-lists");
+    expect(slots.nameOf(0)).toBe("x-very-custom-header-nobody-lists");
     expect(requestMatches(rules[0].match, new FakeRequest(slots, "GET", "/").with("x-very-custom-header-nobody-lists", "shop-eu"))).toBe(true);
     expect(requestMatches(rules[0].match, new FakeRequest(slots, "GET", "/").with("x-very-custom-header-nobody-lists", "shop-us"))).toBe(false);
   });
@@ -151,5 +182,76 @@ describe("first matching rule", () => {
     const slots = new HeaderSlots();
     const rules = rulesOf("[" + policy("p", '{"path": {"exact": "/only"}}') + "]", slots);
     expect(firstMatchingRule(rules, new FakeRequest(slots, "GET", "/other"), 0)).toBeNull();
+  });
+});
+
+describe("matching on bytes, as Envoy's matchers do", () => {
+  it("a byte that is not UTF-8 is a byte no literal matches", () => {
+    const value = raw(ascii("test-1").concat([0xff]));
+    expect(stringMatches(matcher(StringMatchKind.Exact, "test-1"), value)).toBe(false);
+    expect(stringMatches(matcher(StringMatchKind.Prefix, "test-1"), value)).toBe(true);
+    const prod = raw(ascii("prod").concat([0xff]));
+    expect(stringMatches(matcher(StringMatchKind.Exact, "prod"), prod)).toBe(false);
+  });
+
+  it("an overlong encoding of '/' is not '/'", () => {
+    const overlong = raw([0xc0, 0xaf]);
+    expect(stringMatches(matcher(StringMatchKind.Exact, "/"), overlong)).toBe(false);
+  });
+
+  it("contains finds a literal after an invalid byte", () => {
+    const value = raw([0xff].concat(ascii("admin")));
+    expect(stringMatches(matcher(StringMatchKind.Contains, "admin"), value)).toBe(true);
+    expect(stringMatches(matcher(StringMatchKind.Suffix, "admin"), value)).toBe(true);
+  });
+
+  it("exact, prefix, suffix and contains agree with the regex that means the same", () => {
+    // Valid UTF-8 values here: on invalid bytes the regex engine answers through
+    // Regex.matchesBytes, whose byte-level engine is a separate change.
+    const values: i32[][] = [ascii("abc"), [0xc3, 0xa9, 0x61, 0x62, 0x63], ascii("xabcx").concat([0xc3, 0xa9]), ascii("")];
+    const literals: string[] = ["abc", "a", "bc", ""];
+    for (let v = 0; v < values.length; v++) {
+      const value = raw(values[v]);
+      for (let l = 0; l < literals.length; l++) {
+        const lit = literals[l];
+        expect(stringMatches(matcher(StringMatchKind.Exact, lit), value)).toBe(stringMatches(matcher(StringMatchKind.Regex, "^" + lit + "$"), value));
+        expect(stringMatches(matcher(StringMatchKind.Prefix, lit), value)).toBe(stringMatches(matcher(StringMatchKind.Regex, "^" + lit), value));
+        expect(stringMatches(matcher(StringMatchKind.Suffix, lit), value)).toBe(stringMatches(matcher(StringMatchKind.Regex, lit + "$"), value));
+        expect(stringMatches(matcher(StringMatchKind.Contains, lit), value)).toBe(stringMatches(matcher(StringMatchKind.Regex, lit), value));
+      }
+    }
+  });
+
+  it("UTF-8 literals match their UTF-8 bytes", () => {
+    expect(sm(matcher(StringMatchKind.Exact, "caf\u00e9"), "caf\u00e9")).toBe(true);
+    expect(sm(matcher(StringMatchKind.Contains, "\u00e9t\u00e9"), "l'\u00e9t\u00e9 ici")).toBe(true);
+    expect(stringMatches(matcher(StringMatchKind.Exact, "caf\u00e9"), raw(ascii("caf").concat([0xe9])))).toBe(false);
+  });
+
+  it("contains is correct where a naive restart would miss (overlapping prefixes)", () => {
+    expect(sm(matcher(StringMatchKind.Contains, "aab"), "aaab")).toBe(true);
+    expect(sm(matcher(StringMatchKind.Contains, "abab"), "ababab")).toBe(true);
+    expect(sm(matcher(StringMatchKind.Contains, "abac"), "ababab")).toBe(false);
+    expect(sm(matcher(StringMatchKind.Contains, "abc"), "ab")).toBe(false);
+  });
+});
+
+describe("header slots", () => {
+  it("one slot per distinct name, found again by name", () => {
+    const slots = new HeaderSlots(100);
+    expect(slots.slotOf("x-a")).toBe(100);
+    expect(slots.slotOf("x-b")).toBe(101);
+    expect(slots.slotOf("x-a")).toBe(100);
+    expect(slots.count).toBe(2);
+    expect(slots.owns(99)).toBe(false);
+    expect(slots.owns(102)).toBe(false);
+    expect(slots.nameOf(101)).toBe("x-b");
+  });
+
+  it("a document stops getting slots at MAX_HEADER_NAMES", () => {
+    const slots = new HeaderSlots();
+    for (let i = 0; i < MAX_HEADER_NAMES; i++) expect(slots.slotOf("h" + i.toString())).toBe(i);
+    expect(slots.slotOf("one-more")).toBe(-1);
+    expect(slots.slotOf("h7")).toBe(7);
   });
 });

@@ -1,0 +1,67 @@
+// Every size limit on what a configuration or control-plane body may ask of a VM, in one
+// place. Each is checked before anything of that size is built, so a VM's memory is bounded
+// by what a valid configuration can need, not by the size of what it was sent. A value over a
+// limit is refused with a message naming the limit, the field and the value's size
+// (docs/limits.md lists them all).
+import { JsonValue } from "../json/index";
+import { Diagnostics, show } from "./diagnostics";
+
+/** Plugin configuration, in bytes (the same as a control-plane body). */
+export const MAX_CONFIGURATION_BYTES: i32 = 4 * 1024 * 1024;
+/** Policies in one document (plugin configuration or control-plane body). */
+export const MAX_POLICIES: i32 = 5000;
+/** Rules in one policy. */
+export const MAX_RULES_PER_POLICY: i32 = 100;
+/** Rules in one document, all policies together. */
+export const MAX_RULES: i32 = 10000;
+/** Header conditions in one rule. */
+export const MAX_CONDITIONS_PER_RULE: i32 = 32;
+/** Distinct header names in one document (conditions and sampling headers). */
+export const MAX_HEADER_NAMES: i32 = 4096;
+/** A policy name: a Kubernetes object name (DNS subdomain) is at most 253 characters. */
+export const MAX_POLICY_NAME_BYTES: i32 = 253;
+/** A header name (Envoy's default header table sizes keep real names far shorter). */
+export const MAX_HEADER_NAME_BYTES: i32 = 256;
+/** An exact/prefix/suffix/contains literal: a header value Envoy accepts is at most 60 KiB,
+ * but a literal this long already names a value no client sends by accident. */
+export const MAX_LITERAL_BYTES: i32 = 8192;
+/** A regex pattern, before compileRegex looks at it (it has its own program-size limits). */
+export const MAX_PATTERN_BYTES: i32 = 8192;
+/** Regex conditions in one document: each compiled pattern keeps its own matcher state. */
+export const MAX_REGEXES: i32 = 1000;
+/** Compiled regex instructions in one document, all patterns together: a matcher's memory
+ * grows with its program, so this bounds what one document's regexes can hold. */
+export const MAX_REGEX_INSTRUCTIONS: i32 = 20000;
+/** Regex pattern bytes in one document, all patterns together, counted before each compiles:
+ * compiling builds a syntax tree first, and a pattern refused at its end (an unmatched ')')
+ * leaves that tree behind until the callback ends. */
+export const MAX_REGEX_BYTES: i32 = 65536;
+/** A selector's service or namespace (Kubernetes names). */
+export const MAX_SELECTOR_BYTES: i32 = 253;
+/** An abort's body, sent with every abort. */
+export const MAX_ABORT_BODY_BYTES: i32 = 65536;
+/** metric_prefix: part of every metric name (and Envoy keeps every name it was given). */
+export const MAX_METRIC_PREFIX_BYTES: i32 = 128;
+/** control_plane cluster, authority and path. */
+export const MAX_CONTROL_PLANE_FIELD_BYTES: i32 = 1024;
+
+/** "is 5000 bytes long, over the 253-byte limit" */
+export function tooLong(bytes: i32, limit: i32): string {
+  return "is " + bytes.toString() + " bytes long, over the " + limit.toString() + "-byte limit";
+}
+
+/** "has 20000 policies, over the limit of 10000" */
+export function tooMany(count: i32, what: string, limit: i32): string {
+  return "has " + count.toString() + " " + what + ", over the limit of " + limit.toString();
+}
+
+/**
+ * Reports `field` when the string `value` is longer than `limit` UTF-8 bytes (measured without
+ * encoding it); true when it is. The message shows the size, the limit and the value's start.
+ */
+export function reportTooLong(diag: Diagnostics, where: string, field: string, value: JsonValue, limit: i32): bool {
+  const size = String.UTF8.byteLength(value.str);
+  if (size <= limit) return false;
+  diag.error(where, field, tooLong(size, limit) + ": " + show(value));
+  return true;
+}
