@@ -1,0 +1,290 @@
+// A DFA over bytes, built completely when the pattern is configured (subset construction over
+// the program of program.ts), so a search is one table lookup per byte whatever the subject and
+// whatever the pattern: that is the cost guarantee. A pattern whose DFA would exceed the limits
+// below is refused when configured, with the limit named (see docs/regex.md for why there is no
+// NFA fallback: a Pike VM costs program size x bytes, which breaks the 1 ms budget on a 60 KiB
+// value for all but tiny programs).
+//
+// Bytes are grouped into classes that every byte set of the program treats alike (RE2's byte
+// map), so the table has one column per class. A DFA state is the set of program positions
+// reached just after a byte (before their empty-width closure), plus two flags: "at the start"
+// and "the last byte was a word byte" (only when the pattern has \b or \B), which is all the
+// closure needs to decide ^, \A, \b and \B; $ and \z are decided at the end of the subject.
+// Row 0 is the dead state (no match possible), row 1 the match state (a match was found).
+
+import { AssertKind } from "./ast";
+import { isWordByte } from "./nfa";
+import { Op, Program } from "./program";
+
+/** Most DFA transitions (states x byte classes) a pattern may have; 2 bytes each (128 KiB). */
+export const MAX_DFA_TRANSITIONS: i32 = 65535;
+/** Most closure steps building one DFA may take (bounds the time a configuration takes). */
+export const MAX_DFA_BUILD_STEPS: i32 = 10_000_000;
+/** Most program positions all DFA states may hold together while building (1 MiB; bounds its memory). */
+export const MAX_DFA_POSITIONS: i32 = 1 << 18;
+
+const AT_START: i32 = 1;
+const PREV_WORD: i32 = 2;
+
+export class Dfa {
+  /** Byte -> class (column). */
+  classOf: StaticArray<u8> = new StaticArray<u8>(256);
+  /** Row offsets (state x stride), by row offset + class. */
+  trans: StaticArray<u16> = new StaticArray<u16>(0);
+  /** By state: is there a match ending at the end of the subject? */
+  endMatch: StaticArray<bool> = new StaticArray<bool>(0);
+  stride: i32 = 1;
+  start: i32 = 0;
+
+  get states(): i32 {
+    return this.endMatch.length;
+  }
+
+  /**
+   * One lookup per byte; stops soon after the byte that decides. Dead and match states lead to
+   * themselves, so checking once per four bytes is enough. Allocates nothing.
+   */
+  search(base: usize, length: i32): bool {
+    const trans = changetype<usize>(this.trans);
+    const classOf = changetype<usize>(this.classOf);
+    const decided = this.stride << 1; // rows 0 (dead) and 1 (match)
+    let s = this.start;
+    let i = 0;
+    for (; i + 4 <= length; i += 4) {
+      const w = load<u32>(base + <usize>i);
+      s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>(w & 0xff))) << 1));
+      s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>((w >> 8) & 0xff))) << 1));
+      s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>((w >> 16) & 0xff))) << 1));
+      s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>(w >> 24))) << 1));
+      if (s < decided) return s != 0;
+    }
+    for (; i < length; i++) {
+      s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>load<u8>(base + <usize>i))) << 1));
+    }
+    if (s < decided) return s != 0;
+    return unchecked(this.endMatch[s / this.stride]);
+  }
+}
+
+/** A DFA, or the reason the pattern is refused. */
+export class DfaResult {
+  constructor(public dfa: Dfa | null, public error: string) {}
+}
+
+export function buildDfa(prog: Program): DfaResult {
+  return new Builder(prog).build();
+}
+
+class Builder {
+  prog: Program;
+  dfa: Dfa = new Dfa();
+  rep: StaticArray<i32> = new StaticArray<i32>(256);
+  // States: their positions are pool[start .. start + len), sorted.
+  pool: Array<i32> = new Array<i32>();
+  stStart: Array<i32> = new Array<i32>();
+  stLen: Array<i32> = new Array<i32>();
+  stFlags: Array<i32> = new Array<i32>();
+  slots: StaticArray<i32> = new StaticArray<i32>(0);
+  trans: Array<u16> = new Array<u16>();
+  endMatch: Array<bool> = new Array<bool>();
+  maxStates: i32 = 0;
+  // Closure scratch.
+  mark: StaticArray<u32>;
+  generation: u32 = 0;
+  stack: StaticArray<i32>;
+  matched: bool = false;
+  steps: i32 = 0;
+  error: string = "";
+
+  constructor(prog: Program) {
+    const n = prog.length;
+    this.prog = prog;
+    this.mark = new StaticArray<u32>(n);
+    this.stack = new StaticArray<i32>(2 * n + 2);
+    const stride = this.makeClasses();
+    this.maxStates = MAX_DFA_TRANSITIONS / stride;
+    let size = 16;
+    while (size < 2 * this.maxStates) size <<= 1;
+    this.slots = new StaticArray<i32>(size);
+  }
+
+  /** Byte classes: runs of bytes that no set (and, with \b, no word test) tells apart. */
+  private makeClasses(): i32 {
+    const prog = this.prog;
+    const cut = new StaticArray<bool>(256);
+    const sets = prog.sets.length >> 3;
+    for (let s = 0; s < sets; s++) {
+      for (let b = 1; b < 256; b++) {
+        if (inSet(prog, s, b) != inSet(prog, s, b - 1)) cut[b] = true;
+      }
+    }
+    if (prog.hasWordAssert) {
+      for (let b = 1; b < 256; b++) if (isWordByte(b) != isWordByte(b - 1)) cut[b] = true;
+    }
+    let k = 0;
+    for (let b = 1; b < 256; b++) {
+      if (cut[b]) this.rep[++k] = b;
+      this.dfa.classOf[b] = <u8>k;
+    }
+    this.dfa.stride = k + 1;
+    return k + 1;
+  }
+
+  build(): DfaResult {
+    const prog = this.prog;
+    const stride = this.dfa.stride;
+    const word = prog.hasWordAssert;
+    const anchored = prog.anchoredStart;
+    // Rows 0 (dead) and 1 (match) lead to themselves.
+    for (let r = 0; r < 2; r++) {
+      this.stStart.push(0);
+      this.stLen.push(0);
+      this.stFlags.push(-1);
+      this.endMatch.push(r == 1);
+      for (let k = 0; k < stride; k++) this.trans.push(<u16>(r * stride));
+    }
+    const first = [0];
+    this.dfa.start = this.intern(first, AT_START) * stride;
+    const closures = [new Array<i32>(), new Array<i32>()];
+    const closureMatched = [false, false];
+    const next = new Array<i32>();
+    const variants = word ? 2 : 1;
+    for (let s = 2; s < this.stStart.length; s++) {
+      this.closure(s, false, true, closures[0]);
+      this.endMatch.push(this.matched);
+      for (let w = 0; w < variants; w++) {
+        this.closure(s, w == 1, false, closures[w]);
+        closureMatched[w] = this.matched;
+      }
+      for (let k = 0; k < stride; k++) {
+        const c = this.rep[k];
+        const w = word && isWordByte(c) ? 1 : 0;
+        if (closureMatched[w]) {
+          this.trans.push(<u16>stride);
+          continue;
+        }
+        next.length = 0;
+        if (!anchored) next.push(0); // an unanchored search starts again after every byte
+        const list = closures[w];
+        for (let i = 0; i < list.length; i++) {
+          if (prog.accepts(list[i], c)) next.push(list[i] + 1);
+        }
+        this.steps += list.length;
+        const target = next.length == 0 ? 0 : this.intern(next, w == 1 ? PREV_WORD : 0);
+        if (target < 0) return new DfaResult(null, this.error);
+        this.trans.push(<u16>(target * stride));
+      }
+      if (this.steps > MAX_DFA_BUILD_STEPS) return this.fail(this.tooComplex("building its automaton takes more than " + MAX_DFA_BUILD_STEPS.toString() + " steps (MAX_DFA_BUILD_STEPS)"));
+    }
+    const dfa = this.dfa;
+    dfa.trans = toStatic<u16>(this.trans);
+    dfa.endMatch = toStatic<bool>(this.endMatch);
+    return new DfaResult(dfa, "");
+  }
+
+  /**
+   * The consuming positions reachable from state `s` without consuming a byte, sorted, into
+   * `out`; sets `matched` when MATCH is reachable. `nextWord`/`atEnd` describe what follows.
+   */
+  private closure(s: i32, nextWord: bool, atEnd: bool, out: Array<i32>): void {
+    const prog = this.prog;
+    const mark = this.mark;
+    const stack = this.stack;
+    const flags = this.stFlags[s];
+    const prevWord = (flags & PREV_WORD) != 0;
+    if (this.generation == u32.MAX_VALUE) {
+      mark.fill(0);
+      this.generation = 0;
+    }
+    const generation = ++this.generation;
+    out.length = 0;
+    this.matched = false;
+    const begin = this.stStart[s];
+    const end = begin + this.stLen[s];
+    for (let i = begin; i < end; i++) {
+      let sp = 0;
+      stack[sp++] = this.pool[i];
+      while (sp > 0) {
+        const pc = stack[--sp];
+        if (mark[pc] == generation) continue;
+        mark[pc] = generation;
+        this.steps++;
+        const op = prog.op[pc];
+        const a = prog.a[pc];
+        if (op == Op.JUMP) {
+          stack[sp++] = a;
+        } else if (op == Op.SPLIT) {
+          stack[sp++] = prog.b[pc];
+          stack[sp++] = a;
+        } else if (op == Op.ASSERT) {
+          let holds = false;
+          if (a == <i32>AssertKind.BEGIN_TEXT) holds = (flags & AT_START) != 0;
+          else if (a == <i32>AssertKind.END_TEXT) holds = atEnd;
+          else if (a == <i32>AssertKind.WORD_BOUNDARY) holds = prevWord != nextWord;
+          else holds = prevWord == nextWord;
+          if (holds) stack[sp++] = pc + 1;
+        } else if (op == Op.MATCH) {
+          this.matched = true;
+        } else {
+          out.push(pc);
+        }
+      }
+    }
+    out.sort();
+  }
+
+  /** The index of the state (positions, flags), made if new; -1 (with `error`) past a limit. */
+  private intern(positions: Array<i32>, flags: i32): i32 {
+    let h: u32 = 2166136261 ^ <u32>flags;
+    for (let i = 0; i < positions.length; i++) h = (h ^ <u32>positions[i]) * 16777619;
+    const mask = this.slots.length - 1;
+    let slot = <i32>(h & <u32>mask);
+    while (true) {
+      const found = this.slots[slot] - 1;
+      if (found < 0) break;
+      if (this.stFlags[found] == flags && this.samePositions(found, positions)) return found;
+      slot = (slot + 1) & mask;
+    }
+    const index = this.stStart.length;
+    if (index >= this.maxStates) {
+      this.fail(this.tooComplex("its automaton needs more than " + MAX_DFA_TRANSITIONS.toString() + " transitions (MAX_DFA_TRANSITIONS: states x " + this.dfa.stride.toString() + " byte classes)"));
+      return -1;
+    }
+    if (this.pool.length + positions.length > MAX_DFA_POSITIONS) {
+      this.fail(this.tooComplex("its automaton's states hold more than " + MAX_DFA_POSITIONS.toString() + " program positions (MAX_DFA_POSITIONS)"));
+      return -1;
+    }
+    this.slots[slot] = index + 1;
+    this.stStart.push(this.pool.length);
+    this.stLen.push(positions.length);
+    this.stFlags.push(flags);
+    for (let i = 0; i < positions.length; i++) this.pool.push(positions[i]);
+    return index;
+  }
+
+  private samePositions(s: i32, positions: Array<i32>): bool {
+    if (this.stLen[s] != positions.length) return false;
+    const begin = this.stStart[s];
+    for (let i = 0; i < positions.length; i++) if (this.pool[begin + i] != positions[i]) return false;
+    return true;
+  }
+
+  private tooComplex(why: string): string {
+    return "pattern too complex: " + why + "; bound the repetitions (e.g. {0,100} instead of {0,1000}), anchor the pattern with ^, or split it into simpler rules";
+  }
+
+  private fail(error: string): DfaResult {
+    if (this.error.length == 0) this.error = error;
+    return new DfaResult(null, this.error);
+  }
+}
+
+function inSet(prog: Program, set: i32, b: i32): bool {
+  return ((prog.sets[(set << 3) + (b >> 5)] >>> <u32>(b & 31)) & 1) != 0;
+}
+
+function toStatic<T>(a: Array<T>): StaticArray<T> {
+  const out = new StaticArray<T>(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i];
+  return out;
+}
