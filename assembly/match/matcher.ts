@@ -29,6 +29,13 @@ export function stringMatches(m: StringMatch, value: string | null): bool {
   }
 }
 
+/** A path regex reads the path's bytes: invalid UTF-8 is matched by nothing, as in Envoy (RE2). */
+function pathRegexMatches(m: StringMatch, request: RequestAttributes): bool {
+  const bytes = request.pathBytes();
+  const re = m.regex;
+  return bytes.length >= 0 && re !== null && re.matchesBytes(changetype<usize>(bytes.data), bytes.length);
+}
+
 export function headersMatch(conditions: HeaderMatch[], request: RequestAttributes): bool {
   const n = conditions.length;
   for (let i = 0; i < n; i++) {
@@ -41,7 +48,10 @@ export function headersMatch(conditions: HeaderMatch[], request: RequestAttribut
 /** All conditions hold (AND); a missing condition holds. */
 export function requestMatches(match: Match, request: RequestAttributes): bool {
   const path = match.path;
-  if (path !== null && !stringMatches(path, request.path())) return false;
+  if (path !== null) {
+    const ok = path.kind == StringMatchKind.Regex ? pathRegexMatches(path, request) : stringMatches(path, request.path());
+    if (!ok) return false;
+  }
   const method = match.method;
   if (method !== null && !stringMatches(method, request.method())) return false;
   return headersMatch(match.headers, request);
