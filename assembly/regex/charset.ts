@@ -53,7 +53,13 @@ export class CharSet {
   normalize(): void {
     const r = this.ranges;
     if (r.length < 2) return;
-    r.sort();
+    // Insertion sort: classes have few ranges, and Array#sort<u64> would add 1 KiB to the module.
+    for (let i = 1; i < r.length; i++) {
+      const v = r[i];
+      let j = i - 1;
+      for (; j >= 0 && r[j] > v; j--) r[j + 1] = r[j];
+      r[j + 1] = v;
+    }
     const merged = new Array<u64>();
     let curLo = rangeLo(r[0]);
     let curHi = rangeHi(r[0]);

@@ -79,7 +79,7 @@ class Builder {
   prog: Program;
   dfa: Dfa = new Dfa();
   rep: StaticArray<i32> = new StaticArray<i32>(256);
-  // States: their positions are pool[start .. start + len), sorted.
+  // States: their positions are pool[start .. start + len), in no particular order.
   pool: Array<i32> = new Array<i32>();
   stStart: Array<i32> = new Array<i32>();
   stLen: Array<i32> = new Array<i32>();
@@ -174,7 +174,7 @@ class Builder {
         if (target < 0) return new DfaResult(null, this.error);
         this.trans.push(<u16>(target * stride));
       }
-      if (this.steps > MAX_DFA_BUILD_STEPS) return this.fail(this.tooComplex("building its automaton takes more than " + MAX_DFA_BUILD_STEPS.toString() + " steps (MAX_DFA_BUILD_STEPS)"));
+      if (this.steps > MAX_DFA_BUILD_STEPS) return this.fail(this.tooComplex("its automaton needs more than " + MAX_DFA_BUILD_STEPS.toString() + " steps to build (MAX_DFA_BUILD_STEPS)"));
     }
     const dfa = this.dfa;
     dfa.trans = toStatic<u16>(this.trans);
@@ -183,7 +183,7 @@ class Builder {
   }
 
   /**
-   * The consuming positions reachable from state `s` without consuming a byte, sorted, into
+   * The consuming positions reachable from state `s` without consuming a byte, into
    * `out`; sets `matched` when MATCH is reachable. `nextWord`/`atEnd` describe what follows.
    */
   private closure(s: i32, nextWord: bool, atEnd: bool, out: Array<i32>): void {
@@ -192,11 +192,7 @@ class Builder {
     const stack = this.stack;
     const flags = this.stFlags[s];
     const prevWord = (flags & PREV_WORD) != 0;
-    if (this.generation == u32.MAX_VALUE) {
-      mark.fill(0);
-      this.generation = 0;
-    }
-    const generation = ++this.generation;
+    const generation = this.nextGeneration();
     out.length = 0;
     this.matched = false;
     const begin = this.stStart[s];
@@ -230,19 +226,32 @@ class Builder {
         }
       }
     }
-    out.sort();
+  }
+
+  private nextGeneration(): u32 {
+    if (this.generation == u32.MAX_VALUE) {
+      for (let i = 0; i < this.mark.length; i++) this.mark[i] = 0;
+      this.generation = 0;
+    }
+    return ++this.generation;
   }
 
   /** The index of the state (positions, flags), made if new; -1 (with `error`) past a limit. */
   private intern(positions: Array<i32>, flags: i32): i32 {
-    let h: u32 = 2166136261 ^ <u32>flags;
-    for (let i = 0; i < positions.length; i++) h = (h ^ <u32>positions[i]) * 16777619;
+    // A hash and an equality test that ignore order, so no set needs sorting.
+    const generation = this.nextGeneration();
+    let h: u32 = <u32>flags;
+    for (let i = 0; i < positions.length; i++) {
+      h += (<u32>positions[i] + 1) * 2654435761;
+      this.mark[positions[i]] = generation;
+    }
+    h ^= h >> 15;
     const mask = this.slots.length - 1;
     let slot = <i32>(h & <u32>mask);
     while (true) {
       const found = this.slots[slot] - 1;
       if (found < 0) break;
-      if (this.stFlags[found] == flags && this.samePositions(found, positions)) return found;
+      if (this.stFlags[found] == flags && this.samePositions(found, positions.length, generation)) return found;
       slot = (slot + 1) & mask;
     }
     const index = this.stStart.length;
@@ -251,7 +260,7 @@ class Builder {
       return -1;
     }
     if (this.pool.length + positions.length > MAX_DFA_POSITIONS) {
-      this.fail(this.tooComplex("its automaton's states hold more than " + MAX_DFA_POSITIONS.toString() + " program positions (MAX_DFA_POSITIONS)"));
+      this.fail(this.tooComplex("its automaton needs more than " + MAX_DFA_POSITIONS.toString() + " NFA positions (MAX_DFA_POSITIONS)"));
       return -1;
     }
     this.slots[slot] = index + 1;
@@ -262,15 +271,16 @@ class Builder {
     return index;
   }
 
-  private samePositions(s: i32, positions: Array<i32>): bool {
-    if (this.stLen[s] != positions.length) return false;
+  /** Does state `s` hold exactly the `count` positions marked with `generation`? */
+  private samePositions(s: i32, count: i32, generation: u32): bool {
+    if (this.stLen[s] != count) return false;
     const begin = this.stStart[s];
-    for (let i = 0; i < positions.length; i++) if (this.pool[begin + i] != positions[i]) return false;
+    for (let i = 0; i < count; i++) if (this.mark[this.pool[begin + i]] != generation) return false;
     return true;
   }
 
   private tooComplex(why: string): string {
-    return "pattern too complex: " + why + "; bound the repetitions (e.g. {0,100} instead of {0,1000}), anchor the pattern with ^, or split it into simpler rules";
+    return "pattern too complex: " + why + "; use smaller repetition counts, anchor it with ^, or split it";
   }
 
   private fail(error: string): DfaResult {

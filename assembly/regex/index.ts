@@ -181,7 +181,6 @@ function containsLiteral(base: usize, length: i32, literal: u64, n: i32): bool {
   return false;
 }
 
-@inline
 function literalAt(base: usize, length: i32, j: i32, literal: u64, n: i32, mask: u64): bool {
   if (j + 8 <= length) return (load<u64>(base + <usize>j) & mask) == literal;
   for (let k = 0; k < n; k++) {

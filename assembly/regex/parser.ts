@@ -666,7 +666,7 @@ export class Parser {
   private tooLarge(): Node | null {
     return this.fail(
       "pattern too large: it compiles to more than " + MAX_PROGRAM_SIZE.toString() +
-        " instructions (MAX_PROGRAM_SIZE; counted repetitions are expanded, and `.` or a class with non-ASCII members is several); use smaller counts",
+        " instructions (MAX_PROGRAM_SIZE; counted repetitions are expanded); use smaller counts",
     );
   }
 

@@ -92,7 +92,7 @@ class Emitter {
   bs: Array<i32> = new Array<i32>();
   sets: Array<u32> = new Array<u32>();
   /** Set index of each single byte b (and at 256 + b of a folded letter pair), once made. */
-  private byteSets: StaticArray<i32> = new StaticArray<i32>(512).fill(-1);
+  private byteSets: StaticArray<i32> = new StaticArray<i32>(512); // index + 1; 0 = not made
   private utf8: StaticArray<i32> = new StaticArray<i32>(4);
 
   get pc(): i32 {
@@ -122,12 +122,12 @@ class Emitter {
   /** The set holding `c` and `other` (equal unless case-folded), shared by every use. */
   private byteSet(c: i32, other: i32): i32 {
     const key = c == other ? c : 256 + c;
-    let set = this.byteSets[key];
+    let set = this.byteSets[key] - 1;
     if (set < 0) {
       set = this.newSet();
       this.addByte(set, c);
       this.addByte(set, other);
-      this.byteSets[key] = set;
+      this.byteSets[key] = set + 1;
     }
     return set;
   }
