@@ -25,6 +25,10 @@ export class Nfa {
   private stack: StaticArray<i32>;
   private matched: bool = false;
 
+  get programLength(): i32 {
+    return this.program.length;
+  }
+
   constructor(program: Program) {
     const n = program.length;
     this.program = program;

@@ -1,6 +1,7 @@
 // The regex engine alone, for the regex bench: compile a pattern, then search byte buffers the
 // way the matchers call it (Regex.matchesBytes), with no host in between.
-import { compileRegex, Regex } from "../../assembly/regex/index";
+import { compileNfa, compileRegex, Regex } from "../../assembly/regex/index";
+import { Nfa } from "../../assembly/regex/nfa";
 
 let current: Regex | null = null;
 let lastError = "";
@@ -44,4 +45,16 @@ export function error(): usize {
   const e = String.UTF8.encode(lastError, true);
   buffers.push(e);
   return changetype<usize>(e);
+}
+
+// The Pike VM on the same program, to measure its cost per instruction per byte (docs/regex.md).
+let nfa: Nfa | null = null;
+export function compileNfaOnly(ptr: usize, length: i32): i32 {
+  nfa = compileNfa(String.UTF8.decodeUnsafe(ptr, <usize>length));
+  return nfa === null ? 0 : nfa!.programLength;
+}
+
+export function nfaSearch(ptr: usize, length: i32): i32 {
+  const n = nfa;
+  return n !== null && n.search(ptr, length) ? 1 : 0;
 }
