@@ -22,6 +22,8 @@ export { MAX_DFA_BUILD_STEPS, MAX_DFA_POSITIONS, MAX_DFA_TRANSITIONS } from "./d
 /** Longest pattern accepted, in characters (UTF-16 code units); checked before parsing. */
 export const MAX_PATTERN_LENGTH: i32 = 4096;
 
+let scratch = new ArrayBuffer(0);
+
 export class Regex {
   readonly pattern: string;
   private dfa: Dfa;
@@ -44,10 +46,16 @@ export class Regex {
     return this.dfa.states;
   }
 
-  /** Unanchored search, like RE2::PartialMatch, over the UTF-8 encoding of `subject`. Allocates. */
+  /**
+   * Unanchored search, like RE2::PartialMatch, over the UTF-8 encoding of `subject`, encoded into
+   * a scratch buffer shared by all regexes (it grows to the longest subject seen, then is reused).
+   */
   matches(subject: string): bool {
-    const bytes = String.UTF8.encode(subject);
-    return this.matchesBytes(changetype<usize>(bytes), bytes.byteLength);
+    const need = subject.length * 3;
+    if (scratch.byteLength < need) scratch = new ArrayBuffer(need);
+    const base = changetype<usize>(scratch);
+    const length = String.UTF8.encodeUnsafe(changetype<usize>(subject), subject.length, base);
+    return this.matchesBytes(base, <i32>length);
   }
 
   /** The search over `length` bytes at `ptr` (header and path values as Envoy holds them). Allocates nothing. */
