@@ -29,11 +29,16 @@ const PREV_WORD: i32 = 2;
 export class Dfa {
   /** Byte -> class (column). */
   classOf: StaticArray<u8> = new StaticArray<u8>(256);
-  /** Row offsets (state x stride), by row offset + class. */
+  /**
+   * Row offsets (state x stride), by row offset + class. The last column of a row is not a
+   * transition: it holds an ASCII range (hi << 8 | lo) of bytes that lead back to the same state,
+   * or 0, so a run of such bytes is skipped eight at a time.
+   */
   trans: StaticArray<u16> = new StaticArray<u16>(0);
   /** By state: is there a match ending at the end of the subject? */
   endMatch: StaticArray<bool> = new StaticArray<bool>(0);
-  stride: i32 = 1;
+  /** Byte classes + 1 (the skip column). */
+  stride: i32 = 2;
   start: i32 = 0;
 
   get states(): i32 {
@@ -41,28 +46,47 @@ export class Dfa {
   }
 
   /**
-   * One lookup per byte; stops soon after the byte that decides. Dead and match states lead to
-   * themselves, so checking once per four bytes is enough. Allocates nothing.
+   * One lookup per byte, or one test per eight bytes that leave the state as it is; stops soon
+   * after the byte that decides. The dead and match states lead to themselves, so checking once
+   * per four bytes is enough. Allocates nothing.
    */
   search(base: usize, length: i32): bool {
     const trans = changetype<usize>(this.trans);
     const classOf = changetype<usize>(this.classOf);
-    const decided = this.stride << 1; // rows 0 (dead) and 1 (match)
+    const stride = this.stride;
+    const decided = stride << 1; // rows 0 (dead) and 1 (match)
+    const ones: u64 = 0x0101010101010101;
     let s = this.start;
     let i = 0;
-    for (; i + 4 <= length; i += 4) {
-      const w = load<u32>(base + <usize>i);
-      s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>(w & 0xff))) << 1));
-      s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>((w >> 8) & 0xff))) << 1));
-      s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>((w >> 16) & 0xff))) << 1));
-      s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>(w >> 24))) << 1));
-      if (s < decided) return s != 0;
+    while (i + 8 <= length) {
+      const skip = <u64>load<u16>(trans + (<usize>(s + stride - 1) << 1));
+      if (skip != 0) {
+        // A byte is in [lo, hi] (ASCII) iff x + (0x7f - hi) has no high bit and x + (0x80 - lo)
+        // has one; a byte >= 0x80 fails one of the two (lo <= hi), and a carry into the next
+        // byte happens only when this byte already failed.
+        const above = (0x7f - (skip >> 8)) * ones;
+        const atLeast = (0x80 - (skip & 0xff)) * ones;
+        while (i + 8 <= length) {
+          const x = load<u64>(base + <usize>i);
+          if (((x + above) | ~(x + atLeast)) & 0x8080808080808080) break;
+          i += 8;
+        }
+      }
+      const end = i + 8 <= length ? i + 8 : i;
+      for (; i < end; i += 4) {
+        const w = load<u32>(base + <usize>i);
+        s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>(w & 0xff))) << 1));
+        s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>((w >> 8) & 0xff))) << 1));
+        s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>((w >> 16) & 0xff))) << 1));
+        s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>(w >> 24))) << 1));
+        if (s < decided) return s != 0;
+      }
     }
     for (; i < length; i++) {
       s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>load<u8>(base + <usize>i))) << 1));
     }
     if (s < decided) return s != 0;
-    return unchecked(this.endMatch[s / this.stride]);
+    return unchecked(this.endMatch[s / stride]);
   }
 }
 
@@ -126,13 +150,14 @@ class Builder {
       if (cut[b]) this.rep[++k] = b;
       this.dfa.classOf[b] = <u8>k;
     }
-    this.dfa.stride = k + 1;
-    return k + 1;
+    this.dfa.stride = k + 2;
+    return k + 2;
   }
 
   build(): DfaResult {
     const prog = this.prog;
     const stride = this.dfa.stride;
+    const classes = stride - 1;
     const word = prog.hasWordAssert;
     const anchored = prog.anchoredStart;
     // Rows 0 (dead) and 1 (match) lead to themselves.
@@ -141,7 +166,8 @@ class Builder {
       this.stLen.push(0);
       this.stFlags.push(-1);
       this.endMatch.push(r == 1);
-      for (let k = 0; k < stride; k++) this.trans.push(<u16>(r * stride));
+      for (let k = 0; k < classes; k++) this.trans.push(<u16>(r * stride));
+      this.trans.push(0);
     }
     const first = [0];
     this.dfa.start = this.intern(first, AT_START) * stride;
@@ -156,7 +182,7 @@ class Builder {
         this.closure(s, w == 1, false, closures[w]);
         closureMatched[w] = this.matched;
       }
-      for (let k = 0; k < stride; k++) {
+      for (let k = 0; k < classes; k++) {
         const c = this.rep[k];
         const w = word && isWordByte(c) ? 1 : 0;
         if (closureMatched[w]) {
@@ -174,12 +200,25 @@ class Builder {
         if (target < 0) return new DfaResult(null, this.error);
         this.trans.push(<u16>(target * stride));
       }
+      this.trans.push(this.selfLoopRange(s));
       if (this.steps > MAX_DFA_BUILD_STEPS) return this.fail(this.tooComplex("its automaton needs more than " + MAX_DFA_BUILD_STEPS.toString() + " steps to build (MAX_DFA_BUILD_STEPS)"));
     }
     const dfa = this.dfa;
     dfa.trans = toStatic<u16>(this.trans);
     dfa.endMatch = toStatic<bool>(this.endMatch);
     return new DfaResult(dfa, "");
+  }
+
+  /** The longest run of ASCII bytes that lead state `s` (whose row is complete but for this column) back to itself, as hi << 8 | lo; 0 if none is longer than one byte. */
+  private selfLoopRange(s: i32): u16 {
+    const row = s * this.dfa.stride;
+    let best = 0;
+    let run = 0;
+    for (let b = 0; b < 128; b++) {
+      run = this.trans[row + <i32>this.dfa.classOf[b]] == row ? run + 1 : 0;
+      if (run > 1 && run > ((best >> 8) - (best & 0xff) + 1)) best = (b << 8) | (b - run + 1);
+    }
+    return <u16>best;
   }
 
   /**
@@ -256,7 +295,7 @@ class Builder {
     }
     const index = this.stStart.length;
     if (index >= this.maxStates) {
-      this.fail(this.tooComplex("its automaton needs more than " + MAX_DFA_TRANSITIONS.toString() + " transitions (MAX_DFA_TRANSITIONS: states x " + this.dfa.stride.toString() + " byte classes)"));
+      this.fail(this.tooComplex("its automaton needs more than " + MAX_DFA_TRANSITIONS.toString() + " transitions (MAX_DFA_TRANSITIONS: states x " + this.dfa.stride.toString() + " columns)"));
       return -1;
     }
     if (this.pool.length + positions.length > MAX_DFA_POSITIONS) {
