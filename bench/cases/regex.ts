@@ -41,7 +41,10 @@ export interface RegexRow {
   v8Ns: Record<string, number> | null;
   refusal: string;
   target: string;
+  /** Judged on the request through the module. */
   pass: boolean;
+  /** Judged on the engine alone (value and worst case): what a request costs once the matchers pass header bytes. */
+  enginePass: boolean;
 }
 
 /** A value no pattern above matches: lower-case letters without x or z. */
@@ -113,7 +116,8 @@ export async function runRegex(options: { rounds: number; say: (s: string) => vo
     // The engine is the plugin's regex code: a pattern it refuses, the plugin drops with the same message.
     const refusal = engine.compile(p.pattern);
     if (refusal !== "") {
-      rows.push({ pattern: p.pattern, ns: null, engineNs: null, v8Ns: null, refusal, target: "refused with a reason", pass: /pattern too (complex|large|long)/.test(refusal) });
+      const named = /pattern too (complex|large|long)/.test(refusal);
+      rows.push({ pattern: p.pattern, ns: null, engineNs: null, v8Ns: null, refusal, target: "refused with a reason", pass: named, enginePass: named });
       options.say(`  regex: ${p.pattern} refused`);
       continue;
     }
@@ -144,6 +148,7 @@ export async function runRegex(options: { rounds: number; say: (s: string) => vo
     rows.push({
       pattern: p.pattern, ns, engineNs, v8Ns: p.v8Backtracks ? null : v8Ns, refusal: "",
       target: `<= ${limit / 1000} us at 60 KiB, worst <= 1000 us`, pass: ns[60 * 1024] <= limit && engineNs.worst <= BUDGET_NS,
+      enginePass: engineNs.value <= limit && engineNs.worst <= BUDGET_NS,
     });
     options.say(`  regex: ${p.pattern}`);
   }
@@ -160,9 +165,14 @@ export function renderRegexTable(rows: RegexRow[]): string {
     r.engineNs ? `${us(r.engineNs.value)} / ${us(r.engineNs.worst)}` : "-",
     r.v8Ns ? `${us(r.v8Ns[8192])} / ${us(r.v8Ns[61440])}` : r.ns ? "backtracks" : "-",
     r.target,
-    r.pass ? "PASS" : "MISS",
+    r.pass ? "PASS" : r.enginePass ? "MISS (engine PASS)" : "MISS",
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (c: string[]): string => `| ${c.map((x, i) => x.padEnd(w[i])).join(" | ")} |`;
-  return ["Regex: cost per request above an `exact` rule on the same non-matching header value", line(head), `|${w.map((n) => "-".repeat(n + 2)).join("|")}|`, ...body.map(line)].join("\n");
+  const note = [
+    "Regex: cost per request above an `exact` rule on the same non-matching header value (request), and of",
+    "Regex.matchesBytes alone on the same 60 KiB value / on a worst-case value that defeats the prefilter (engine).",
+    "Until the matchers pass header bytes, a header value reaches the regex as a string and is re-encoded to UTF-8.",
+  ].join("\n");
+  return [note, line(head), `|${w.map((n) => "-".repeat(n + 2)).join("|")}|`, ...body.map(line)].join("\n");
 }
