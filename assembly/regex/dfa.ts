@@ -23,6 +23,7 @@ export const MAX_DFA_BUILD_STEPS: i32 = 10_000_000;
 /** Most program positions all DFA states may hold together while building (1 MiB; bounds its memory). */
 export const MAX_DFA_POSITIONS: i32 = 1 << 18;
 
+const END_MATCH: u16 = 0x8000;
 const AT_START: i32 = 1;
 const PREV_WORD: i32 = 2;
 
@@ -32,17 +33,16 @@ export class Dfa {
   /**
    * Row offsets (state x stride), by row offset + class. The last column of a row is not a
    * transition: it holds an ASCII range (hi << 8 | lo) of bytes that lead back to the same state,
-   * or 0, so a run of such bytes is skipped eight at a time.
+   * or 0, so a run of such bytes is skipped eight at a time; and in bit 15, END_MATCH when a
+   * match ends where the subject ends.
    */
   trans: StaticArray<u16> = new StaticArray<u16>(0);
-  /** By state: is there a match ending at the end of the subject? */
-  endMatch: StaticArray<bool> = new StaticArray<bool>(0);
   /** Byte classes + 1 (the skip column). */
   stride: i32 = 2;
   start: i32 = 0;
 
   get states(): i32 {
-    return this.endMatch.length;
+    return this.trans.length / this.stride;
   }
 
   /**
@@ -59,7 +59,7 @@ export class Dfa {
     let s = this.start;
     let i = 0;
     while (i + 8 <= length) {
-      const skip = <u64>load<u16>(trans + (<usize>(s + stride - 1) << 1));
+      const skip = <u64>(load<u16>(trans + (<usize>(s + stride - 1) << 1)) & 0x7fff);
       if (skip != 0) {
         // A byte is in [lo, hi] (ASCII) iff x + (0x7f - hi) has no high bit and x + (0x80 - lo)
         // has one; a byte >= 0x80 fails one of the two (lo <= hi), and a carry into the next
@@ -86,7 +86,7 @@ export class Dfa {
       s = <i32>load<u16>(trans + (<usize>(s + <i32>load<u8>(classOf + <usize>load<u8>(base + <usize>i))) << 1));
     }
     if (s < decided) return s != 0;
-    return unchecked(this.endMatch[s / stride]);
+    return (load<u16>(trans + (<usize>(s + stride - 1) << 1)) & END_MATCH) != 0;
   }
 }
 
@@ -110,7 +110,6 @@ class Builder {
   stFlags: Array<i32> = new Array<i32>();
   slots: StaticArray<i32> = new StaticArray<i32>(0);
   trans: Array<u16> = new Array<u16>();
-  endMatch: Array<bool> = new Array<bool>();
   maxStates: i32 = 0;
   // Closure scratch.
   mark: StaticArray<u32>;
@@ -165,9 +164,8 @@ class Builder {
       this.stStart.push(0);
       this.stLen.push(0);
       this.stFlags.push(-1);
-      this.endMatch.push(r == 1);
       for (let k = 0; k < classes; k++) this.trans.push(<u16>(r * stride));
-      this.trans.push(0);
+      this.trans.push(r == 1 ? END_MATCH : 0);
     }
     const first = [0];
     this.dfa.start = this.intern(first, AT_START) * stride;
@@ -177,7 +175,7 @@ class Builder {
     const variants = word ? 2 : 1;
     for (let s = 2; s < this.stStart.length; s++) {
       this.closure(s, false, true, closures[0]);
-      this.endMatch.push(this.matched);
+      const endMatch = this.matched ? END_MATCH : 0;
       for (let w = 0; w < variants; w++) {
         this.closure(s, w == 1, false, closures[w]);
         closureMatched[w] = this.matched;
@@ -200,12 +198,13 @@ class Builder {
         if (target < 0) return new DfaResult(null, this.error);
         this.trans.push(<u16>(target * stride));
       }
-      this.trans.push(this.selfLoopRange(s));
+      this.trans.push(this.selfLoopRange(s) | endMatch);
       if (this.steps > MAX_DFA_BUILD_STEPS) return this.fail(this.tooComplex("its automaton needs more than " + MAX_DFA_BUILD_STEPS.toString() + " steps to build (MAX_DFA_BUILD_STEPS)"));
     }
     const dfa = this.dfa;
-    dfa.trans = toStatic<u16>(this.trans);
-    dfa.endMatch = toStatic<bool>(this.endMatch);
+    const trans = new StaticArray<u16>(this.trans.length);
+    for (let i = 0; i < trans.length; i++) trans[i] = this.trans[i];
+    dfa.trans = trans;
     return new DfaResult(dfa, "");
   }
 
@@ -330,10 +329,4 @@ class Builder {
 
 function inSet(prog: Program, set: i32, b: i32): bool {
   return ((prog.sets[(set << 3) + (b >> 5)] >>> <u32>(b & 31)) & 1) != 0;
-}
-
-function toStatic<T>(a: Array<T>): StaticArray<T> {
-  const out = new StaticArray<T>(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i];
-  return out;
 }
