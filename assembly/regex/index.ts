@@ -61,8 +61,9 @@ export class Regex {
   /** The search over `length` bytes at `ptr` (header and path values as Envoy holds them). Allocates nothing. */
   matchesBytes(ptr: usize, length: i32): bool {
     if (this.literalLength > 0) {
-      if (!containsLiteral(ptr, length, this.literal, this.literalLength)) return false;
-      if (this.literalOnly) return true;
+      const found = findLiteral(ptr, length, this.literal, this.literalLength);
+      if (found == 0) return false;
+      if (found > 0 && this.literalOnly) return true;
     }
     return this.dfa.search(ptr, length);
   }
@@ -164,10 +165,15 @@ function setPrefilter(regex: Regex, root: Node, anchored: bool): void {
   regex.literalOnly = allLiteral && bestLength <= 8;
 }
 
-/** Does the subject contain the `n` (1..8) bytes of `literal`? Eight bytes at a time for its first byte. */
-function containsLiteral(base: usize, length: i32, literal: u64, n: i32): bool {
+/**
+ * Does the subject contain the `n` (1..8) bytes of `literal`? 1 yes, 0 no, -1 gave up: its first
+ * byte is looked for eight bytes at a time, and when more than one position in four is a false
+ * candidate the scan would cost more than the DFA, which then decides alone.
+ */
+function findLiteral(base: usize, length: i32, literal: u64, n: i32): i32 {
   const last = length - n;
-  if (last < 0) return false;
+  if (last < 0) return 0;
+  let misses = 0;
   const ones: u64 = 0x0101010101010101;
   const highs: u64 = 0x8080808080808080;
   const first = (literal & 0xff) * ones;
@@ -178,15 +184,16 @@ function containsLiteral(base: usize, length: i32, literal: u64, n: i32): bool {
     let found = (x - ones) & ~x & highs; // a high bit at (at least) each byte equal to the first
     while (found != 0) {
       const j = i + <i32>(ctz(found) >> 3);
-      if (j > last) return false;
-      if (literalAt(base, length, j, literal, n, mask)) return true;
+      if (j > last) return 0;
+      if (literalAt(base, length, j, literal, n, mask)) return 1;
+      if (++misses > (i >> 2) + 16) return -1;
       found &= found - 1;
     }
   }
   for (; i <= last; i++) {
-    if (literalAt(base, length, i, literal, n, mask)) return true;
+    if (literalAt(base, length, i, literal, n, mask)) return 1;
   }
-  return false;
+  return 0;
 }
 
 function literalAt(base: usize, length: i32, j: i32, literal: u64, n: i32, mask: u64): bool {

@@ -100,6 +100,14 @@ describe("regex: the prefilter and the anchored fast path agree with the automat
     expect(matchesBytes("canary", "ccanary")).toBe(true);
   });
 
+  it("when the literal's first byte is everywhere, the DFA decides alone", () => {
+    const many = "a".repeat(5000);
+    expect(matchesBytes("aaaaaaab", many)).toBe(false);
+    expect(matchesBytes("aaaaaaab", many + "aaaaaaab")).toBe(true);
+    expect(matchesBytes("[0-9]*aaaaaaab", many + "b")).toBe(true);
+    expect(matchesBytes("[0-9]*aaaaaaab", many + "c")).toBe(false);
+  });
+
   it("a required literal longer than 8 bytes", () => {
     expect(matchesBytes("x[0-9]+-abcdefghijk", "x1-abcdefghijk")).toBe(true);
     expect(matchesBytes("x[0-9]+-abcdefghijk", "x1-abcdefghijx")).toBe(false);
