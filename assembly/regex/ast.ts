@@ -25,6 +25,11 @@ export const enum AssertKind {
   NOT_WORD_BOUNDARY,
 }
 
+// Shared by every node without children or branches (never mutated): a pattern's nodes are
+// garbage once it is compiled, and a configuration may compile many before memory is collected.
+const NO_NODES = new Array<Node>(0);
+const NO_BRANCHES = new Array<ByteSeq>(0);
+
 /** Sizes saturate here: anything larger is already over every limit. */
 export const SIZE_CAP: i64 = 1 << 40;
 
@@ -38,8 +43,8 @@ export class Node {
   max: i32 = 0;
   set: CharSet | null = null;
   /** CLASS: the UTF-8 branches of `set`. */
-  branches: Array<ByteSeq> = new Array<ByteSeq>(0);
-  children: Array<Node> = new Array<Node>(0);
+  branches: Array<ByteSeq> = NO_BRANCHES;
+  children: Array<Node> = NO_NODES;
   /** Number of instructions this node compiles to. */
   size: i64 = 0;
 

@@ -95,12 +95,19 @@ export class DfaResult {
   constructor(public dfa: Dfa | null, public error: string) {}
 }
 
+// One builder, reused: its buffers grow to the largest pattern configured and are then reused,
+// so compiling many patterns before the next collection leaves only their tables behind.
+let builder: Builder | null = null;
+
 export function buildDfa(prog: Program): DfaResult {
-  return new Builder(prog).build();
+  let b = builder;
+  if (b === null) builder = b = new Builder();
+  b.reset(prog);
+  return b.build();
 }
 
 class Builder {
-  prog: Program;
+  prog: Program = changetype<Program>(0);
   dfa: Dfa = new Dfa();
   rep: StaticArray<i32> = new StaticArray<i32>(256);
   // States: their positions are pool[start .. start + len), in no particular order.
@@ -109,26 +116,42 @@ class Builder {
   stLen: Array<i32> = new Array<i32>();
   stFlags: Array<i32> = new Array<i32>();
   slots: StaticArray<i32> = new StaticArray<i32>(0);
+  slotMask: i32 = 0;
   trans: Array<u16> = new Array<u16>();
   maxStates: i32 = 0;
+  closures: Array<Array<i32>> = [new Array<i32>(), new Array<i32>()];
+  next: Array<i32> = new Array<i32>();
   // Closure scratch.
-  mark: StaticArray<u32>;
+  mark: StaticArray<u32> = new StaticArray<u32>(0);
   generation: u32 = 0;
-  stack: StaticArray<i32>;
+  stack: StaticArray<i32> = new StaticArray<i32>(0);
   matched: bool = false;
   steps: i32 = 0;
   error: string = "";
 
-  constructor(prog: Program) {
+  reset(prog: Program): void {
     const n = prog.length;
     this.prog = prog;
-    this.mark = new StaticArray<u32>(n);
-    this.stack = new StaticArray<i32>(2 * n + 2);
+    this.dfa = new Dfa();
+    this.pool.length = 0;
+    this.stStart.length = 0;
+    this.stLen.length = 0;
+    this.stFlags.length = 0;
+    this.trans.length = 0;
+    this.steps = 0;
+    this.error = "";
+    if (this.mark.length < n) {
+      this.mark = new StaticArray<u32>(n);
+      this.stack = new StaticArray<i32>(2 * n + 2);
+      this.generation = 0;
+    }
     const stride = this.makeClasses();
     this.maxStates = MAX_DFA_TRANSITIONS / stride;
     let size = 16;
     while (size < 2 * this.maxStates) size <<= 1;
-    this.slots = new StaticArray<i32>(size);
+    if (this.slots.length < size) this.slots = new StaticArray<i32>(size);
+    for (let i = 0; i < size; i++) this.slots[i] = 0;
+    this.slotMask = size - 1;
   }
 
   /** Byte classes: runs of bytes that no set (and, with \b, no word test) tells apart. */
@@ -169,9 +192,9 @@ class Builder {
     }
     const first = [0];
     this.dfa.start = this.intern(first, AT_START) * stride;
-    const closures = [new Array<i32>(), new Array<i32>()];
+    const closures = this.closures;
     const closureMatched = [false, false];
-    const next = new Array<i32>();
+    const next = this.next;
     const variants = word ? 2 : 1;
     for (let s = 2; s < this.stStart.length; s++) {
       this.closure(s, false, true, closures[0]);
@@ -284,7 +307,7 @@ class Builder {
       this.mark[positions[i]] = generation;
     }
     h ^= h >> 15;
-    const mask = this.slots.length - 1;
+    const mask = this.slotMask;
     let slot = <i32>(h & <u32>mask);
     while (true) {
       const found = this.slots[slot] - 1;

@@ -21,6 +21,18 @@ export { MAX_DFA_BUILD_STEPS, MAX_DFA_POSITIONS, MAX_DFA_TRANSITIONS } from "./d
 
 /** Longest pattern accepted, in characters (UTF-16 code units); checked before parsing. */
 export const MAX_PATTERN_LENGTH: i32 = 4096;
+/**
+ * Most pattern characters compiled between two garbage collections, i.e. in one configuration:
+ * parsing leaves up to a few hundred bytes of garbage per character until the plugin collects
+ * after configuring, so this bounds what a configuration's regexes can add to VM memory.
+ */
+export const MAX_TOTAL_PATTERN_LENGTH: i32 = 32768;
+let compiledSinceCollection: i32 = 0;
+
+/** The plugin collected garbage: compiling may start over (glue/memory.ts). */
+export function regexGarbageCollected(): void {
+  compiledSinceCollection = 0;
+}
 
 let scratch = new ArrayBuffer(0);
 
@@ -111,6 +123,12 @@ function parseProgram(pattern: string): Parsed {
       MAX_PATTERN_LENGTH.toString() + " (MAX_PATTERN_LENGTH)";
     return out;
   }
+  if (compiledSinceCollection + pattern.length > MAX_TOTAL_PATTERN_LENGTH) {
+    out.error = "too much regex in one configuration: with this pattern, more than " + MAX_TOTAL_PATTERN_LENGTH.toString() +
+      " characters of patterns in all (MAX_TOTAL_PATTERN_LENGTH); use fewer or shorter patterns";
+    return out;
+  }
+  compiledSinceCollection += pattern.length;
   const parser = new Parser(pattern);
   const root = parser.parse();
   if (root === null) {

@@ -42,6 +42,10 @@ export function encodeUtf8(c: i32, out: StaticArray<i32>): i32 {
   return n;
 }
 
+// Encodings of a range's ends. Shared: a recursive call returns straight after, never reading them again.
+const scratchLo = new StaticArray<i32>(4);
+const scratchHi = new StaticArray<i32>(4);
+
 function splitRange(lo: i32, hi: i32, out: Array<ByteSeq>): void {
   if (lo > hi) return;
   // Sequences of one length at a time.
@@ -60,8 +64,8 @@ function splitRange(lo: i32, hi: i32, out: Array<ByteSeq>): void {
     splitRange(0x10000, hi, out);
     return;
   }
-  const a = new StaticArray<i32>(4);
-  const b = new StaticArray<i32>(4);
+  const a = scratchLo;
+  const b = scratchHi;
   const n = encodeUtf8(lo, a);
   // Until every continuation byte spans its full range independently of the bytes before it.
   for (let i = 1; i < n; i++) {

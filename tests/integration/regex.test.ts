@@ -75,3 +75,21 @@ test("a 4 MiB pattern is refused before it is parsed, and VM memory stays small"
   // The configuration itself (4 MiB of JSON, its string) is in memory; nothing per atom is.
   assert.ok(bytes <= 64 * 1024 * 1024, `VM memory ${bytes} bytes`);
 });
+
+test("one configuration compiles at most 32768 pattern characters; the next configuration starts over", async () => {
+  const long = (i: number) => `^${String.fromCharCode(97 + i)}${"a".repeat(3999)}`;
+  const policies = Array.from({ length: 10 }, (_, i) => ({ metadata: { name: `p${i}` }, spec: { rules: [{ match: { headers: [{ name: "x-env", regex: long(i) }] }, fault: abort }] } }));
+  const config = { policies };
+  const hfi = await startHfiUnchecked(config);
+  const warnings = hfi.logs("warn").join("\n");
+  // 8 patterns of 4,000 characters fit; the 9th does not.
+  assert.match(warnings, /policy "p8" rule 0: match\.headers\[0\]\.regex: invalid regex .*too much regex in one configuration: with this pattern, more than 32768 characters of patterns in all \(MAX_TOTAL_PATTERN_LENGTH\)/);
+  assert.doesNotMatch(warnings, /policy "p7"/);
+  assert.equal(hfi.request("GET", "/", [["x-env", long(7).slice(1)]]).localReply?.status, 503);
+  assert.equal(hfi.request("GET", "/", [["x-env", long(8).slice(1)]]).localReply, undefined);
+  // The same configuration again: the budget is per configuration, not per VM.
+  const again = hfi.plugin.reconfigure(config);
+  assert.ok(again.ok);
+  assert.equal(again.logs.filter((l) => l.message.includes('policy "p7"')).length, 0);
+  assert.equal(hfi.request("GET", "/", [["x-env", long(7).slice(1)]]).localReply?.status, 503);
+});

@@ -1,4 +1,4 @@
-import { compileNfa, compileRegex, MAX_DFA_BUILD_STEPS, MAX_DFA_POSITIONS, MAX_DFA_TRANSITIONS, MAX_PATTERN_LENGTH, Regex } from "../../assembly/regex/index";
+import { regexGarbageCollected, compileNfa, MAX_TOTAL_PATTERN_LENGTH, compileRegex, MAX_DFA_BUILD_STEPS, MAX_DFA_POSITIONS, MAX_DFA_TRANSITIONS, MAX_PATTERN_LENGTH, Regex } from "../../assembly/regex/index";
 
 // Byte-level semantics (RE2 in UTF-8 mode), the DFA against the Pike VM, and the limits.
 
@@ -26,6 +26,9 @@ function errorOf(pattern: string): string {
   expect(result.regex).toBeNull();
   return result.error;
 }
+
+// A test run compiles far more than one configuration would: start each test with a fresh budget.
+beforeEach(() => regexGarbageCollected());
 
 describe("regex on bytes: invalid UTF-8 is matched by nothing", () => {
   it("the issue's examples", () => {
@@ -227,5 +230,15 @@ describe("regex: limits are checked before anything large is built, and named", 
     expect(re("[a-z]{50,100}1").dfaStates).toBeGreaterThan(50);
     expect(re("(a|b|c|d|e|f|g|h|i|j)*x").dfaStates).toBeLessThan(100);
     expect(errorOf(".{0,1000}z").includes("MAX_PROGRAM_SIZE")).toBe(true);
+  });
+});
+
+describe("regex: the per-configuration budget", () => {
+  it("refuses a pattern once the configuration's patterns total more than MAX_TOTAL_PATTERN_LENGTH", () => {
+    const p = "^" + "a".repeat(4095);
+    for (let i = 0; i < MAX_TOTAL_PATTERN_LENGTH / 4096; i++) expect(compileRegex(p).error).toBe("");
+    expect(errorOf(p)).toBe("too much regex in one configuration: with this pattern, more than 32768 characters of patterns in all (MAX_TOTAL_PATTERN_LENGTH); use fewer or shorter patterns");
+    regexGarbageCollected();
+    expect(compileRegex(p).error).toBe("");
   });
 });

@@ -1,4 +1,4 @@
-import { compileRegex, MAX_PROGRAM_SIZE, Regex } from "../../assembly/regex/index";
+import { regexGarbageCollected, compileRegex, MAX_PROGRAM_SIZE, Regex } from "../../assembly/regex/index";
 
 /** Compiles `pattern`, which must be valid. */
 function re(pattern: string): Regex {
@@ -31,6 +31,9 @@ function expectErrorMentions(pattern: string, part: string): void {
 function repeatChar(c: string, n: i32): string {
   return c.repeat(n);
 }
+
+// A test run compiles far more than one configuration would: start each test with a fresh budget.
+beforeEach(() => regexGarbageCollected());
 
 describe("regex: literals and search", () => {
   it("finds a literal anywhere in the subject (unanchored)", () => {
