@@ -78,6 +78,7 @@ async function loadEngine(): Promise<Engine> {
   const env = new Proxy({}, { get: () => () => 0 });
   const { instance } = await WebAssembly.instantiate(readFileSync(ENGINE_WASM), { env } as WebAssembly.Imports);
   const x = instance.exports as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
+  x._initialize(); // module globals (built with --exportStart)
   const put = (text: string): [number, number] => {
     const b = Buffer.from(text, "latin1");
     const p = x.alloc(b.length);
