@@ -15,30 +15,25 @@ export const enum Op {
 }
 
 export class Program {
-  op: StaticArray<i32>;
-  a: StaticArray<i32>;
-  b: StaticArray<i32>;
+  op: Array<i32>;
+  a: Array<i32>;
+  b: Array<i32>;
   /** Eight 32-bit words per set: membership of bytes 0..255. */
-  sets: StaticArray<u32>;
+  sets: Array<u32>;
   /** True when every match must start at offset 0 (the pattern begins with ^ or \A). */
   anchoredStart: bool;
   /** True when the program has \b or \B (the DFA then tracks whether the last byte was a word byte). */
   hasWordAssert: bool = false;
 
   constructor(ops: Array<i32>, as: Array<i32>, bs: Array<i32>, sets: Array<u32>, anchoredStart: bool) {
-    const n = ops.length;
-    this.op = new StaticArray<i32>(n);
-    this.a = new StaticArray<i32>(n);
-    this.b = new StaticArray<i32>(n);
-    this.sets = new StaticArray<u32>(sets.length);
+    this.op = ops;
+    this.a = as;
+    this.b = bs;
+    this.sets = sets;
     this.anchoredStart = anchoredStart;
-    for (let i = 0; i < n; i++) {
-      this.op[i] = ops[i];
-      this.a[i] = as[i];
-      this.b[i] = bs[i];
+    for (let i = 0; i < ops.length; i++) {
       if (ops[i] == Op.ASSERT && as[i] >= <i32>AssertKind.WORD_BOUNDARY) this.hasWordAssert = true;
     }
-    for (let i = 0; i < sets.length; i++) this.sets[i] = sets[i];
   }
 
   get length(): i32 {
