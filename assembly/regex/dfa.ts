@@ -20,6 +20,20 @@ import { Op, Program } from "./program";
 export const MAX_DFA_TRANSITIONS: i32 = 65535;
 /** Most closure steps building one DFA may take (bounds the time a configuration takes). */
 export const MAX_DFA_BUILD_STEPS: i32 = 10_000_000;
+/** Most DFA table entries all patterns of one configuration may keep (2 MiB). */
+export const MAX_TOTAL_DFA_TRANSITIONS: i32 = 1 << 20;
+/** Most steps building all DFAs of one configuration may take (about 1 s here). */
+export const MAX_TOTAL_DFA_BUILD_STEPS: i32 = 50_000_000;
+// What this configuration's patterns used so far (restarted when the plugin collects garbage,
+// which it does after each configuration is parsed).
+let totalSteps: i32 = 0;
+let totalTransitions: i32 = 0;
+
+export function restartDfaBudget(): void {
+  totalSteps = 0;
+  totalTransitions = 0;
+}
+
 /** Most program positions all DFA states may hold together while building (1 MiB; bounds its memory). */
 export const MAX_DFA_POSITIONS: i32 = 1 << 18;
 
@@ -103,7 +117,10 @@ export function buildDfa(prog: Program): DfaResult {
   let b = builder;
   if (b === null) builder = b = new Builder();
   b.reset(prog);
-  return b.build();
+  const result = b.build();
+  totalSteps += b.steps; // refused or not, the time was spent
+  if (result.dfa !== null) totalTransitions += result.dfa!.trans.length;
+  return result;
 }
 
 class Builder {
@@ -223,6 +240,7 @@ class Builder {
       }
       this.trans.push(this.selfLoopRange(s) | endMatch);
       if (this.steps > MAX_DFA_BUILD_STEPS) return this.fail(this.tooComplex("its automaton needs more than " + MAX_DFA_BUILD_STEPS.toString() + " steps to build (MAX_DFA_BUILD_STEPS)"));
+      if (totalSteps + this.steps > MAX_TOTAL_DFA_BUILD_STEPS) return this.fail(tooMuch("building all its automata takes more than " + MAX_TOTAL_DFA_BUILD_STEPS.toString() + " steps (MAX_TOTAL_DFA_BUILD_STEPS)"));
     }
     const dfa = this.dfa;
     const trans = new StaticArray<u16>(this.trans.length);
@@ -320,6 +338,10 @@ class Builder {
       this.fail(this.tooComplex("its automaton needs more than " + MAX_DFA_TRANSITIONS.toString() + " transitions (MAX_DFA_TRANSITIONS: states x " + this.dfa.stride.toString() + " columns)"));
       return -1;
     }
+    if (totalTransitions + (index + 1) * this.dfa.stride > MAX_TOTAL_DFA_TRANSITIONS) {
+      this.fail(tooMuch("its automata need more than " + MAX_TOTAL_DFA_TRANSITIONS.toString() + " transitions in all (MAX_TOTAL_DFA_TRANSITIONS)"));
+      return -1;
+    }
     if (this.pool.length + positions.length > MAX_DFA_POSITIONS) {
       this.fail(this.tooComplex("its automaton needs more than " + MAX_DFA_POSITIONS.toString() + " NFA positions (MAX_DFA_POSITIONS)"));
       return -1;
@@ -348,6 +370,10 @@ class Builder {
     if (this.error.length == 0) this.error = error;
     return new DfaResult(null, this.error);
   }
+}
+
+function tooMuch(why: string): string {
+  return "too much regex in one configuration: " + why + "; use fewer or simpler patterns";
 }
 
 function inSet(prog: Program, set: i32, b: i32): bool {

@@ -10,14 +10,14 @@
 // \w, \d, \s are ASCII.
 
 import { Node, NodeKind } from "./ast";
-import { buildDfa, Dfa } from "./dfa";
+import { buildDfa, Dfa, restartDfaBudget } from "./dfa";
 import { Nfa } from "./nfa";
 import { Parser } from "./parser";
 import { compileProgram, Program } from "./program";
 import { encodeUtf8 } from "./utf8";
 
 export { MAX_NESTING, MAX_PROGRAM_SIZE, MAX_REPEAT } from "./parser";
-export { MAX_DFA_BUILD_STEPS, MAX_DFA_POSITIONS, MAX_DFA_TRANSITIONS } from "./dfa";
+export { MAX_DFA_BUILD_STEPS, MAX_DFA_POSITIONS, MAX_DFA_TRANSITIONS, MAX_TOTAL_DFA_BUILD_STEPS, MAX_TOTAL_DFA_TRANSITIONS } from "./dfa";
 
 /** Longest pattern accepted, in characters (UTF-16 code units); checked before parsing. */
 export const MAX_PATTERN_LENGTH: i32 = 4096;
@@ -29,9 +29,10 @@ export const MAX_PATTERN_LENGTH: i32 = 4096;
 export const MAX_TOTAL_PATTERN_LENGTH: i32 = 32768;
 let compiledSinceCollection: i32 = 0;
 
-/** The plugin collected garbage: compiling may start over (glue/memory.ts). */
+/** The plugin collected garbage, i.e. a configuration was parsed: the per-configuration budgets start over (glue/memory.ts). */
 export function regexGarbageCollected(): void {
   compiledSinceCollection = 0;
+  restartDfaBudget();
 }
 
 let scratch = new ArrayBuffer(0);

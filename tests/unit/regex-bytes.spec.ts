@@ -1,4 +1,4 @@
-import { regexGarbageCollected, compileNfa, MAX_TOTAL_PATTERN_LENGTH, compileRegex, MAX_DFA_BUILD_STEPS, MAX_DFA_POSITIONS, MAX_DFA_TRANSITIONS, MAX_PATTERN_LENGTH, Regex } from "../../assembly/regex/index";
+import { regexGarbageCollected, compileNfa, MAX_TOTAL_PATTERN_LENGTH, MAX_TOTAL_DFA_BUILD_STEPS, MAX_TOTAL_DFA_TRANSITIONS, compileRegex, MAX_DFA_BUILD_STEPS, MAX_DFA_POSITIONS, MAX_DFA_TRANSITIONS, MAX_PATTERN_LENGTH, Regex } from "../../assembly/regex/index";
 
 // Byte-level semantics (RE2 in UTF-8 mode), the DFA against the Pike VM, and the limits.
 
@@ -240,5 +240,36 @@ describe("regex: the per-configuration budget", () => {
     expect(errorOf(p)).toBe("too much regex in one configuration: with this pattern, more than 32768 characters of patterns in all (MAX_TOTAL_PATTERN_LENGTH); use fewer or shorter patterns");
     regexGarbageCollected();
     expect(compileRegex(p).error).toBe("");
+  });
+});
+
+describe("regex: per-configuration budgets for the automata", () => {
+  it("all tables of one configuration stay within MAX_TOTAL_DFA_TRANSITIONS", () => {
+    let accepted = 0;
+    let error = "";
+    for (let i = 0; i < 100 && error == ""; i++) {
+      const r = compileRegex("(a|b)*a(a|b){12}");
+      if (r.regex === null) error = r.error;
+      else accepted++;
+    }
+    expect(error).toBe("too much regex in one configuration: its automata need more than 1048576 transitions in all (MAX_TOTAL_DFA_TRANSITIONS); use fewer or simpler patterns");
+    expect(accepted).toBeGreaterThan(10);
+    regexGarbageCollected();
+    expect(<i64>accepted * <i64>re("(a|b)*a(a|b){12}").dfaStates).toBeLessThanOrEqual(<i64>MAX_TOTAL_DFA_TRANSITIONS);
+  });
+
+  it("building all automata of one configuration takes at most MAX_TOTAL_DFA_BUILD_STEPS", () => {
+    let accepted = 0;
+    let error = "";
+    for (let i = 0; i < 20 && error == ""; i++) {
+      const r = compileRegex(".{0,100}z");
+      if (r.regex === null) error = r.error;
+      else accepted++;
+    }
+    expect(error.startsWith("too much regex in one configuration: building all its automata takes more than " + MAX_TOTAL_DFA_BUILD_STEPS.toString() + " steps (MAX_TOTAL_DFA_BUILD_STEPS)")).toBe(true);
+    expect(accepted).toBeGreaterThan(2);
+    expect(errorOf("abc").includes("MAX_TOTAL_DFA_BUILD_STEPS")).toBe(true);
+    regexGarbageCollected();
+    expect(compileRegex("abc").error).toBe("");
   });
 });
