@@ -93,3 +93,15 @@ test("one configuration compiles at most 32768 pattern characters; the next conf
   assert.equal(again.logs.filter((l) => l.message.includes('policy "p7"')).length, 0);
   assert.equal(hfi.request("GET", "/", [["x-env", long(7).slice(1)]]).localReply?.status, 503);
 });
+
+test("the DFA tables of one configuration are bounded: MAX_TOTAL_DFA_TRANSITIONS is named when exceeded", async () => {
+  const policies = Array.from({ length: 40 }, (_, i) => ({ metadata: { name: `p${i}` }, spec: { rules: [{ match: { headers: [{ name: "x-env", regex: "(a|b)*a(a|b){12}" }] }, fault: abort }] } }));
+  const hfi = await startHfiUnchecked({ policies });
+  const refused = hfi.logs("warn").filter((l) => l.includes("invalid regex"));
+  assert.ok(refused.length > 0 && refused.length < 40, `${refused.length} refused`);
+  for (const line of refused) assert.match(line, /too much regex in one configuration: its automata need more than 1048576 transitions in all \(MAX_TOTAL_DFA_TRANSITIONS\)/);
+  // The accepted ones work.
+  assert.equal(hfi.request("GET", "/", [["x-env", "a" + "b".repeat(12)]]).localReply?.status, 503);
+  assert.equal(hfi.request("GET", "/", [["x-env", "b".repeat(13)]]).localReply, undefined);
+  assert.ok(hfi.vm.module.memory.buffer.byteLength <= 16 * 1024 * 1024, `VM memory ${hfi.vm.module.memory.buffer.byteLength}`);
+});
