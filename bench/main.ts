@@ -10,6 +10,7 @@ import path from "node:path";
 import { runDelayPrecision } from "./cases/delay-precision";
 import { runHotPath } from "./cases/hot-path";
 import { runMemory } from "./cases/memory";
+import { renderRegexTable, runRegex } from "./cases/regex";
 import { runStartup } from "./cases/startup";
 import { configLimitsBench } from "./cases/config-limits";
 import { machine } from "./lib/measure";
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   if (process.argv[2] === "config-limits") return void (await configLimitsBench(say));
   const started = performance.now();
   const m = machine();
+  if (process.argv[2] === "regex") return console.log(renderRegexTable(await runRegex({ rounds: setting("BENCH_REGEX_ROUNDS", 7), say })));
   say(`HFI bench on ${m.cpu} (${m.cores} cores), Node ${m.node}, V8 ${m.v8}`);
   say("case 6: size and start-up");
   const startup = await runStartup({ runs: setting("BENCH_STARTUP_RUNS", 15) });
@@ -36,6 +38,9 @@ async function main(): Promise<void> {
   const memory = await runMemory({ requests: setting("BENCH_MIXED_REQUESTS", 1_000_000), say });
   say("case 4: delay precision (real clock, local runner)");
   const delay = await runDelayPrecision({ requests: setting("BENCH_DELAY_REQUESTS", 1000), say });
+
+  say("regex: cost per request of header-regex rules on long values");
+  const regex = await runRegex({ rounds: setting("BENCH_REGEX_ROUNDS", 7), say });
 
   const targets = judge(hotPath, delay, memory, startup);
   const results = {
@@ -47,10 +52,12 @@ async function main(): Promise<void> {
     delayPrecision: delay,
     memory,
     startup,
+    regex,
   };
   mkdirSync(path.dirname(RESULTS), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");
   console.log(renderTable(results));
+  console.log("\n" + renderRegexTable(regex));
   console.log(`\nwritten: ${path.relative(process.cwd(), RESULTS)} (${results.durationSeconds} s)`);
   await configLimitsBench(say);
 }

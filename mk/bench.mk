@@ -4,5 +4,10 @@
 # bench/results/latest.json with `make bench RECORD=1`. A few minutes on a 2-core machine.
 .PHONY: bench
 
-bench: build/plugin.wasm build/bench/stock-sdk.wasm
+bench: build/plugin.wasm build/bench/stock-sdk.wasm build/bench/regex-engine.wasm
 	RECORD='$(RECORD)' node --import tsx bench/main.ts
+
+# The regex engine alone (compile + matchesBytes), for the regex case of `make bench`.
+build/bench/regex-engine.wasm: node_modules/.package-lock.json bench/modules/regex-engine.ts $(wildcard assembly/regex/*.ts)
+	$(ASC) bench/modules/regex-engine.ts --runtime minimal -O3 --shrinkLevel 1 \
+	  --exportStart _initialize -o $@

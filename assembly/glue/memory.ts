@@ -10,6 +10,8 @@
 // the plugin allocates per faulted request), so a busy proxy collects every few thousand
 // requests and an idle one never.
 
+import { regexGarbageCollected } from "../regex/index";
+
 /** Collect once this many (estimated) bytes were allocated since the last collection. */
 const GC_THRESHOLD: usize = 512 * 1024;
 let pressure: usize = 0;
@@ -77,4 +79,5 @@ export function collectNow(): void {
   pressure = 0;
   callsSinceCollection = 0;
   __collect();
+  regexGarbageCollected();
 }

@@ -2,13 +2,16 @@
 // empty pieces are dropped while parsing, so every node other than EMPTY compiles to at least
 // one instruction. Each node knows its compiled size, so an oversized pattern is rejected
 // before any instruction is emitted and emitting is linear in the program it produces.
+// Every consuming instruction matches one byte (see program.ts): a literal compiles to its UTF-8
+// bytes, a class to the alternation of its UTF-8 branches (utf8.ts).
 
 import { CharSet } from "./charset";
+import { ByteSeq, utf8Branches } from "./utf8";
 
 export const enum NodeKind {
   EMPTY, // matches the empty string
-  LITERAL, // one code unit: `a`, or with (?i) either case of an ASCII letter
-  CLASS, // a set of code units: [...], \d, `.`
+  LITERAL, // one code point: `a`, or with (?i) either case of an ASCII letter
+  CLASS, // a set of code points: [...], \d, `.`
   ASSERT, // zero-width: ^ $ \A \z \b \B
   CONCAT,
   ALTERNATE,
@@ -22,19 +25,26 @@ export const enum AssertKind {
   NOT_WORD_BOUNDARY,
 }
 
+// Shared by every node without children or branches (never mutated): a pattern's nodes are
+// garbage once it is compiled, and a configuration may compile many before memory is collected.
+const NO_NODES = new Array<Node>(0);
+const NO_BRANCHES = new Array<ByteSeq>(0);
+
 /** Sizes saturate here: anything larger is already over every limit. */
 export const SIZE_CAP: i64 = 1 << 40;
 
 export class Node {
   kind: NodeKind;
-  /** LITERAL: the code unit (lower case when folded); ASSERT: the AssertKind; CLASS: its table index once emitted, else -1. */
+  /** LITERAL: the code point (lower case when folded); ASSERT: the AssertKind; CLASS: its first byte-set index once emitted, else -1. */
   value: i32 = 0;
   /** LITERAL: the other case of `value` when case-insensitive, else the same as `value`. */
   value2: i32 = 0;
   min: i32 = 0;
   max: i32 = 0;
   set: CharSet | null = null;
-  children: Array<Node> = new Array<Node>(0);
+  /** CLASS: the UTF-8 branches of `set`. */
+  branches: Array<ByteSeq> = NO_BRANCHES;
+  children: Array<Node> = NO_NODES;
   /** Number of instructions this node compiles to. */
   size: i64 = 0;
 
@@ -50,7 +60,8 @@ export class Node {
     const n = new Node(NodeKind.LITERAL);
     n.value = c;
     n.value2 = other;
-    n.size = 1;
+    // One byte set when case-folded; otherwise one per UTF-8 byte (a surrogate matches nothing: 1).
+    n.size = c != other || c < 0x80 || (c >= 0xd800 && c <= 0xdfff) ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
     return n;
   }
 
@@ -59,7 +70,12 @@ export class Node {
     set.normalize();
     n.set = set;
     n.value = -1;
-    n.size = 1;
+    const b = utf8Branches(set);
+    n.branches = b;
+    // An alternation of the branches; an empty class is one instruction that matches nothing.
+    let size: i64 = b.length > 1 ? 2 * (<i64>b.length - 1) : 0;
+    for (let i = 0; i < b.length; i++) size += 1 + <i64>b[i].tail.length;
+    n.size = size > 0 ? size : 1;
     return n;
   }
 

@@ -1,11 +1,12 @@
-// Sets of UTF-16 code units, built while parsing a character class or an escape like \d.
-// A set is a list of inclusive ranges packed as (lo << 16) | hi, so sorting the packed values
-// sorts by lower bound; `normalize` merges them into disjoint ascending ranges.
+// Sets of code points (0..0x10FFFF), built while parsing a character class or an escape like \d.
+// A set is a list of inclusive ranges packed as (lo << 32) | hi, so sorting the packed values
+// sorts by lower bound; `normalize` merges them into disjoint ascending ranges. utf8.ts turns a
+// set into the byte sequences the compiled program matches.
 
-export const MAX_CODE_UNIT: i32 = 0xffff;
+export const MAX_RUNE: i32 = 0x10ffff;
 
 export class CharSet {
-  ranges: Array<u32> = new Array<u32>();
+  ranges: Array<u64> = new Array<u64>();
 
   static of(lo: i32, hi: i32): CharSet {
     const set = new CharSet();
@@ -15,9 +16,9 @@ export class CharSet {
 
   addRange(lo: i32, hi: i32): void {
     if (lo < 0) lo = 0;
-    if (hi > MAX_CODE_UNIT) hi = MAX_CODE_UNIT;
+    if (hi > MAX_RUNE) hi = MAX_RUNE;
     if (lo > hi) return;
-    this.ranges.push((<u32>lo << 16) | <u32>hi);
+    this.ranges.push(pack(lo, hi));
   }
 
   addChar(c: i32): void {
@@ -52,8 +53,14 @@ export class CharSet {
   normalize(): void {
     const r = this.ranges;
     if (r.length < 2) return;
-    r.sort();
-    const merged = new Array<u32>();
+    // Insertion sort: classes have few ranges, and Array#sort<u64> would add 1 KiB to the module.
+    for (let i = 1; i < r.length; i++) {
+      const v = r[i];
+      let j = i - 1;
+      for (; j >= 0 && r[j] > v; j--) r[j + 1] = r[j];
+      r[j + 1] = v;
+    }
+    const merged = new Array<u64>();
     let curLo = rangeLo(r[0]);
     let curHi = rangeHi(r[0]);
     for (let i = 1; i < r.length; i++) {
@@ -62,46 +69,49 @@ export class CharSet {
       if (lo <= curHi + 1) {
         if (hi > curHi) curHi = hi;
       } else {
-        merged.push((<u32>curLo << 16) | <u32>curHi);
+        merged.push(pack(curLo, curHi));
         curLo = lo;
         curHi = hi;
       }
     }
-    merged.push((<u32>curLo << 16) | <u32>curHi);
+    merged.push(pack(curLo, curHi));
     this.ranges = merged;
   }
 
-  /** Replaces the set by its complement over all code units 0..0xFFFF. */
+  /** Replaces the set by its complement over all code points 0..0x10FFFF. */
   negate(): void {
     this.normalize();
     const r = this.ranges;
-    const out = new Array<u32>();
+    const out = new Array<u64>();
     let next = 0;
     for (let i = 0; i < r.length; i++) {
       const lo = rangeLo(r[i]);
       const hi = rangeHi(r[i]);
-      if (lo > next) out.push((<u32>next << 16) | <u32>(lo - 1));
+      if (lo > next) out.push(pack(next, lo - 1));
       next = hi + 1;
     }
-    if (next <= MAX_CODE_UNIT) out.push((<u32>next << 16) | <u32>MAX_CODE_UNIT);
+    if (next <= MAX_RUNE) out.push(pack(next, MAX_RUNE));
     this.ranges = out;
   }
 }
 
-export function rangeLo(packed: u32): i32 {
-  return <i32>(packed >>> 16);
+function pack(lo: i32, hi: i32): u64 {
+  return (<u64>lo << 32) | <u64>hi;
 }
 
-export function rangeHi(packed: u32): i32 {
-  return <i32>(packed & 0xffff);
+export function rangeLo(packed: u64): i32 {
+  return <i32>(packed >>> 32);
+}
+
+export function rangeHi(packed: u64): i32 {
+  return <i32>(packed & 0xffffffff);
 }
 
 function addShifted(set: CharSet, lo: i32, hi: i32, from: i32, to: i32, shift: i32): void {
   const a = lo > from ? lo : from;
   const b = hi < to ? hi : to;
-  if (a <= b) set.ranges.push((<u32>(a + shift) << 16) | <u32>(b + shift));
+  if (a <= b) set.ranges.push(pack(a + shift, b + shift));
 }
-
 // Perl classes, as RE2 defines them (ASCII only; \s does not include \v).
 export function digitSet(): CharSet {
   return CharSet.of(0x30, 0x39);

@@ -1,10 +1,10 @@
 // Recursive-descent parser for the supported RE2 subset. It never throws: the first problem is
-// recorded in `error` (with its offset, in UTF-16 code units) and every caller unwinds by
+// recorded in `error` (with its offset, in UTF-16 code units of the pattern) and every caller unwinds by
 // returning null. Recursion depth is bounded by MAX_NESTING, so hostile patterns such as
 // "((((...))))" cannot exhaust the Wasm stack.
 
 import { AssertKind, Node, NodeKind } from "./ast";
-import { CharSet, digitSet, posixSet, spaceSet, wordSet } from "./charset";
+import { CharSet, digitSet, MAX_RUNE, posixSet, spaceSet, wordSet } from "./charset";
 
 /** RE2's limit for {n,m}. */
 export const MAX_REPEAT: i32 = 1000;
@@ -186,12 +186,12 @@ export class Parser {
     if (c == LBRACKET) return this.parseClass();
     if (c == DOT) {
       this.pos++;
-      // `.` is any code unit except \n, or any code unit at all under (?s).
-      const set = CharSet.of(0, 0xffff);
+      // `.` is any character except \n, or any character at all under (?s).
+      const set = CharSet.of(0, MAX_RUNE);
       if (!this.dotMatchesNewline) {
-        set.ranges = new Array<u32>();
+        set.ranges = new Array<u64>();
         set.addRange(0, NEWLINE - 1);
-        set.addRange(NEWLINE + 1, 0xffff);
+        set.addRange(NEWLINE + 1, MAX_RUNE);
       }
       return Node.charClass(set);
     }
@@ -210,9 +210,8 @@ export class Parser {
       if (piece.isSet) return this.setNode(piece.set!);
       return this.literal(piece.char);
     }
-    this.pos++;
     if (c < 0) return this.fail("unexpected end of pattern at offset " + start.toString());
-    return this.literal(c);
+    return this.literal(this.nextCodePoint());
   }
 
   private parseGroup(): Node | null {
@@ -423,19 +422,18 @@ export class Parser {
     const c = this.peek(0);
     if (c == BACKSLASH) return this.parseEscape(true);
     const piece = new Piece();
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = this.peek(1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        this.failVoid(
-          "character outside the Basic Multilingual Plane inside a character class at offset " +
-            this.pos.toString() + ": not supported, because subjects are matched as UTF-16 code units",
-        );
-        return null;
-      }
-    }
-    piece.char = c;
-    this.pos++;
+    piece.char = this.nextCodePoint();
     return piece;
+  }
+
+  /** The character at `pos` (a surrogate pair is one code point); advances past it. */
+  private nextCodePoint(): i32 {
+    const c = this.peek(0);
+    const d = this.peek(1);
+    this.pos++;
+    if (c < 0xd800 || c > 0xdbff || d < 0xdc00 || d > 0xdfff) return c;
+    this.pos++;
+    return 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
   }
 
   /**
@@ -551,7 +549,7 @@ export class Parser {
     return null;
   }
 
-  /** \xHH or \x{H...} (at most FFFF: subjects are UTF-16 code units). */
+  /** \xHH or \x{H...} (a code point, at most 10FFFF). */
   private parseHexEscape(start: i32, piece: Piece): Piece | null {
     const p = this.pattern;
     let value = 0;
@@ -567,11 +565,8 @@ export class Parser {
         this.failVoid("invalid escape '" + p.substring(start, i + 1) + "' at offset " + start.toString() + ": expected \\x{HHHH}");
         return null;
       }
-      if (value > 0xffff) {
-        this.failVoid(
-          "escape '" + p.substring(start, i + 1) + "' at offset " + start.toString() +
-            " is above \\x{FFFF}: not supported, because subjects are matched as UTF-16 code units",
-        );
+      if (value > MAX_RUNE) {
+        this.failVoid("escape '" + p.substring(start, i + 1) + "' at offset " + start.toString() + " is above \\x{10FFFF}");
         return null;
       }
       this.pos = i + 1;
@@ -671,7 +666,7 @@ export class Parser {
   private tooLarge(): Node | null {
     return this.fail(
       "pattern too large: it compiles to more than " + MAX_PROGRAM_SIZE.toString() +
-        " instructions (counted repetitions are expanded)",
+        " instructions (MAX_PROGRAM_SIZE; counted repetitions are expanded); use smaller counts",
     );
   }
 

@@ -1,4 +1,6 @@
-// Thompson-NFA simulation (a Pike VM without capture slots, since callers only need yes/no).
+// Thompson-NFA simulation over bytes (a Pike VM without capture slots: callers need yes/no).
+// This is the plain definition the DFA (dfa.ts) is tested against; the plugin itself matches
+// with the DFA, which is one table lookup per byte.
 // All threads advance in lock step over the subject; each instruction is visited at most once
 // per subject position (the `mark` generation check), so a search costs
 // O(subject length x program size) whatever the pattern, and nothing ever backtracks.
@@ -12,7 +14,7 @@
 import { AssertKind } from "./ast";
 import { Op, Program } from "./program";
 
-export class Matcher {
+export class Nfa {
   private program: Program;
   private current: StaticArray<i32>;
   private next: StaticArray<i32>;
@@ -23,6 +25,10 @@ export class Matcher {
   private stack: StaticArray<i32>;
   private matched: bool = false;
 
+  get programLength(): i32 {
+    return this.program.length;
+  }
+
   constructor(program: Program) {
     const n = program.length;
     this.program = program;
@@ -32,22 +38,20 @@ export class Matcher {
     this.stack = new StaticArray<i32>(2 * n + 2);
   }
 
-  /** True if the program matches somewhere in `subject` (code units as characters). */
-  search(subject: string): bool {
+  /** True if the program matches somewhere in the `length` bytes at `base`. */
+  search(base: usize, length: i32): bool {
     const prog = this.program;
     const ops = prog.op;
-    const length = subject.length;
-    const base = changetype<usize>(subject);
     const anchored = prog.anchoredStart;
     this.matched = false;
 
     this.advanceGeneration();
-    let count = this.addThread(this.current, 0, 0, 0, subject);
+    let count = this.addThread(this.current, 0, 0, 0, base, length);
     if (this.matched) return true;
 
     for (let i = 0; i < length; i++) {
       if (count == 0 && anchored) return false;
-      const c = <i32>load<u16>(base + (<usize>i << 1));
+      const c = <i32>load<u8>(base + <usize>i);
       this.advanceGeneration();
       const list = this.current;
       const nextList = this.next;
@@ -55,20 +59,14 @@ export class Matcher {
       for (let t = 0; t < count; t++) {
         const pc = unchecked(list[t]);
         const op = unchecked(ops[pc]);
-        let consumes = false;
-        if (op == Op.CHAR) {
-          consumes = c == unchecked(prog.a[pc]) || c == unchecked(prog.b[pc]);
-        } else if (op == Op.CLASS) {
-          consumes = this.classContains(unchecked(prog.a[pc]), c);
-        }
-        if (consumes) {
-          nextCount = this.addThread(nextList, nextCount, pc + 1, i + 1, subject);
+        if (op == Op.BYTE && prog.accepts(pc, c)) {
+          nextCount = this.addThread(nextList, nextCount, pc + 1, i + 1, base, length);
           if (this.matched) return true;
         }
       }
       if (!anchored) {
         // Unanchored search: a new attempt starts at every position.
-        nextCount = this.addThread(nextList, nextCount, 0, i + 1, subject);
+        nextCount = this.addThread(nextList, nextCount, 0, i + 1, base, length);
         if (this.matched) return true;
       }
       this.next = list;
@@ -82,7 +80,7 @@ export class Matcher {
    * Adds `start` and everything reachable from it without consuming input at offset `pos`
    * to `list` (which holds `count` entries); returns the new count. Sets `matched` on MATCH.
    */
-  private addThread(list: StaticArray<i32>, count: i32, start: i32, pos: i32, subject: string): i32 {
+  private addThread(list: StaticArray<i32>, count: i32, start: i32, pos: i32, base: usize, length: i32): i32 {
     const prog = this.program;
     const ops = prog.op;
     const mark = this.mark;
@@ -104,7 +102,7 @@ export class Matcher {
           unchecked((stack[sp++] = unchecked(prog.a[pc])));
         }
       } else if (op == Op.ASSERT) {
-        if (assertionHolds(unchecked(prog.a[pc]), pos, subject) && sp < stackCap) {
+        if (assertionHolds(unchecked(prog.a[pc]), pos, base, length) && sp < stackCap) {
           unchecked((stack[sp++] = pc + 1));
         }
       } else if (op == Op.MATCH) {
@@ -117,24 +115,6 @@ export class Matcher {
     return count;
   }
 
-  private classContains(index: i32, c: i32): bool {
-    const prog = this.program;
-    if (c < 128) {
-      const word = unchecked(prog.classAscii[(index << 2) + (c >> 5)]);
-      return ((word >>> <u32>(c & 31)) & 1) != 0;
-    }
-    // Binary search among the class's disjoint ranges above ASCII.
-    let lo = unchecked(prog.classRangeStart[index]);
-    let hi = lo + unchecked(prog.classRangeCount[index]) - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (c < unchecked(prog.rangeLo[mid])) hi = mid - 1;
-      else if (c > unchecked(prog.rangeHi[mid])) lo = mid + 1;
-      else return true;
-    }
-    return false;
-  }
-
   private advanceGeneration(): void {
     if (this.generation == u32.MAX_VALUE) {
       const mark = this.mark;
@@ -145,16 +125,16 @@ export class Matcher {
   }
 }
 
-function assertionHolds(kind: i32, pos: i32, subject: string): bool {
-  const length = subject.length;
+function assertionHolds(kind: i32, pos: i32, base: usize, length: i32): bool {
   if (kind == <i32>AssertKind.BEGIN_TEXT) return pos == 0;
   if (kind == <i32>AssertKind.END_TEXT) return pos == length;
-  const before = pos > 0 && isWordUnit(subject.charCodeAt(pos - 1));
-  const after = pos < length && isWordUnit(subject.charCodeAt(pos));
+  const before = pos > 0 && isWordByte(<i32>load<u8>(base + <usize>(pos - 1)));
+  const after = pos < length && isWordByte(<i32>load<u8>(base + <usize>pos));
   if (kind == <i32>AssertKind.WORD_BOUNDARY) return before != after;
   return before == after; // NOT_WORD_BOUNDARY
 }
 
-function isWordUnit(c: i32): bool {
+/** ASCII word bytes [0-9A-Za-z_], as RE2's \b. */
+export function isWordByte(c: i32): bool {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f;
 }
