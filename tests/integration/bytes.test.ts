@@ -122,3 +122,21 @@ test("large header values do not stay behind in the request cache", async () => 
   for (let i = 0; i < names.length; i++) respond(hfi.request("GET", "/", [[names[i], value]]));
   assert.ok(hfi.vm.module.memory.buffer.byteLength <= 32 * 1024 * 1024, `${hfi.vm.module.memory.buffer.byteLength} bytes`);
 });
+
+test("header regexes match bytes as RE2 does: an invalid byte is matched by nothing, and no matcher disagrees", async () => {
+  const hfi = await startHfi({
+    policies: [
+      policy("user", { headers: [{ name: "x-user", regex: "^test-[0-9]+$" }] }, abort),
+      policy("env", { headers: [{ name: "x-env", regex: "^prod$" }] }, { percentage: 100, abort: { httpStatus: 502 } }),
+      policy("role", { headers: [{ name: "x-role", regex: "admin" }] }, { percentage: 100, abort: { httpStatus: 501 } }),
+      policy("any", { headers: [{ name: "x-any", regex: "^.$" }] }, { percentage: 100, abort: { httpStatus: 504 } }),
+    ],
+  });
+  assert.equal(status(hfi, "/", [["x-user", "test-1\xff"]]), 200, "test-1\\xff does not match ^test-[0-9]+$");
+  assert.equal(status(hfi, "/", [["x-user", "test-12"]]), 503);
+  assert.equal(status(hfi, "/", [["x-env", "prod\xff"]]), 200, "prod\\xff does not match ^prod$");
+  assert.equal(status(hfi, "/", [["x-env", "prod"]]), 502);
+  assert.equal(status(hfi, "/", [["x-role", "\xffadmin"]]), 501, "admin is found after an invalid byte");
+  assert.equal(status(hfi, "/", [["x-any", "\xff"]]), 200, "an invalid byte is not a character for .");
+  assert.equal(status(hfi, "/", [["x-any", utf8("é")]]), 504, "a valid two-byte character is one character for .");
+});
