@@ -29,9 +29,6 @@ export const MAX_LITERAL_BYTES: i32 = 8192;
 export const MAX_PATTERN_BYTES: i32 = 8192;
 /** Regex conditions in one document: each compiled pattern keeps its own matcher state. */
 export const MAX_REGEXES: i32 = 1000;
-/** Compiled regex instructions in one document, all patterns together: a matcher's memory
- * grows with its program, so this bounds what one document's regexes can hold. */
-export const MAX_REGEX_INSTRUCTIONS: i32 = 20000;
 /** Regex pattern bytes in one document, all patterns together, counted before each compiles:
  * compiling builds a syntax tree first, and a pattern refused at its end (an unmatched ')')
  * leaves that tree behind until the callback ends. */

@@ -9,7 +9,7 @@ import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selecto
 import { Diagnostics, policyWhere, ruleWhere, show } from "./diagnostics";
 import {
   MAX_ABORT_BODY_BYTES, MAX_CONDITIONS_PER_RULE, MAX_HEADER_NAME_BYTES, MAX_HEADER_NAMES, MAX_LITERAL_BYTES,
-  MAX_PATTERN_BYTES, MAX_POLICIES, MAX_POLICY_NAME_BYTES, MAX_REGEX_BYTES, MAX_REGEX_INSTRUCTIONS, MAX_REGEXES, MAX_RULES,
+  MAX_PATTERN_BYTES, MAX_POLICIES, MAX_POLICY_NAME_BYTES, MAX_REGEX_BYTES, MAX_REGEXES, MAX_RULES,
   MAX_RULES_PER_POLICY, MAX_SELECTOR_BYTES,
   reportTooLong, tooMany,
 } from "./limits";
@@ -21,7 +21,6 @@ export class ParseLimits {
   maxDelayMs: i64 = 30000;
   regexCount: i32 = 0;
   regexBytes: i32 = 0;
-  regexInstructions: i32 = 0;
 }
 
 const STRING_MATCH_KEYS: string[] = ["exact", "prefix", "suffix", "contains", "regex"];
@@ -256,11 +255,6 @@ function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: 
       const re = compiled.regex;
       if (re === null) {
         diag.error(where, field + ".regex", "invalid regex " + show(value) + ": " + compiled.error);
-        return null;
-      }
-      limits.regexInstructions += re.programSize;
-      if (limits.regexInstructions > MAX_REGEX_INSTRUCTIONS) {
-        diag.refuse(where, field + ".regex", "the document's regexes compile to more than " + MAX_REGEX_INSTRUCTIONS.toString() + " instructions in all (the limit)");
         return null;
       }
       found = new StringMatch(StringMatchKind.Regex, value.str, re);

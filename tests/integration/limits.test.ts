@@ -72,14 +72,16 @@ test("more than 4,096 distinct header names are refused as a whole; 4,096 all wo
   assert.equal(status(hfi, "/", [["x-127-31", "on"], ...Array.from({ length: 31 }, (_, i) => [`x-127-${i}`, "on"] as [string, string])]), 503);
 });
 
-test("more than 1,000 regex conditions, or regexes compiling to more than 20,000 instructions in all, are refused as a whole", async () => {
+test("more than 1,000 regex conditions are refused as a whole; what regexes cost is the regex engine's budget", async () => {
   const withRegexes = (count: number, pattern: string) => Array.from({ length: Math.ceil(count / 32) }, (_, p) =>
     named(`r${p}`, rule({ headers: Array.from({ length: Math.min(32, count - p * 32) }, (_, i) => ({ name: `x-${i}`, regex: pattern })) })));
   await refused({ policies: withRegexes(1001, "^test-[0-9]+$") },
     'plugin configuration refused: policy "r31" rule 0: match.headers[8].regex: the document has more than 1000 regex conditions (the limit)');
   assert.equal((await startHfi({ policies: withRegexes(1000, "^test-[0-9]+$") })).plugin.ok, true, "1,000 are accepted");
-  await refused({ policies: withRegexes(32, "[a-z]{1,1000}") },
-    'plugin configuration refused: policy "r0" rule 0: match.headers[10].regex: the document\'s regexes compile to more than 20000 instructions in all (the limit)');
+  // Large programs are bounded per pattern and per configuration by the regex engine
+  // (MAX_PROGRAM_SIZE, MAX_TOTAL_DFA_TRANSITIONS, ...: tests/integration/regex.test.ts); 32 of
+  // these have small automata and are accepted.
+  assert.equal((await startHfi({ policies: withRegexes(32, "[a-z]{1,1000}") })).plugin.ok, true);
 });
 
 test("regex patterns of more than 64 KiB in all are refused as a whole, before the next one is compiled", async () => {

@@ -68,12 +68,19 @@ test("a counted repetition over the program limit is refused with MAX_PROGRAM_SI
   assert.match(hfi.logs("warn").join("\n"), /pattern too large: it compiles to more than 10000 instructions \(MAX_PROGRAM_SIZE/);
 });
 
-test("a 4 MiB pattern is refused before it is parsed, and VM memory stays small", async () => {
+test("a 4 MiB pattern is refused before anything is built from it, and VM memory stays small", async () => {
+  // The configuration's own size limit (4 MiB) refuses it before JSON parsing.
   const hfi = await startHfiUnchecked(onHeader("a".repeat(4 * 1024 * 1024)));
-  assert.match(hfi.logs("warn").join("\n"), /pattern too long: 4194304 characters; the limit is 4096 \(MAX_PATTERN_LENGTH\)/);
+  assert.equal(hfi.plugin.ok, false);
+  assert.match(hfi.logs("error").join("\n"), /plugin configuration is \d+ bytes long, over the 4194304-byte limit/);
   const bytes = hfi.vm.module.memory.buffer.byteLength;
-  // The configuration itself (4 MiB of JSON, its string) is in memory; nothing per atom is.
   assert.ok(bytes <= 64 * 1024 * 1024, `VM memory ${bytes} bytes`);
+});
+
+test("a pattern over 4,096 characters is refused before it is parsed, with MAX_PATTERN_LENGTH named", async () => {
+  const hfi = await startHfiUnchecked(onHeader("a".repeat(5000)));
+  assert.match(hfi.logs("warn").join("\n"), /pattern too long: 5000 characters; the limit is 4096 \(MAX_PATTERN_LENGTH\)/);
+  assert.ok(hfi.vm.module.memory.buffer.byteLength <= 16 * 1024 * 1024);
 });
 
 test("one configuration compiles at most 32768 pattern characters; the next configuration starts over", async () => {
