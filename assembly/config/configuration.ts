@@ -9,7 +9,7 @@ import { Diagnostics, show } from "../policy/diagnostics";
 import { parsePolicies, ParseLimits } from "../policy/parse";
 import {
   ControlPlaneSettings, controlPlaneFromAddress, DEFAULT_POLICIES_PATH, isHostName, LEGACY_DEFAULT_ADDRESS,
-  logLevelFromName, parsePort, Settings,
+  logLevelFromName, parsePort, readObserveSetting, Settings,
 } from "./settings";
 
 export class Configuration {
@@ -109,6 +109,8 @@ function readSettings(root: JsonValue, config: Configuration): void {
       const level = value.isString() ? logLevelFromName(value.str) : -1;
       if (level >= 0) s.logLevel = level;
       else diag.error(WHERE, "log_level", "must be one of trace, debug, info, warn, error, critical; got " + show(value));
+    } else if (readObserveSetting(key, value, s, diag)) {
+      // mode, max_labelled_policies (observability settings)
     } else if (key == "control_plane") {
       s.controlPlane = readControlPlane(value, diag);
     } else if (key == "control_plane_address") {

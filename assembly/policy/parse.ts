@@ -7,6 +7,7 @@ import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
 import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selector, StringMatch, StringMatchKind } from "./model";
 import { Diagnostics, policyWhere, ruleWhere, show } from "./diagnostics";
+import { isDuplicate, markDryRun, parseMode } from "./parse-mode";
 
 export class ParseLimits {
   /** Delays (and start delays) above this are clamped, with a warning. */
@@ -25,7 +26,7 @@ export function parsePolicies(list: JsonValue, slots: HeaderSlots, limits: Parse
   const items = list.items;
   for (let i = 0; i < items.length; i++) {
     const p = parsePolicy(unchecked(items[i]), i, slots, limits, diag);
-    if (p !== null) policies.push(p);
+    if (p !== null && !isDuplicate(p, i, policies, items, diag)) policies.push(p);
   }
   return policies;
 }
@@ -57,11 +58,13 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   }
   for (let k = 0; k < spec.keys.length; k++) {
     const key = unchecked(spec.keys[k]);
-    if (key != "selector" && key != "rules") diag.warn(where, "spec." + key, "unknown field, ignored");
+    if (key != "selector" && key != "rules" && key != "mode") diag.warn(where, "spec." + key, "unknown field, ignored");
   }
 
   const selector = parseSelector(spec.get("selector"), where, diag);
   if (selector === null) return null;
+  const mode = parseMode(spec.get("mode"), where, "spec.mode", diag);
+  if (mode < 0) return null;
 
   const rulesValue = spec.get("rules");
   if (rulesValue === null || !rulesValue.isArray() || rulesValue.items.length == 0) {
@@ -75,6 +78,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
     if (rule !== null) rules.push(rule);
   }
   if (rules.length == 0) return null;
+  markDryRun(rules, mode);
   // Same name and same content (in any member order) = same policy, same expiry clock.
   return new Policy(name, v.contentHash(), selector, rules);
 }
