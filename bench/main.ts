@@ -10,6 +10,7 @@ import path from "node:path";
 import { runDelayPrecision } from "./cases/delay-precision";
 import { runHotPath } from "./cases/hot-path";
 import { runMemory } from "./cases/memory";
+import { runPolicyCounters } from "./cases/policy-counters";
 import { runStartup } from "./cases/startup";
 import { machine } from "./lib/measure";
 import { judge, renderTable, resultsPath } from "./lib/report";
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   say("case 4: delay precision (real clock, local runner)");
   const delay = await runDelayPrecision({ requests: setting("BENCH_DELAY_REQUESTS", 1000), say });
 
+  const policyCounters = await runPolicyCounters({ rounds: setting("BENCH_ROUNDS", 41), roundMs: setting("BENCH_ROUND_MS", 50), say });
   const targets = judge(hotPath, delay, memory, startup);
   const results = {
     date: new Date().toISOString(),
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     delayPrecision: delay,
     memory,
     startup,
+    policyCounters,
   };
   mkdirSync(path.dirname(RESULTS), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");
