@@ -231,10 +231,7 @@ export class FaultInjector {
     count(rule.tally.matched);
     const sampled = this.sampled(fault, request);
     const dryRun = sampled && (rule.dryRun || this.settings.dryRun);
-    if (this.log.enabled(LogLevel.Debug)) {
-      this.trace.write(contextId, request, "policy " + rule.policyName + " rule " + rule.index.toString() + " matched; " +
-        (!sampled ? "not sampled (" + fault.percentage.toString() + "%)" : dryRun ? "dry run: would inject " + String.UTF8.decode(rule.tally.faultMark) : "injecting"));
-    }
+    if (this.log.enabled(LogLevel.Debug)) this.trace.matched(contextId, request, rule, sampled, dryRun);
     if (!sampled) return HeadersStatus.Continue;
     if (dryRun) {
       const t = rule.tally;

@@ -117,7 +117,7 @@ export function readObserveSetting(key: string, value: JsonValue, s: Settings, d
     s.dryRun = parseMode(value, "configuration", "mode", diag) != 0;
   } else if (key == "max_labelled_policies") {
     if (value.isNumber() && value.isInteger && value.num >= 0 && value.num <= 100000) s.maxLabelledPolicies = <i32>value.num;
-    else diag.error("configuration", key, "must be a whole number from 0 to 100000, got " + show(value) + "; keeping 200");
+    else diag.error("configuration", key, "must be a whole number 0..100000, got " + show(value));
   } else {
     return false;
   }

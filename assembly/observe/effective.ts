@@ -171,7 +171,7 @@ function claimSlot(): i64 {
 }
 
 /** Monotonic ms at which the rule stops injecting; i64.MAX_VALUE when it never does. */
-@inline function endMs(r: Rule): i64 {
+function endMs(r: Rule): i64 {
   const d = r.fault.durationSeconds;
   return d <= 0 ? i64.MAX_VALUE : r.activeSinceMs + d * 1000;
 }
@@ -185,14 +185,14 @@ function nextExpiry(rules: Rule[], nowMs: i64): i64 {
   return next;
 }
 
-@inline function entry(p: Policy): string {
+function entry(p: Policy): string {
   return "\n" + p.name + "\t" + p.identity.toString(16) + "\t";
 }
 
-@inline function flag(b: bool): string {
+function flag(b: bool): string {
   return b ? "1" : "0";
 }
 
-@inline function part(label: string, names: string): string {
+function part(label: string, names: string): string {
   return names.length == 0 ? "" : label + names.substring(2) + ";";
 }

@@ -23,7 +23,7 @@ export function policyLabel(name: string): string {
   return out;
 }
 
-@inline function hex(v: i32): string {
+function hex(v: i32): string {
   return HEX.charAt(v & 15);
 }
 
@@ -40,7 +40,7 @@ function responseCodeTail(s: string): i32 {
   return xx || (digit(s, u + 2) && digit(s, u + 3)) ? u : -1;
 }
 
-@inline function digit(s: string, i: i32): bool {
+function digit(s: string, i: i32): bool {
   const c = s.charCodeAt(i);
   return c >= 48 && c <= 57;
 }

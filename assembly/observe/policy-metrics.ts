@@ -96,7 +96,7 @@ export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logge
   if (l !== null && l !== other) l.publish();
   if (other !== null) {
     other.publish();
-    const line = beyond.toString() + ' policies over max_labelled_policies count as hfi_policy="_other"';
+    const line = beyond.toString() + ' policies over max_labelled_policies: hfi_policy="_other"';
     if (firstToReport("labels", String.UTF8.encode(line))) log.write(LogLevel.Warn, line);
   }
 }

@@ -2,6 +2,7 @@ import { LogLevel } from "../config/settings";
 import { monotonicNanos } from "../glue/clock";
 import { Logger } from "../log";
 import { RequestAttributes } from "../match/request";
+import { Rule } from "../policy/model";
 
 // The per-request decision trace (debug) is rate-limited per VM: at most LINES_PER_SECOND lines
 // in any one-second window, and the first line after a window that dropped some says how many.
@@ -36,6 +37,11 @@ export class TraceLimiter {
 export class DecisionTrace {
   private limiter: TraceLimiter = new TraceLimiter();
   constructor(private log: Logger) {}
+
+  matched(contextId: u32, request: RequestAttributes, rule: Rule, sampled: bool, dryRun: bool): void {
+    this.write(contextId, request, "policy " + rule.policyName + " rule " + rule.index.toString() + " matched; " +
+      (!sampled ? "not sampled" : dryRun ? "dry run: would inject " + String.UTF8.decode(rule.tally.faultMark) : "injecting"));
+  }
 
   write(contextId: u32, request: RequestAttributes, decision: string): void {
     const dropped = this.limiter.admit(monotonicNanos());

@@ -25,7 +25,7 @@ export function isDuplicate(p: Policy, position: i32, kept: Policy[], items: Jso
   let first = 0;
   while (first < position && nameOf(unchecked(items[first])) != p.name) first++;
   diag.error(policyWhere(p.name), "metadata.name", "policies[" + position.toString() + "] has the name of policies[" +
-    first.toString() + "]; names must be unique: the later one is dropped");
+    first.toString() + "]; the later one is dropped");
   return true;
 }
 
