@@ -91,7 +91,7 @@ test("policies beyond max_labelled_policies count under _other, with one warning
   assert.ok(!prom.some((l) => l.includes('hfi_policy="c"')));
   const warnings = hfi.logs("warn").filter((l) => l.includes("max_labelled_policies"));
   assert.equal(warnings.length, 1, warnings.join("\n"));
-  assert.match(warnings[0], /2 policies over max_labelled_policies count as hfi_policy="_other"/);
+  assert.match(warnings[0], /2 policies over max_labelled_policies: hfi_policy="_other"/);
 });
 
 test("max_labelled_policies must be a whole number", async () => {
