@@ -67,7 +67,7 @@ export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logge
         beyond++;
       }
     }
-    const ids = l!;
+    const ids = changetype<LabelIds>(l); // set just above
     const fault = rule.fault;
     const delay = fault.delayMs > 0;
     const abort = fault.abort !== null;
