@@ -110,3 +110,23 @@ test("with debug off, a request no rule matches costs 1 host call; a matched one
   calls = hfi.vm.hostCallCounts();
   assert.deepEqual(calls, { proxy_get_header_map_value: 20, proxy_increment_metric: 10 }, JSON.stringify(calls));
 });
+
+test("live policies: published with source control plane and the ETag; a live policy replaces a static one of the same name", async () => {
+  const CLUSTER = "outbound|8080||hfi-control-plane.boifi.svc.cluster.local";
+  const hfi = await startHfi(
+    { control_plane: { cluster: CLUSTER, poll_interval_ms: 1000 }, policies: [policy("shared", { path: { prefix: "/s" } }, ABORT), policy("static-only", { path: { prefix: "/o" } }, ABORT)] },
+    {
+      logLevel: "info",
+      clusters: {
+        [CLUSTER]: () => ({ status: 200, headers: [["content-type", "application/json"], ["etag", '"v7"']], body: JSON.stringify({ policies: [policy("shared", { path: { prefix: "/s" } }, { percentage: 100, abort: { httpStatus: 500 } })] }) }),
+      },
+    },
+  );
+  respond(hfi.request("GET", "/warm"));
+  hfi.clock.advance(5000); // the first poll
+  assert.equal(hfi.request("GET", "/s").localReply?.status, 500, "the control plane's version is in force");
+  assert.ok(hfi.workerLogs("info").some((l) => l.includes("policy set changed: changed shared;")), hfi.workerLogs("info").join("\n"));
+  const [entry] = published(hfi.vm.shared);
+  assert.equal(entry.etag, '"v7"');
+  assert.deepEqual(entry.policies.map((p) => [p[0], p[2]]), [["static-only", 0], ["shared", 1]]);
+});
