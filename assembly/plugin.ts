@@ -26,7 +26,7 @@ import { EffectiveSet } from "./observe/effective";
 import { markStream } from "./observe/marks";
 import { tallyRules } from "./observe/policy-metrics";
 import { count } from "./observe/tally";
-import { DecisionTrace } from "./observe/trace";
+import { Decision, DecisionTrace } from "./observe/trace";
 
 // Every time below is monotonic (glue/clock.ts): a wall-clock step changes no hold or poll.
 
@@ -214,7 +214,7 @@ export class FaultInjector {
     if (rules.length == 0 || !this.settings.enabled) {
       if (this.log.enabled(LogLevel.Debug)) {
         request.reset();
-        this.trace.write(contextId, request, rules.length == 0 ? "no policy applies here" : "injection disabled");
+        this.trace.write(contextId, request, rules.length == 0 ? Decision.NoPolicy : Decision.Disabled, null);
       }
       return HeadersStatus.Continue;
     }
@@ -224,14 +224,16 @@ export class FaultInjector {
     const nowMs = set.expiring ? monotonicNanos() / NS_PER_MS : 0;
     const rule = set.index.firstMatch(request, nowMs);
     if (rule === null) {
-      if (this.log.enabled(LogLevel.Debug)) this.trace.write(contextId, request, "no rule matched (" + rules.length.toString() + " rules)");
+      if (this.log.enabled(LogLevel.Debug)) this.trace.write(contextId, request, Decision.NoMatch, null);
       return HeadersStatus.Continue;
     }
     const fault = rule.fault;
     count(rule.tally.matched);
     const sampled = this.sampled(fault, request);
     const dryRun = sampled && (rule.dryRun || this.settings.dryRun);
-    if (this.log.enabled(LogLevel.Debug)) this.trace.matched(contextId, request, rule, sampled, dryRun);
+    if (this.log.enabled(LogLevel.Debug)) {
+      this.trace.write(contextId, request, !sampled ? Decision.NotSampled : dryRun ? Decision.DryRun : Decision.Inject, rule);
+    }
     if (!sampled) return HeadersStatus.Continue;
     if (dryRun) {
       const t = rule.tally;

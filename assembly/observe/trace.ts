@@ -32,23 +32,31 @@ export class TraceLimiter {
   }
 }
 
+/** What was decided for a request, as the trace says it. */
+export const enum Decision {
+  NoPolicy = 0,
+  Disabled = 1,
+  NoMatch = 2,
+  NotSampled = 3,
+  DryRun = 4,
+  Inject = 5,
+}
+const SAID: string[] = ["no policy applies here", "injection disabled", "no rule matched", "not sampled", "dry run", "injecting"];
+
 /** The debug trace of request decisions. Callers check `log.enabled(LogLevel.Debug)` first, so
  * with debug off a request pays nothing for it. */
 export class DecisionTrace {
   private limiter: TraceLimiter = new TraceLimiter();
   constructor(private log: Logger) {}
 
-  matched(contextId: u32, request: RequestAttributes, rule: Rule, sampled: bool, dryRun: bool): void {
-    this.write(contextId, request, "policy " + rule.policyName + " rule " + rule.index.toString() + " matched; " +
-      (!sampled ? "not sampled" : dryRun ? "dry run: would inject " + String.UTF8.decode(rule.tally.faultMark) : "injecting"));
-  }
-
-  write(contextId: u32, request: RequestAttributes, decision: string): void {
+  write(contextId: u32, request: RequestAttributes, decision: Decision, rule: Rule | null): void {
     const dropped = this.limiter.admit(monotonicNanos());
     if (dropped < 0) return;
     const method = request.method();
     const path = request.path();
-    this.log.write(LogLevel.Debug, "request " + contextId.toString() + " " + (method === null ? "-" : method) + " " +
-      (path === null ? "-" : path) + ": " + decision + (dropped > 0 ? " (" + dropped.toString() + " lines suppressed before)" : ""));
+    let line = "request " + contextId.toString() + " " + (method === null ? "-" : method) + " " + (path === null ? "-" : path) + ": ";
+    if (rule !== null) line += "policy " + rule.policyName + " rule " + rule.index.toString() + " matched; ";
+    line += unchecked(SAID[decision]);
+    this.log.write(LogLevel.Debug, dropped > 0 ? line + " (" + dropped.toString() + " lines suppressed before)" : line);
   }
 }
