@@ -85,27 +85,35 @@ export class EffectiveSet {
 
   private logChange(set: PolicySet): void {
     const policies = set.policies;
-    let text = "";
-    for (let i = 0; i < policies.length; i++) text += entry(unchecked(policies[i]));
+    const w = new JsonWriter(); // a linear-time string builder here
+    for (let i = 0; i < policies.length; i++) w.writeAscii(entry(unchecked(policies[i])));
+    const text = w.toString();
     const before = getSharedBytes(LAST_SET_KEY);
     const previous = before === null ? "" : String.UTF8.decode(before);
-    if (previous == text || setSharedBytes(LAST_SET_KEY, String.UTF8.encode(text), sharedCas) != WasmResult.Ok) return;
-    let added = "", changed = "", removed = "";
-    for (let i = 0; i < policies.length; i++) {
-      const p = unchecked(policies[i]);
-      const at = previous.indexOf("\n" + p.name + "\t");
-      if (at < 0) added += ", " + p.name;
-      else if (previous.indexOf(entry(p)) < 0) changed += ", " + p.name;
-    }
+    // Equal: already logged. CasMismatch: another VM logs this change right now.
+    if (previous == text || setSharedBytes(LAST_SET_KEY, String.UTF8.encode(text), sharedCas) == WasmResult.CasMismatch) return;
+    const oldNames = new Set<string>();
+    const oldEntries = new Set<string>();
     let at = previous.indexOf("\n");
     while (at >= 0) {
-      const tab = previous.indexOf("\t", at);
-      const name = previous.substring(at + 1, tab);
-      if (text.indexOf("\n" + name + "\t") < 0) removed += ", " + name;
-      at = previous.indexOf("\n", tab);
+      const next = previous.indexOf("\n", at + 1);
+      const e = previous.substring(at, next < 0 ? previous.length : next);
+      oldEntries.add(e);
+      oldNames.add(e.substring(1, e.indexOf("\t")));
+      at = next;
     }
-    this.log.write(LogLevel.Info, "policy set changed:" + part(" added ", added) + part(" changed ", changed) +
-      part(" removed ", removed) + " " + policies.length.toString() + " in force, " + set.rules.length.toString() + " rules apply here");
+    const names = new Set<string>();
+    const added = new NameList(" added "), changed = new NameList(" changed "), removed = new NameList(" removed ");
+    for (let i = 0; i < policies.length; i++) {
+      const p = unchecked(policies[i]);
+      names.add(p.name);
+      if (!oldNames.has(p.name)) added.add(p.name);
+      else if (!oldEntries.has(entry(p))) changed.add(p.name);
+    }
+    const old = oldNames.values();
+    for (let i = 0; i < old.length; i++) if (!names.has(unchecked(old[i]))) removed.add(unchecked(old[i]));
+    this.log.write(LogLevel.Info, "policy set changed:" + added.toString() + changed.toString() + removed.toString() + " " +
+      policies.length.toString() + " in force, " + set.rules.length.toString() + " rules apply here");
   }
 
   /** Writes this VM's JSON (only the current root context of the VM publishes). */
@@ -145,7 +153,7 @@ export class EffectiveSet {
       w.writeQuoted(p.name);
       w.writeUnit(44);
       w.writeQuoted(unchecked(p.rules[0]).tally.label);
-      w.writeAscii(',' + flag(live.indexOf(p) >= 0) + ',');
+      w.writeAscii("," + flag(i >= policies.length - live.length) + ","); // live ones come last (combinePolicies)
       w.writeQuoted(p.selector.service);
       w.writeUnit(44);
       w.writeQuoted(p.selector.namespace);
@@ -193,6 +201,16 @@ function flag(b: bool): string {
   return b ? "1" : "0";
 }
 
-function part(label: string, names: string): string {
-  return names.length == 0 ? "" : label + names.substring(2) + ";";
+/** Names for a log line: the first 20, then how many more. */
+class NameList {
+  private text: string = "";
+  private count: i32 = 0;
+  constructor(private label: string) {}
+  add(name: string): void {
+    if (this.count++ < 20) this.text += this.count == 1 ? name : ", " + name;
+  }
+  toString(): string {
+    if (this.count == 0) return "";
+    return this.label + this.text + (this.count > 20 ? " and " + (this.count - 20).toString() + " more;" : ";");
+  }
 }

@@ -1,6 +1,6 @@
 // `spec.mode` of a policy and the uniqueness of policy names, called from parse.ts.
 import { JsonValue } from "../json/index";
-import { Policy, Rule } from "./model";
+import { Rule } from "./model";
 import { Diagnostics, policyWhere, show } from "./diagnostics";
 
 /** 0 inject (the default), 1 dry_run, -1 an error (reported; the policy is dropped). */
@@ -18,13 +18,14 @@ export function markDryRun(rules: Rule[], mode: i32): void {
 
 /** True (and an error naming both) when an earlier policy of the list has this name: policies
  * are tried in the order received, so the first one stays and this one is dropped. */
-export function isDuplicate(p: Policy, position: i32, kept: Policy[], items: JsonValue[], diag: Diagnostics): bool {
-  let found = false;
-  for (let i = 0; i < kept.length && !found; i++) found = unchecked(kept[i]).name == p.name;
-  if (!found) return false;
+export function isDuplicate(name: string, position: i32, seen: Set<string>, items: JsonValue[], diag: Diagnostics): bool {
+  if (!seen.has(name)) {
+    seen.add(name);
+    return false;
+  }
   let first = 0;
-  while (first < position && nameOf(unchecked(items[first])) != p.name) first++;
-  diag.error(policyWhere(p.name), "metadata.name", "policies[" + position.toString() + "] has the name of policies[" +
+  while (first < position && nameOf(unchecked(items[first])) != name) first++;
+  diag.error(policyWhere(name), "metadata.name", "policies[" + position.toString() + "] has the name of policies[" +
     first.toString() + "]; the later one is dropped");
   return true;
 }

@@ -24,9 +24,10 @@ export function parsePolicies(list: JsonValue, slots: HeaderSlots, limits: Parse
     return policies;
   }
   const items = list.items;
+  const names = new Set<string>();
   for (let i = 0; i < items.length; i++) {
     const p = parsePolicy(unchecked(items[i]), i, slots, limits, diag);
-    if (p !== null && !isDuplicate(p, i, policies, items, diag)) policies.push(p);
+    if (p !== null && !isDuplicate(p.name, i, names, items, diag)) policies.push(p);
   }
   return policies;
 }
