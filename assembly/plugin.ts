@@ -196,7 +196,8 @@ export class FaultInjector {
     e.dryRun = this.settings.dryRun;
     e.enabled = this.settings.enabled;
     const poller = this.poller;
-    e.changed(this.policies, this.livePolicies, poller === null ? "" : poller.live.etag, nowMs);
+    const answered = poller !== null && poller.live.body !== null;
+    e.changed(this.policies, this.staticPolicies, this.livePolicies, answered, poller === null ? "" : poller.live.etag, nowMs);
   }
 
   /** The root context is being deleted: let go of what it shared with the VM. */

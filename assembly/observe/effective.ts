@@ -12,8 +12,7 @@ import { Identity, PolicySet, selectorApplies } from "../policy/store";
 import { firstToReport } from "../problems";
 
 const SLOT_COUNT_KEY = String.UTF8.encode("hfi.effective.vms");
-/** The proxy-wide last logged set ("\n<name>\t<identity>" each): a change is logged once. */
-const LAST_SET_KEY = String.UTF8.encode("hfi.effective.last");
+// The proxy-wide last logged lists are under `hfi.effective.last.<source>` ("\n<name>\t<identity>\t" each).
 
 // Per VM: the slot it publishes under (claimed at its first publication), whether it has served
 // a request or tick (Envoy's configuration canary never does, so it never publishes), and the
@@ -37,15 +36,21 @@ export class EffectiveSet {
 
   constructor(private rootId: u32, private log: Logger) {}
 
-  /** A new set is in force in this root context. */
-  changed(set: PolicySet, live: Policy[], etag: string, nowMs: i64): void {
+  /**
+   * A new set is in force in this root context. Changes are logged per source, each against the
+   * proxy-wide last logged list of that source: the configuration's policies (every VM, the
+   * canary too, sees the same), and the control plane's once this VM has its answer (the canary
+   * and a worker before its first poll have none: their view would read as "removed").
+   */
+  changed(set: PolicySet, staticPolicies: Policy[], live: Policy[], answered: bool, etag: string, nowMs: i64): void {
     this.set = set;
     this.live = live;
     this.etag = etag;
     currentRoot = this.rootId;
     this.checkedMs = nowMs;
     this.nextExpiryMs = nextExpiry(set.rules, nowMs);
-    this.logChange(set);
+    logChange(this.log, "configuration", staticPolicies);
+    if (answered) logChange(this.log, "control plane", live);
     this.pending = true;
     if (vmActive) this.publish(nowMs);
   }
@@ -81,39 +86,6 @@ export class EffectiveSet {
       this.pending = true;
     }
     if (this.pending) this.publish(nowMs);
-  }
-
-  private logChange(set: PolicySet): void {
-    const policies = set.policies;
-    const w = new JsonWriter(); // a linear-time string builder here
-    for (let i = 0; i < policies.length; i++) w.writeAscii(entry(unchecked(policies[i])));
-    const text = w.toString();
-    const before = getSharedBytes(LAST_SET_KEY);
-    const previous = before === null ? "" : String.UTF8.decode(before);
-    // Equal: already logged. CasMismatch: another VM logs this change right now.
-    if (previous == text || setSharedBytes(LAST_SET_KEY, String.UTF8.encode(text), sharedCas) == WasmResult.CasMismatch) return;
-    const oldNames = new Set<string>();
-    const oldEntries = new Set<string>();
-    let at = previous.indexOf("\n");
-    while (at >= 0) {
-      const next = previous.indexOf("\n", at + 1);
-      const e = previous.substring(at, next < 0 ? previous.length : next);
-      oldEntries.add(e);
-      oldNames.add(e.substring(1, e.indexOf("\t")));
-      at = next;
-    }
-    const names = new Set<string>();
-    const added = new NameList(" added "), changed = new NameList(" changed "), removed = new NameList(" removed ");
-    for (let i = 0; i < policies.length; i++) {
-      const p = unchecked(policies[i]);
-      names.add(p.name);
-      if (!oldNames.has(p.name)) added.add(p.name);
-      else if (!oldEntries.has(entry(p))) changed.add(p.name);
-    }
-    const old = oldNames.values();
-    for (let i = 0; i < old.length; i++) if (!names.has(unchecked(old[i]))) removed.add(unchecked(old[i]));
-    this.log.write(LogLevel.Info, "policy set changed:" + added.toString() + changed.toString() + removed.toString() + " " +
-      policies.length.toString() + " in force, " + set.rules.length.toString() + " rules apply here");
   }
 
   /** Writes this VM's JSON (only the current root context of the VM publishes). */
@@ -165,6 +137,41 @@ export class EffectiveSet {
     w.writeAscii("]}");
     setSharedBytes(String.UTF8.encode("hfi.effective." + slot.toString()), String.UTF8.encode(w.toString()), 0);
   }
+}
+
+/** Logs what changed in one source's list since the proxy last logged it (once per proxy: the
+ * VM that swaps the shared copy logs). */
+function logChange(log: Logger, source: string, policies: Policy[]): void {
+  const w = new JsonWriter(); // a linear-time string builder here
+  for (let i = 0; i < policies.length; i++) w.writeAscii(entry(unchecked(policies[i])));
+  const text = w.toString();
+  const key = String.UTF8.encode("hfi.effective.last." + source);
+  const before = getSharedBytes(key);
+  const previous = before === null ? "" : String.UTF8.decode(before);
+  // Equal: already logged. CasMismatch: another VM logs this change right now.
+  if (previous == text || setSharedBytes(key, String.UTF8.encode(text), sharedCas) == WasmResult.CasMismatch) return;
+  const oldNames = new Set<string>();
+  const oldEntries = new Set<string>();
+  let at = previous.indexOf("\n");
+  while (at >= 0) {
+    const next = previous.indexOf("\n", at + 1);
+    const e = previous.substring(at, next < 0 ? previous.length : next);
+    oldEntries.add(e);
+    oldNames.add(e.substring(1, e.indexOf("\t")));
+    at = next;
+  }
+  const names = new Set<string>();
+  const added = new NameList(" added "), changed = new NameList(" changed "), removed = new NameList(" removed ");
+  for (let i = 0; i < policies.length; i++) {
+    const p = unchecked(policies[i]);
+    names.add(p.name);
+    if (!oldNames.has(p.name)) added.add(p.name);
+    else if (!oldEntries.has(entry(p))) changed.add(p.name);
+  }
+  const old = oldNames.values();
+  for (let i = 0; i < old.length; i++) if (!names.has(unchecked(old[i]))) removed.add(unchecked(old[i]));
+  log.write(LogLevel.Info, "policies changed (" + source + "):" + added.toString() + changed.toString() + removed.toString() +
+    " " + policies.length.toString() + " now");
 }
 
 /** The next free slot number, claimed with compare-and-swap; -1 if shared data keeps failing. */

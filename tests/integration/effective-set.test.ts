@@ -25,13 +25,13 @@ function published(shared: SharedState): Array<Record<string, unknown> & { polic
 
 test("one info line per change of the effective set, for the whole proxy (canary and workers)", async () => {
   const hfi = await startHfiWorkers(set("a", "b"), { workers: 3, logLevel: "info" });
-  const changes = () => hfi.logs("info").filter((l) => l.includes("policy set changed"));
-  assert.deepEqual(changes(), ["hfi: policy set changed: added a, b; 2 in force, 2 rules apply here"]);
+  const changes = () => hfi.logs("info").filter((l) => l.includes("policies changed"));
+  assert.deepEqual(changes(), ["hfi: policies changed (configuration): added a, b; 2 now"]);
   const next = set("a", "c");
   (next.policies[0] as { spec: { rules: Array<{ fault: object }> } }).spec.rules[0].fault = { percentage: 50, abort: { httpStatus: 500 } };
   assert.ok(hfi.reconfigure(next).ok);
   assert.equal(changes().length, 2, changes().join("\n"));
-  assert.equal(changes()[1], "hfi: policy set changed: added c; changed a; removed b; 2 in force, 2 rules apply here");
+  assert.equal(changes()[1], "hfi: policies changed (configuration): added c; changed a; removed b; 2 now");
   assert.ok(hfi.reconfigure({ ...next, max_active_faults: 5 }).ok);
   assert.equal(changes().length, 2, "settings alone do not change the set");
 });
@@ -125,8 +125,27 @@ test("live policies: published with source control plane and the ETag; a live po
   respond(hfi.request("GET", "/warm"));
   hfi.clock.advance(5000); // the first poll
   assert.equal(hfi.request("GET", "/s").localReply?.status, 500, "the control plane's version is in force");
-  assert.ok(hfi.workerLogs("info").some((l) => l.includes("policy set changed: changed shared;")), hfi.workerLogs("info").join("\n"));
+  assert.ok(hfi.workerLogs("info").includes("hfi: policies changed (control plane): added shared; 1 now"), hfi.workerLogs("info").join("\n"));
   const [entry] = published(hfi.vm.shared);
   assert.equal(entry.etag, '"v7"');
   assert.deepEqual(entry.policies.map((p) => [p[0], p[2]]), [["static-only", 0], ["shared", 1]]);
+});
+
+test("with a control plane, the canary (which never gets the live set) does not log live policies as removed", async () => {
+  const CLUSTER = "outbound|8080||hfi-control-plane.boifi.svc.cluster.local";
+  const config = { control_plane: { cluster: CLUSTER, poll_interval_ms: 1000 }, policies: [policy("static", { path: { prefix: "/s" } }, ABORT)] };
+  const hfi = await startHfiWorkers(config, {
+    workers: 2,
+    logLevel: "info",
+    clusters: { [CLUSTER]: () => ({ status: 200, headers: [["content-type", "application/json"]], body: JSON.stringify({ policies: [policy("live", { path: { prefix: "/l" } }, ABORT)] }) }) },
+  });
+  const changes = () => hfi.logs("info").filter((l) => l.includes("policies changed"));
+  assert.deepEqual(changes(), ["hfi: policies changed (configuration): added static; 1 now"]);
+  hfi.clock.advance(5000); // every worker ticks and polls
+  assert.deepEqual(changes(), [
+    "hfi: policies changed (configuration): added static; 1 now",
+    "hfi: policies changed (control plane): added live; 1 now",
+  ]);
+  assert.ok(hfi.reconfigure({ ...config, max_active_faults: 7 }).ok);
+  assert.equal(changes().length, 2, changes().join("\n"));
 });
