@@ -41,6 +41,25 @@ const TYPES: MetricType[] = [
   MetricType.Gauge,
 ];
 
+/** Per-policy metrics, named `<name>.hfi_policy.<policy>` (and `.hfi_fault.<kind>` for
+ * Injected and DryRun) when a policy set is assembled (observe/policy-metrics.ts); Envoy's
+ * stats_tags turn those segments into labels (docs/metrics.md). */
+export const enum PolicyMetric {
+  Matched = 0,
+  Injected = 1,
+  DryRun = 2,
+  Overflow = 3,
+  PercentageMax = 4,
+}
+
+const POLICY_NAMES: string[] = [
+  "hfi_faults_policy_matched_total",
+  "hfi_faults_policy_injected_total",
+  "hfi_faults_policy_dry_run_total",
+  "hfi_faults_policy_overflow_total",
+  "hfi_faults_policy_percentage_max",
+];
+
 /** Host ids of the defined metrics; -1 where the host refused (the metric is then skipped). */
 export class Metrics {
   private ids: StaticArray<i64> = new StaticArray<i64>(Metric.Count);
@@ -57,6 +76,13 @@ export class Metrics {
     for (let i = 0; i < <i32>Metric.Count; i++) {
       unchecked((this.ids[i] = defineMetric(unchecked(TYPES[i]), prefix + unchecked(NAMES[i]))));
     }
+  }
+
+  /** Defines a per-policy metric for one policy label (and fault kind, or ""); its id, or -1. */
+  definePolicy(metric: PolicyMetric, label: string, fault: string): i64 {
+    let name = unchecked(POLICY_NAMES[metric]) + ".hfi_policy." + label;
+    if (fault.length > 0) name += ".hfi_fault." + fault;
+    return defineMetric(metric == PolicyMetric.PercentageMax ? MetricType.Gauge : MetricType.Counter, this.prefix + name);
   }
 
   /** Adds `delta` to a counter, or a signed delta to a gauge. */

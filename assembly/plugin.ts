@@ -22,6 +22,11 @@ import { Fault, Policy, Rule } from "./policy/model";
 import { ClockOwner, combinePolicies, Identity, PolicySet } from "./policy/store";
 import { firstToReport } from "./problems";
 import { vmState } from "./vmstate";
+import { EffectiveSet } from "./observe/effective";
+import { markStream } from "./observe/marks";
+import { tallyRules } from "./observe/policy-metrics";
+import { count } from "./observe/tally";
+import { Decision, DecisionTrace } from "./observe/trace";
 
 // Every time below is monotonic (glue/clock.ts): a wall-clock step changes no hold or poll.
 
@@ -88,6 +93,8 @@ export class FaultInjector {
   private readonly clockOwner: ClockOwner = new ClockOwner();
   readonly metrics: Metrics = new Metrics();
   readonly log: Logger = new Logger();
+  readonly effective: EffectiveSet = new EffectiveSet(this.contextId, this.log);
+  readonly trace: DecisionTrace = new DecisionTrace(this.log);
   readonly sampler: Sampler;
   readonly timers: TimerHeap = new TimerHeap();
   readonly streams: Map<u32, FaultedStream> = new Map();
@@ -182,8 +189,18 @@ export class FaultInjector {
   /** Swaps in the set built from the static and live policies. In-flight requests keep their rule. */
   rebuild(): void {
     const all = combinePolicies(this.staticPolicies, this.livePolicies);
-    this.policies = vmState.clocks.assemble(this.clockOwner, all, this.identity, monotonicNanos() / NS_PER_MS);
+    const nowMs = monotonicNanos() / NS_PER_MS;
+    this.policies = vmState.clocks.assemble(this.clockOwner, all, this.identity, nowMs);
     this.publishProblems();
+    tallyRules(this.policies.rules, this.metrics, this.settings.maxLabelledPolicies, this.log);
+    const e = this.effective;
+    e.identity = this.identity;
+    e.identitySource = this.identitySource;
+    e.dryRun = this.settings.dryRun;
+    e.enabled = this.settings.enabled;
+    const poller = this.poller;
+    const answered = poller !== null && poller.live.body !== null;
+    e.changed(this.policies, this.staticPolicies, this.livePolicies, answered, poller === null ? "" : poller.live.etag, nowMs);
   }
 
   /** The root context is being deleted: let go of what it shared with the VM. */
@@ -195,20 +212,44 @@ export class FaultInjector {
   // ---- requests ------------------------------------------------------------------------
 
   onRequestHeaders(contextId: u32): HeadersStatus {
+    if (this.effective.pending) this.effective.serving(monotonicNanos() / NS_PER_MS);
     const rules = this.policies.rules;
-    if (rules.length == 0 || !this.settings.enabled) return HeadersStatus.Continue;
     const request = this.request;
+    if (rules.length == 0 || !this.settings.enabled) {
+      if (this.log.enabled(LogLevel.Debug)) {
+        request.reset(this.staticSlots, this.liveSlots);
+        this.trace.write(contextId, request, rules.length == 0 ? Decision.NoPolicy : Decision.Disabled, null);
+      }
+      return HeadersStatus.Continue;
+    }
     request.reset(this.staticSlots, this.liveSlots);
     // The clock is read only when some rule can expire: one host call fewer per request.
     const set = this.policies;
     const nowMs = set.expiring ? monotonicNanos() / NS_PER_MS : 0;
     const rule = set.index.firstMatch(request, nowMs);
-    if (rule === null) return HeadersStatus.Continue;
+    if (rule === null) {
+      if (this.log.enabled(LogLevel.Debug)) this.trace.write(contextId, request, Decision.NoMatch, null);
+      return HeadersStatus.Continue;
+    }
     const fault = rule.fault;
-    if (!this.sampled(fault, request)) return HeadersStatus.Continue;
+    count(rule.tally.matched);
+    const sampled = this.sampled(fault, request);
+    const dryRun = sampled && (rule.dryRun || this.settings.dryRun);
+    if (this.log.enabled(LogLevel.Debug)) {
+      this.trace.write(contextId, request, !sampled ? Decision.NotSampled : dryRun ? Decision.DryRun : Decision.Inject, rule);
+    }
+    if (!sampled) return HeadersStatus.Continue;
+    if (dryRun) {
+      const t = rule.tally;
+      if (fault.delayMs > 0) count(t.dryRunDelay);
+      if (fault.abort !== null) count(t.dryRunAbort);
+      markStream(t, true);
+      return HeadersStatus.Continue;
+    }
 
     const holdMs = fault.holdMs();
     if (holdMs > 0) return this.startHold(contextId, rule, monotonicNanos(), holdMs);
+    markStream(rule.tally, false);
     this.abort(rule);
     return HeadersStatus.StopIteration;
   }
@@ -240,7 +281,7 @@ export class FaultInjector {
     if (!this.isFaulted(contextId)) return;
     const stream = this.streams.get(contextId);
     if (stream.held) {
-      this.endHold(stream);
+      this.endHold(stream, monotonicNanos());
       if (this.log.enabled(LogLevel.Debug)) {
         this.log.write(LogLevel.Debug, "request " + contextId.toString() + " ended while held by policy " + stream.rule.policyName);
       }
@@ -266,6 +307,7 @@ export class FaultInjector {
     }
     const poller = this.poller;
     if (poller !== null) poller.onTick(nowNs);
+    this.effective.onTick(nowNs / NS_PER_MS);
     // Releasing many requests takes time, and the host arms the tick from the moment it is
     // asked: measure the wait from now, not from when this tick began.
     this.arm(monotonicNanos(), this.nextDueNs());
@@ -273,7 +315,9 @@ export class FaultInjector {
 
   /** Earliest moment the root needs a tick; i64.MAX_VALUE when nothing is pending. */
   nextDueNs(): i64 {
-    const due = this.timers.size > 0 ? this.timers.peekDeadline() : i64.MAX_VALUE;
+    let due = this.timers.size > 0 ? this.timers.peekDeadline() : i64.MAX_VALUE;
+    const expiryMs = this.effective.nextDueMs; // to log a rule's expiry when it happens
+    if (expiryMs < i64.MAX_VALUE / NS_PER_MS) due = min<i64>(due, expiryMs * NS_PER_MS);
     const poller = this.poller;
     return poller === null ? due : min<i64>(due, poller.nextDueNs());
   }
@@ -358,6 +402,7 @@ export class FaultInjector {
     const slot = takeHoldSlot(limit);
     if (slot == HoldSlot.Full || (slot == HoldSlot.Unshared && this.heldCount >= limit)) {
       this.metrics.add(Metric.Overflow, 1);
+      count(rule.tally.overflow);
       if (this.log.enabled(LogLevel.Debug)) {
         this.log.write(LogLevel.Debug, "max_active_faults reached; request " + contextId.toString() + " not faulted by policy " + rule.policyName);
       }
@@ -371,7 +416,11 @@ export class FaultInjector {
     markFaulted(contextId);
     this.heldCount++;
     this.metrics.add(Metric.Active, 1);
-    if (rule.fault.delayMs > 0) this.metrics.add(Metric.Delays, 1);
+    if (rule.fault.delayMs > 0) {
+      this.metrics.add(Metric.Delays, 1);
+      count(rule.tally.injectedDelay);
+    }
+    markStream(rule.tally, false);
     const dueNs = nowNs + holdMs * NS_PER_MS;
     this.timers.push(dueNs, contextId, generation);
     this.armBy(nowNs, dueNs);
@@ -380,9 +429,7 @@ export class FaultInjector {
 
   /** The hold is over: record it, then answer (abort) or let the request go on. */
   private releaseHold(stream: FaultedStream, nowNs: i64): void {
-    this.endHold(stream);
-    const heldMs = (nowNs - stream.startNs) / NS_PER_MS;
-    this.metrics.record(Metric.DelayDuration, <u64>max<i64>(heldMs, 0));
+    this.endHold(stream, nowNs);
     if (setEffectiveContext(stream.contextId) != WasmResult.Ok) return; // stream already gone
     if (stream.rule.fault.abort !== null) {
       this.abort(stream.rule);
@@ -391,7 +438,12 @@ export class FaultInjector {
     }
   }
 
-  private endHold(stream: FaultedStream): void {
+  /** Every injected delay is one sample of the histogram, also when the client left early;
+   * a start delay alone (before an abort) is not a delay (docs/metrics.md, "Invariants"). */
+  private endHold(stream: FaultedStream, nowNs: i64): void {
+    if (stream.rule.fault.delayMs > 0) {
+      this.metrics.record(Metric.DelayDuration, <u64>max<i64>((nowNs - stream.startNs) / NS_PER_MS, 0));
+    }
     stream.held = false;
     this.heldCount--;
     this.metrics.add(Metric.Active, -1);
@@ -405,6 +457,7 @@ export class FaultInjector {
     const grpc = abort.grpcStatus >= 0 && isGrpcContentType(getHeader(HeaderMapType.RequestHeaders, CONTENT_TYPE));
     const reply = abortReply(abort, rule.policyName, this.settings.policyHeader, grpc);
     this.metrics.add(Metric.Aborts, 1);
+    count(rule.tally.injectedAbort);
     sendLocalResponse(reply.status, "hfi_fault_abort", reply.body, reply.headers, reply.grpcStatus);
   }
 

@@ -11,6 +11,7 @@ import { runDelayPrecision } from "./cases/delay-precision";
 import { runHotPath } from "./cases/hot-path";
 import { runMemory } from "./cases/memory";
 import { renderRegexTable, runRegex } from "./cases/regex";
+import { runPolicyCounters } from "./cases/policy-counters";
 import { runStartup } from "./cases/startup";
 import { configLimitsBench } from "./cases/config-limits";
 import { machine } from "./lib/measure";
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   say("regex: cost per request of header-regex rules on long values");
   const regex = await runRegex({ rounds: setting("BENCH_REGEX_ROUNDS", 7), say });
 
+  const policyCounters = await runPolicyCounters({ rounds: setting("BENCH_ROUNDS", 41), roundMs: setting("BENCH_ROUND_MS", 50), say });
   const targets = judge(hotPath, delay, memory, startup);
   const results = {
     date: new Date().toISOString(),
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     memory,
     startup,
     regex,
+    policyCounters,
   };
   mkdirSync(path.dirname(RESULTS), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");

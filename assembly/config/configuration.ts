@@ -10,7 +10,7 @@ import { parsePolicies, ParseLimits } from "../policy/parse";
 import { MAX_CONFIGURATION_BYTES, MAX_CONTROL_PLANE_FIELD_BYTES, MAX_HEADER_NAME_BYTES, MAX_METRIC_PREFIX_BYTES, reportTooLong, tooLong } from "../policy/limits";
 import {
   ControlPlaneSettings, controlPlaneFromAddress, DEFAULT_POLICIES_PATH, isHostName, LEGACY_DEFAULT_ADDRESS,
-  logLevelFromName, parsePort, Settings,
+  logLevelFromName, parsePort, readObserveSetting, Settings,
 } from "./settings";
 
 export class Configuration {
@@ -119,6 +119,8 @@ function readSettings(root: JsonValue, config: Configuration): void {
       const level = value.isString() ? logLevelFromName(value.str) : -1;
       if (level >= 0) s.logLevel = level;
       else diag.error(WHERE, "log_level", "must be one of trace, debug, info, warn, error, critical; got " + show(value));
+    } else if (readObserveSetting(key, value, s, diag)) {
+      // mode, max_labelled_policies (observability settings)
     } else if (key == "control_plane") {
       s.controlPlane = readControlPlane(value, diag);
     } else if (key == "control_plane_address") {

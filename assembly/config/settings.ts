@@ -1,4 +1,7 @@
 // Plugin settings: everything in the plugin configuration besides the policies.
+import { JsonValue } from "../json/index";
+import { parseMode } from "../policy/parse-mode";
+import { Diagnostics, show } from "../policy/diagnostics";
 
 export const enum LogLevel {
   Trace = 0,
@@ -46,6 +49,10 @@ export class Settings {
   /** Prepended to metric names, for hosts that do not add Envoy's `wasmcustom.` namespace. */
   metricPrefix: string = "";
   logLevel: LogLevel = LogLevel.Info;
+  /** `mode: dry_run`: every policy matches and samples but injects nothing. */
+  dryRun: bool = false;
+  /** Policies beyond this many count under `hfi_policy="_other"` (docs/metrics.md). */
+  maxLabelledPolicies: i32 = 200;
   controlPlane: ControlPlaneSettings | null = null;
 }
 
@@ -99,6 +106,20 @@ export function isHostName(host: string): bool {
     const c = host.charCodeAt(i);
     const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 45 || c == 46 || c == 95;
     if (!ok) return false;
+  }
+  return true;
+}
+
+/** `mode` and `max_labelled_policies`; false when `key` is neither. A bad mode is an error and
+ * leaves dry_run on: a typo in a switch meant to stop injecting must not inject. */
+export function readObserveSetting(key: string, value: JsonValue, s: Settings, diag: Diagnostics): bool {
+  if (key == "mode") {
+    s.dryRun = parseMode(value, "configuration", "mode", diag) != 0;
+  } else if (key == "max_labelled_policies") {
+    if (value.isNumber() && value.isInteger && value.num >= 0 && value.num <= 100000) s.maxLabelledPolicies = <i32>value.num;
+    else diag.error("configuration", key, "must be a whole number 0..100000, got " + show(value));
+  } else {
+    return false;
   }
   return true;
 }

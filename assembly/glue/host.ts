@@ -168,6 +168,25 @@ export function setSharedI64(key: ArrayBuffer, value: i64, cas: u32): u32 {
   return abi.proxy_set_shared_data(changetype<usize>(key), key.byteLength, outU64, 8, cas);
 }
 
+/** A shared value's bytes (null when missing or on failure); its cas goes to `sharedCas` as
+ * with getSharedI64. */
+export function getSharedBytes(key: ArrayBuffer): ArrayBuffer | null {
+  resetOut();
+  store<u32>(outU64, 0);
+  const r = abi.proxy_get_shared_data(changetype<usize>(key), key.byteLength, outPtr, outSize, outU64);
+  sharedCas = r == WasmResult.Ok ? load<u32>(outU64) : r == WasmResult.NotFound ? CAS_CREATE_ONLY : 0;
+  return takeBuffer(r);
+}
+
+export function setSharedBytes(key: ArrayBuffer, value: ArrayBuffer, cas: u32): u32 {
+  return abi.proxy_set_shared_data(changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength, cas);
+}
+
+/** Stream filter state (Envoy: `wasm.<key>`, read by access logs as %FILTER_STATE(wasm.<key>:PLAIN)%). */
+export function setProperty(key: ArrayBuffer, value: ArrayBuffer): WasmResult {
+  return abi.proxy_set_property(changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength);
+}
+
 export function setTickPeriodMs(ms: u32): WasmResult {
   return abi.proxy_set_tick_period_milliseconds(ms);
 }

@@ -3,6 +3,7 @@
 // started under one set keeps a consistent view of its rule while a new set is swapped in.
 import { Regex } from "../regex/index";
 import { borderTable } from "../util/bytes";
+import { RuleTally, UNTALLIED } from "../observe/tally";
 
 /** How a string condition compares. Present/Absent only apply to headers. */
 export const enum StringMatchKind {
@@ -84,6 +85,10 @@ export class Fault {
 export class Rule {
   /** When the rule's policy was first seen (ms since epoch); filled in by the policy store. */
   activeSinceMs: i64 = 0;
+  /** The policy's `spec.mode` is dry_run (policy/parse-mode.ts): match and sample, never inject. */
+  dryRun: bool = false;
+  /** Metric ids and access-log marks, set when a policy set is assembled (observe/). */
+  tally: RuleTally = UNTALLIED;
   constructor(
     public policyName: string,
     public index: i32,

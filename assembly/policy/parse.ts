@@ -13,6 +13,7 @@ import {
   MAX_RULES_PER_POLICY, MAX_SELECTOR_BYTES,
   reportTooLong, tooMany,
 } from "./limits";
+import { isDuplicate, markDryRun, parseMode } from "./parse-mode";
 
 /** Settings that bound a parse, and what one document has used of the document-wide budgets
  * (a new ParseLimits per document). */
@@ -46,10 +47,11 @@ export function parsePolicies(list: JsonValue, slots: HeaderSlots, limits: Parse
     diag.refuse("configuration", "policies", tooMany(totalRules, "rules in all", MAX_RULES));
     return policies;
   }
+  const names = new Set<string>();
   for (let i = 0; i < items.length; i++) {
     const p = parsePolicy(unchecked(items[i]), i, slots, limits, diag);
     if (diag.refused.length > 0) return [];
-    if (p !== null) policies.push(p);
+    if (p !== null && !isDuplicate(p.name, i, names, items, diag)) policies.push(p);
   }
   return policies;
 }
@@ -94,11 +96,13 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   }
   for (let k = 0; k < spec.keys.length; k++) {
     const key = unchecked(spec.keys[k]);
-    if (key != "selector" && key != "rules") diag.warn(where, "spec." + key, "unknown field, ignored");
+    if (key != "selector" && key != "rules" && key != "mode") diag.warn(where, "spec." + key, "unknown field, ignored");
   }
 
   const selector = parseSelector(spec.get("selector"), where, diag);
   if (selector === null) return null;
+  const mode = parseMode(spec.get("mode"), where, "spec.mode", diag);
+  if (mode < 0) return null;
 
   const rulesValue = spec.get("rules");
   if (rulesValue === null || !rulesValue.isArray() || rulesValue.items.length == 0) {
@@ -116,6 +120,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
     if (rule !== null) rules.push(rule);
   }
   if (rules.length == 0) return null;
+  markDryRun(rules, mode);
   // Same name and same content (in any member order) = same policy, same expiry clock.
   return new Policy(name, v.contentHash(), selector, rules);
 }

@@ -1,17 +1,21 @@
 /**
  * The admin server of `make run`, like Envoy's admin port: `/stats` (text, `?filter=<regex>`),
- * `/stats/prometheus`, `/ready` ("LIVE" once the plugin is configured) and `/config` (the plugin
- * configuration in force, exactly as handed to proxy_on_configure).
+ * `/stats/prometheus`, `/ready` ("LIVE" once the plugin is configured), `/config` (the plugin
+ * configuration in force, exactly as handed to proxy_on_configure) and `/policies` (the policy set
+ * in force per worker, as the plugin publishes it in shared data).
  */
 import http from "node:http";
 import type { StatsStore } from "../index";
 import { closeServer, listen } from "./http-server";
+import { renderPoliciesText, type WorkerView } from "./effective-policies";
 
 export interface AdminSources {
   stats: StatsStore;
   ready: () => boolean;
   /** The configuration in force and where it came from. */
   configuration: () => { text: string; source: string; rootId: string };
+  /** The policy set each worker published (host/runner/effective-policies.ts). */
+  policies?: () => { workers: WorkerView[] };
 }
 
 const INDEX = `HFI local runner admin
@@ -19,6 +23,7 @@ const INDEX = `HFI local runner admin
   /stats/prometheus   Prometheus text format
   /ready              LIVE once the plugin is configured
   /config             the plugin configuration in force
+  /policies           the policies in force per worker (JSON; ?format=text for a table)
 `;
 
 export class AdminServer {
@@ -79,6 +84,12 @@ export class AdminServer {
           // a bare address or empty configuration: shown as text
         }
         return send(200, c.text.endsWith("\n") ? c.text : c.text + "\n", json ? "application/json" : "text/plain; charset=UTF-8");
+      }
+      case "/policies": {
+        const view = this.sources.policies?.() ?? { workers: [] };
+        const accept = req.headers.accept ?? "";
+        const text = url.searchParams.get("format") === "text" || (accept.includes("text/plain") && !accept.includes("application/json"));
+        return text ? send(200, renderPoliciesText(view)) : send(200, JSON.stringify(view, null, 2) + "\n", "application/json");
       }
       default:
         return send(404, `unknown admin path ${url.pathname}\n${INDEX}`);

@@ -32,8 +32,11 @@ export interface AccessLogEntry {
   method: string;
   path: string;
   status: number | undefined;
-  /** "abort" / "delay" from x-fault-injected, or "" when the plugin injected nothing. */
+  /** The plugin's access-log mark (filter state `hfi_fault`: "abort", "delay", "delay,abort",
+   * "dry_run:<kinds>"), else x-fault-injected; "" when the plugin decided nothing. */
   fault: string;
+  /** Filter state `hfi_policy`: the policy behind the fault; "" when none. */
+  policy: string;
   durationMs: number;
   outcome: "complete" | "reset";
 }
@@ -339,7 +342,8 @@ class Exchange {
       method: this.method,
       path: this.path,
       status: outcome === "reset" ? undefined : this.status,
-      fault: this.fault,
+      fault: filterStateText(this.stream, "hfi_fault") || this.fault,
+      policy: filterStateText(this.stream, "hfi_policy"),
       durationMs: performance.now() - this.started,
       outcome,
     });
@@ -405,4 +409,10 @@ function connectionListed(value: string | undefined): Set<string> {
     if (n && n !== "close" && n !== "keep-alive") out.add(n);
   }
   return out;
+}
+
+/** What the plugin set with proxy_set_property (Envoy: `%FILTER_STATE(wasm.<key>:PLAIN)%`). */
+function filterStateText(stream: HttpStream, key: string): string {
+  const v = stream.filterState.get(key);
+  return v === undefined ? "" : Buffer.from(v).toString("utf8");
 }

@@ -13,6 +13,7 @@ import path from "node:path";
 import { LOG_LEVEL_NAMES } from "../log";
 import { startStatsFlush, type LogEntry, type LogLevelName, type StatsStore, type TimerHandle } from "../index";
 import { AdminServer } from "./admin";
+import { effectivePolicies } from "./effective-policies";
 import { formatTryLines, policiesInForce, tryLines, type TryLine } from "./banner";
 import { watchFile, type FileWatch } from "./config-watch";
 import { LocalControlPlane, routeControlPlane } from "./control-plane";
@@ -177,6 +178,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
       stats: pool.stats,
       ready: () => ready,
       configuration: () => ({ text: configuration, source: path.resolve(source.file), rootId: source.rootId }),
+      policies: () => effectivePolicies(pool.plugins[0].vm, pool.stats),
     });
     closers.push(() => admin.close());
     const adminPort = await listening("ADMIN_PORT", options.adminPort ?? DEFAULTS.adminPort, () => admin.listen(options.adminPort ?? DEFAULTS.adminPort, host));
@@ -305,7 +307,7 @@ function banner(b: {
   out.push(`HFI local runner: plugin in ${b.workers} worker VM${b.workers === 1 ? "" : "s"}, root id "${b.source.rootId}"${identity}`);
   out.push(`  configuration  ${b.configPath} (${b.source.kind}; watched: save it to re-apply)`);
   out.push(`  proxy          http://${proxy}  ->  upstream ${b.upstreamUrl}${b.embedded ? " (embedded echo)" : ""}`);
-  out.push(`  admin          http://localhost:${b.adminPort}  /stats  /stats/prometheus  /ready  /config`);
+  out.push(`  admin          http://localhost:${b.adminPort}  /stats  /stats/prometheus  /ready  /config  /policies`);
   if (b.controlPlanePort !== undefined) {
     out.push(`  control plane  http://localhost:${b.controlPlanePort}/v1/policies  (from ${b.policyDir}, re-read on every poll)`);
   }
@@ -339,5 +341,6 @@ function formatLog(vm: string, entry: LogEntry): string {
 
 function formatAccess(e: AccessLogEntry): string {
   const status = e.outcome === "reset" ? "reset" : String(e.status ?? "-");
-  return `${clockTime()} "${e.method} ${e.path}" ${status}${e.fault ? ` fault=${e.fault}` : ""} ${Math.round(e.durationMs)} ms`;
+  const mark = `${e.policy ? ` policy=${e.policy}` : ""}${e.fault ? ` fault=${e.fault}` : ""}`;
+  return `${clockTime()} "${e.method} ${e.path}" ${status}${mark} ${Math.round(e.durationMs)} ms`;
 }

@@ -1,0 +1,223 @@
+// The effective policy set of a root context: one info line per change (added, changed,
+// removed; expired when a rule's duration_seconds runs out), and a compact JSON of the policies
+// in force, published in shared data for admin tools (`hfi.effective.<slot>`, one slot per
+// worker VM; `hfi.effective.vms` counts the slots). The format: docs/observability.md.
+import { LogLevel } from "../config/settings";
+import { getSharedBytes, getSharedI64, setSharedBytes, setSharedI64, sharedCas, WasmResult } from "../glue/host";
+import { wallNanos } from "../glue/clock";
+import { JsonWriter } from "../json/writer";
+import { Logger } from "../log";
+import { Policy, Rule } from "../policy/model";
+import { Identity, PolicySet, selectorApplies } from "../policy/store";
+import { firstToReport } from "../problems";
+
+const SLOT_COUNT_KEY = String.UTF8.encode("hfi.effective.vms");
+// The proxy-wide last logged lists are under `hfi.effective.last.<source>` ("\n<name>\t<identity>\t" each).
+
+// Per VM: the slot it publishes under (claimed at its first publication), whether it has served
+// a request or tick (Envoy's configuration canary never does, so it never publishes), and the
+// root context whose set is current.
+let slot: i64 = -1;
+let vmActive = false;
+let currentRoot: u32 = 0;
+
+export class EffectiveSet {
+  /** The set changed and is not yet published (this VM has served nothing yet). */
+  pending: bool = false;
+  private set: PolicySet | null = null;
+  private live: Policy[] | null = null;
+  private etag: string = "";
+  private nextExpiryMs: i64 = i64.MAX_VALUE;
+  private checkedMs: i64 = 0;
+  identity: Identity | null = null;
+  identitySource: string = "none";
+  dryRun: bool = false;
+  enabled: bool = true;
+
+  constructor(private rootId: u32, private log: Logger) {}
+
+  /**
+   * A new set is in force in this root context. Changes are logged per source, each against the
+   * proxy-wide last logged list of that source: the configuration's policies (every VM, the
+   * canary too, sees the same), and the control plane's once this VM has its answer (the canary
+   * and a worker before its first poll have none: their view would read as "removed").
+   */
+  changed(set: PolicySet, staticPolicies: Policy[], live: Policy[], answered: bool, etag: string, nowMs: i64): void {
+    this.set = set;
+    this.live = live;
+    this.etag = etag;
+    currentRoot = this.rootId;
+    this.checkedMs = nowMs;
+    this.nextExpiryMs = nextExpiry(set.rules, nowMs);
+    logChange(this.log, "configuration", staticPolicies);
+    if (answered) logChange(this.log, "control plane", live);
+    this.pending = true;
+    if (vmActive) this.publish(nowMs);
+  }
+
+  /** The VM serves a request: a set configured before is published now (once). */
+  serving(nowMs: i64): void {
+    vmActive = true;
+    this.publish(nowMs);
+  }
+
+  /** When the next rule expires (monotonic ms); i64.MAX_VALUE when none will. */
+  @inline get nextDueMs(): i64 {
+    return this.nextExpiryMs;
+  }
+
+  /** On the root's tick: logs the rules whose duration ran out since the last check. */
+  onTick(nowMs: i64): void {
+    vmActive = true;
+    const set = this.set;
+    if (set !== null && nowMs >= this.nextExpiryMs) {
+      const rules = set.rules;
+      for (let i = 0; i < rules.length; i++) {
+        const r = unchecked(rules[i]);
+        const end = endMs(r);
+        if (end > this.checkedMs && end <= nowMs) {
+          const line = 'policy "' + r.policyName + '" rule ' + r.index.toString() + " expired (duration_seconds " +
+            r.fault.durationSeconds.toString() + ")";
+          this.log.write(firstToReport("expired", String.UTF8.encode(line)) ? LogLevel.Info : LogLevel.Debug, line);
+        }
+      }
+      this.checkedMs = nowMs;
+      this.nextExpiryMs = nextExpiry(rules, nowMs);
+      this.pending = true;
+    }
+    if (this.pending) this.publish(nowMs);
+  }
+
+  /** Writes this VM's JSON (only the current root context of the VM publishes). */
+  private publish(nowMs: i64): void {
+    this.pending = false;
+    const set = this.set, live = this.live, id = this.identity;
+    if (currentRoot != this.rootId || set === null || live === null || id === null) return;
+    if (slot < 0) slot = claimSlot();
+    if (slot < 0) return;
+    const wallMs = wallNanos() / 1000000;
+    const w = new JsonWriter();
+    w.writeAscii('{"slot":' + slot.toString() + ',"at":' + wallMs.toString() + ',"workload":');
+    w.writeQuoted(id.workloadName);
+    w.writeAscii(',"app":');
+    w.writeQuoted(id.appLabel);
+    w.writeAscii(',"namespace":');
+    w.writeQuoted(id.namespace);
+    w.writeAscii(',"identity_from":');
+    w.writeQuoted(this.identitySource);
+    w.writeAscii(',"dry_run":' + this.dryRun.toString() + ',"enabled":' + this.enabled.toString() + ',"etag":');
+    w.writeQuoted(this.etag);
+    w.writeAscii(',"policies":[');
+    const policies = set.policies;
+    for (let i = 0; i < policies.length; i++) {
+      const p = unchecked(policies[i]);
+      // [name, label, from control plane, selector service, selector namespace, applies here,
+      //  dry run, expires (unix ms, -1: never), rules, highest percentage]
+      let end: i64 = 0;
+      let pct: f64 = 0;
+      for (let r = 0; r < p.rules.length; r++) {
+        const rule = unchecked(p.rules[r]);
+        const e = endMs(rule);
+        end = e == i64.MAX_VALUE || end < 0 ? -1 : max<i64>(end, e);
+        if (rule.fault.percentage > pct) pct = rule.fault.percentage;
+      }
+      w.writeAscii(i > 0 ? ',[' : '[');
+      w.writeQuoted(p.name);
+      w.writeUnit(44);
+      w.writeQuoted(unchecked(p.rules[0]).tally.label);
+      w.writeAscii("," + flag(i >= policies.length - live.length) + ","); // live ones come last (combinePolicies)
+      w.writeQuoted(p.selector.service);
+      w.writeUnit(44);
+      w.writeQuoted(p.selector.namespace);
+      w.writeAscii(',' + flag(selectorApplies(p.selector, id)) + ',' + flag(unchecked(p.rules[0]).dryRun) + ',' +
+        (end < 0 ? "-1" : (wallMs + end - nowMs).toString()) + ',' + p.rules.length.toString() + ',');
+      w.writeNumber(pct);
+      w.writeUnit(93);
+    }
+    w.writeAscii("]}");
+    setSharedBytes(String.UTF8.encode("hfi.effective." + slot.toString()), String.UTF8.encode(w.toString()), 0);
+  }
+}
+
+/** Logs what changed in one source's list since the proxy last logged it (once per proxy: the
+ * VM that swaps the shared copy logs). */
+function logChange(log: Logger, source: string, policies: Policy[]): void {
+  const w = new JsonWriter(); // a linear-time string builder here
+  for (let i = 0; i < policies.length; i++) w.writeAscii(entry(unchecked(policies[i])));
+  const text = w.toString();
+  const key = String.UTF8.encode("hfi.effective.last." + source);
+  const before = getSharedBytes(key);
+  const previous = before === null ? "" : String.UTF8.decode(before);
+  // Equal: already logged. CasMismatch: another VM logs this change right now.
+  if (previous == text || setSharedBytes(key, String.UTF8.encode(text), sharedCas) == WasmResult.CasMismatch) return;
+  const oldNames = new Set<string>();
+  const oldEntries = new Set<string>();
+  let at = previous.indexOf("\n");
+  while (at >= 0) {
+    const next = previous.indexOf("\n", at + 1);
+    const e = previous.substring(at, next < 0 ? previous.length : next);
+    oldEntries.add(e);
+    oldNames.add(e.substring(1, e.indexOf("\t")));
+    at = next;
+  }
+  const names = new Set<string>();
+  const added = new NameList(" added "), changed = new NameList(" changed "), removed = new NameList(" removed ");
+  for (let i = 0; i < policies.length; i++) {
+    const p = unchecked(policies[i]);
+    names.add(p.name);
+    if (!oldNames.has(p.name)) added.add(p.name);
+    else if (!oldEntries.has(entry(p))) changed.add(p.name);
+  }
+  const old = oldNames.values();
+  for (let i = 0; i < old.length; i++) if (!names.has(unchecked(old[i]))) removed.add(unchecked(old[i]));
+  log.write(LogLevel.Info, "policies changed (" + source + "):" + added.toString() + changed.toString() + removed.toString() +
+    " " + policies.length.toString() + " now");
+}
+
+/** The next free slot number, claimed with compare-and-swap; -1 if shared data keeps failing. */
+function claimSlot(): i64 {
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const n = getSharedI64(SLOT_COUNT_KEY);
+    const cas = sharedCas;
+    if (cas == 0) return -1;
+    if (setSharedI64(SLOT_COUNT_KEY, n + 1, cas) == WasmResult.Ok) return n;
+  }
+  return -1;
+}
+
+/** Monotonic ms at which the rule stops injecting; i64.MAX_VALUE when it never does. */
+function endMs(r: Rule): i64 {
+  const d = r.fault.durationSeconds;
+  return d <= 0 ? i64.MAX_VALUE : r.activeSinceMs + d * 1000;
+}
+
+function nextExpiry(rules: Rule[], nowMs: i64): i64 {
+  let next = i64.MAX_VALUE;
+  for (let i = 0; i < rules.length; i++) {
+    const e = endMs(unchecked(rules[i]));
+    if (e > nowMs && e < next) next = e;
+  }
+  return next;
+}
+
+function entry(p: Policy): string {
+  return "\n" + p.name + "\t" + p.identity.toString(16) + "\t";
+}
+
+function flag(b: bool): string {
+  return b ? "1" : "0";
+}
+
+/** Names for a log line: the first 20, then how many more. */
+class NameList {
+  private text: string = "";
+  private count: i32 = 0;
+  constructor(private label: string) {}
+  add(name: string): void {
+    if (this.count++ < 20) this.text += this.count == 1 ? name : ", " + name;
+  }
+  toString(): string {
+    if (this.count == 0) return "";
+    return this.label + this.text + (this.count > 20 ? " and " + (this.count - 20).toString() + " more;" : ";");
+  }
+}
