@@ -7,6 +7,7 @@ import { HeaderSlots } from "../match/request";
 import { Policy } from "../policy/model";
 import { Diagnostics, show } from "../policy/diagnostics";
 import { parsePolicies, ParseLimits } from "../policy/parse";
+import { parseMatchList } from "../policy/parse-faults";
 import {
   ControlPlaneSettings, controlPlaneFromAddress, DEFAULT_POLICIES_PATH, isHostName, LEGACY_DEFAULT_ADDRESS,
   logLevelFromName, parsePort, Settings,
@@ -68,7 +69,7 @@ export function parseConfiguration(bytes: ArrayBuffer, slots: HeaderSlots): Conf
   if (!root.isObject()) {
     return new ConfigurationResult(null, "plugin configuration must be a JSON object, got " + show(root));
   }
-  readSettings(root, config);
+  readSettings(root, config, slots);
   const policies = root.get("policies");
   if (policies !== null) {
     const limits = new ParseLimits();
@@ -78,7 +79,7 @@ export function parseConfiguration(bytes: ArrayBuffer, slots: HeaderSlots): Conf
   return new ConfigurationResult(config, "");
 }
 
-function readSettings(root: JsonValue, config: Configuration): void {
+function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots): void {
   const s = config.settings;
   const diag = config.diagnostics;
   let legacyAddress: JsonValue | null = null;
@@ -109,6 +110,14 @@ function readSettings(root: JsonValue, config: Configuration): void {
       const level = value.isString() ? logLevelFromName(value.str) : -1;
       if (level >= 0) s.logLevel = level;
       else diag.error(WHERE, "log_level", "must be one of trace, debug, info, warn, error, critical; got " + show(value));
+    } else if (key == "exclude") {
+      const list = parseMatchList(value, WHERE, "exclude", slots, diag);
+      // Faulting what was meant to be excluded is worse than faulting nothing.
+      if (list !== null) s.exclude = list;
+      else {
+        s.enabled = false;
+        diag.warn(WHERE, "exclude", "is broken: injection is off until it is fixed");
+      }
     } else if (key == "control_plane") {
       s.controlPlane = readControlPlane(value, diag);
     } else if (key == "control_plane_address") {

@@ -1,4 +1,5 @@
 // Plugin settings: everything in the plugin configuration besides the policies.
+import { Match, NO_MATCHES } from "../policy/model";
 
 export const enum LogLevel {
   Trace = 0,
@@ -47,6 +48,8 @@ export class Settings {
   metricPrefix: string = "";
   logLevel: LogLevel = LogLevel.Info;
   controlPlane: ControlPlaneSettings | null = null;
+  /** Requests matching one of these are never faulted by any policy. */
+  exclude: Match[] = NO_MATCHES;
 }
 
 export function logLevelFromName(name: string): i32 {

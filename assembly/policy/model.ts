@@ -2,6 +2,7 @@
 // configuration or control-plane update and never mutated afterwards, so a request that
 // started under one set keeps a consistent view of its rule while a new set is swapped in.
 import { Regex } from "../regex/index";
+import { ResponseFault } from "../response/model";
 
 /** How a string condition compares. Present/Absent only apply to headers. */
 export const enum StringMatchKind {
@@ -41,6 +42,9 @@ export class Match {
   headers: HeaderMatch[] = NO_HEADERS;
 }
 
+/** Shared by every rule of a policy without exclusions; never modified. */
+export const NO_MATCHES: Match[] = [];
+
 export const NO_GRPC_STATUS: i32 = -1;
 
 export class Abort {
@@ -49,6 +53,10 @@ export class Abort {
     public grpcStatus: i32, // NO_GRPC_STATUS when not given
     public body: string,
   ) {}
+  /** Extra reply headers: alternating lower-cased names and values (policy/parse-faults.ts). */
+  headers: string[] = [];
+  /** gRPC aborts: the text Envoy sends as grpc-message ("" = the body). */
+  grpcMessage: string = "";
 }
 
 export class Fault {
@@ -64,6 +72,17 @@ export class Fault {
   /** When set, the sampling decision hashes this request header instead of drawing at random. */
   samplingHeader: string = "";
   samplingSlot: i32 = -1;
+  /** Reset the request's stream instead of answering it (after any hold). */
+  reset: bool = false;
+  /** Applied when the upstream answers (response/). */
+  response: ResponseFault | null = null;
+
+  /** What the fault does, as per-policy series name it (`hfi_fault.<kind>`). */
+  get kind(): string {
+    if (this.reset) return "reset";
+    if (this.abort !== null) return "abort";
+    return this.holdMs() > 0 ? "delay" : "response";
+  }
 
   /** Total time a faulted request is held, in milliseconds. */
   @inline holdMs(): i64 {
@@ -74,6 +93,8 @@ export class Fault {
 export class Rule {
   /** When the rule's policy was first seen (ms since epoch); filled in by the policy store. */
   activeSinceMs: i64 = 0;
+  /** The policy's `spec.exclude`: a request matching one is never faulted by this rule. */
+  exclude: Match[] = NO_MATCHES;
   constructor(
     public policyName: string,
     public index: i32,

@@ -7,6 +7,7 @@ import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
 import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selector, StringMatch, StringMatchKind } from "./model";
 import { Diagnostics, policyWhere, ruleWhere, show } from "./diagnostics";
+import { checkFaultKinds, parseAbortExtras, parseExclusions, parseFaultExtra } from "./parse-faults";
 
 export class ParseLimits {
   /** Delays (and start delays) above this are clamped, with a warning. */
@@ -57,7 +58,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   }
   for (let k = 0; k < spec.keys.length; k++) {
     const key = unchecked(spec.keys[k]);
-    if (key != "selector" && key != "rules") diag.warn(where, "spec." + key, "unknown field, ignored");
+    if (key != "selector" && key != "rules" && key != "exclude") diag.warn(where, "spec." + key, "unknown field, ignored");
   }
 
   const selector = parseSelector(spec.get("selector"), where, diag);
@@ -75,6 +76,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
     if (rule !== null) rules.push(rule);
   }
   if (rules.length == 0) return null;
+  if (spec.has("exclude") && !parseExclusions(spec.get("exclude"), where, rules, slots, diag)) return null;
   // Same name and same content (in any member order) = same policy, same expiry clock.
   return new Policy(name, v.contentHash(), selector, rules);
 }
@@ -124,9 +126,9 @@ function parseRule(v: JsonValue, policyName: string, index: i32, slots: HeaderSl
   return new Rule(policyName, index, match, fault);
 }
 
-function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag: Diagnostics): Match | null {
+export function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag: Diagnostics, field: string = "match"): Match | null {
   if (v === null || !v.isObject()) {
-    diag.error(where, "match", "must be an object (use {} to match every request), got " + show(v));
+    diag.error(where, field, "must be an object (use {} to match every request), got " + show(v));
     return null;
   }
   const m = new Match();
@@ -134,27 +136,27 @@ function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, diag
     const key = unchecked(v.keys[k]);
     const value = unchecked(v.values[k]);
     if (key == "method") {
-      const s = parseStringMatch(value, where, "match.method", false, diag);
+      const s = parseStringMatch(value, where, field + ".method", false, diag);
       if (s === null) return null;
       m.method = s;
     } else if (key == "path") {
-      const s = parseStringMatch(value, where, "match.path", false, diag);
+      const s = parseStringMatch(value, where, field + ".path", false, diag);
       if (s === null) return null;
       m.path = s;
     } else if (key == "headers") {
       if (!value.isArray()) {
-        diag.error(where, "match.headers", "must be an array, got " + show(value));
+        diag.error(where, field + ".headers", "must be an array, got " + show(value));
         return null;
       }
       const headers: HeaderMatch[] = [];
       for (let i = 0; i < value.items.length; i++) {
-        const h = parseHeaderMatch(unchecked(value.items[i]), where, "match.headers[" + i.toString() + "]", slots, diag);
+        const h = parseHeaderMatch(unchecked(value.items[i]), where, field + ".headers[" + i.toString() + "]", slots, diag);
         if (h === null) return null;
         headers.push(h);
       }
       m.headers = headers;
     } else {
-      diag.error(where, "match." + key, "unknown field (expected method, path or headers)");
+      diag.error(where, field + "." + key, "unknown field (expected method, path or headers)");
       return null;
     }
   }
@@ -285,8 +287,10 @@ function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limi
       f.durationSeconds = <i64>value.num;
     } else if (key == "sampling") {
       if (!parseSampling(value, f, where, slots, diag)) return null;
+    } else if (key == "reset" || key == "response") {
+      if (!parseFaultExtra(key, value, f, where, limits, diag)) return null;
     } else {
-      diag.error(where, "fault." + key, "unknown field (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling)");
+      diag.error(where, "fault." + key, "unknown field (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling, reset, response)");
       return null;
     }
   }
@@ -294,11 +298,7 @@ function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limi
     diag.error(where, "fault.percentage", "is required (0 to 100)");
     return null;
   }
-  if (f.abort === null && !v.has("delay")) {
-    diag.error(where, "fault", "needs an abort, a delay, or both; got " + show(v));
-    return null;
-  }
-  return f;
+  return checkFaultKinds(v, f, where, diag) ? f : null;
 }
 
 function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | null {
@@ -330,8 +330,8 @@ function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | nul
         return null;
       }
       body = value.str;
-    } else {
-      diag.error(where, "fault.abort." + key, "unknown field (expected httpStatus, grpcStatus, body)");
+    } else if (key != "headers" && key != "grpcMessage") {
+      diag.error(where, "fault.abort." + key, "unknown field (expected httpStatus, grpcStatus, body, headers, grpcMessage)");
       return null;
     }
   }
@@ -339,7 +339,8 @@ function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | nul
     diag.error(where, "fault.abort.httpStatus", "is required (or grpcStatus for gRPC-only aborts)");
     return null;
   }
-  return new Abort(httpStatus, grpcStatus, body);
+  const abort = new Abort(httpStatus, grpcStatus, body);
+  return parseAbortExtras(v, abort, where, diag) ? abort : null;
 }
 
 function parseSampling(v: JsonValue, f: Fault, where: string, slots: HeaderSlots, diag: Diagnostics): bool {
@@ -365,7 +366,7 @@ function parseSampling(v: JsonValue, f: Fault, where: string, slots: HeaderSlots
 }
 
 /** A delay in ms: whole number >= 0, clamped to the limit with a warning. -1 on error. */
-function milliseconds(v: JsonValue | null, where: string, field: string, limits: ParseLimits, diag: Diagnostics): i64 {
+export function milliseconds(v: JsonValue | null, where: string, field: string, limits: ParseLimits, diag: Diagnostics): i64 {
   if (v === null || !isNonNegativeInteger(v)) {
     diag.error(where, field, "must be a whole number of milliseconds >= 0, got " + show(v));
     return -1;
