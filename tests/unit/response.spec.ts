@@ -1,0 +1,86 @@
+import { BodyPlan, grpcStatusForHttp, percentEncode, planResponse } from "../../assembly/response/decide";
+import { ResponseFault } from "../../assembly/response/model";
+import { Abort, Fault } from "../../assembly/policy/model";
+
+function fault(status: i32, body: string | null): ResponseFault {
+  const r = new ResponseFault();
+  r.httpStatus = status;
+  if (body !== null) r.body = String.UTF8.encode(body);
+  return r;
+}
+
+describe("planResponse (HTTP)", () => {
+  it("replaces status and body, with the body's byte length", () => {
+    const plan = planResponse(fault(503, "é!"), false, false, false);
+    expect(plan.status).toBe("503");
+    expect(plan.body).toBe(BodyPlan.Replace);
+    expect(plan.contentLength).toBe("3");
+    expect(plan.grpcStatus).toBe("");
+  });
+
+  it("keeps body and length when only the status changes", () => {
+    const plan = planResponse(fault(500, null), false, false, false);
+    expect(plan.body).toBe(BodyPlan.Keep);
+    expect(plan.contentLength).toBe("");
+  });
+
+  it("cannot add a body to a response whose headers end the stream", () => {
+    const plan = planResponse(fault(503, "x"), false, false, true);
+    expect(plan.status).toBe("503");
+    expect(plan.body).toBe(BodyPlan.Keep);
+  });
+});
+
+describe("planResponse (gRPC)", () => {
+  it("puts the mapped status in the trailers and drops the messages", () => {
+    const plan = planResponse(fault(503, "50% off"), true, false, false);
+    expect(plan.status).toBe("");
+    expect(plan.grpcStatus).toBe("14");
+    expect(plan.grpcMessage).toBe("50%25 off");
+    expect(plan.grpcInHeaders).toBe(false);
+    expect(plan.body).toBe(BodyPlan.Drop);
+    expect(plan.contentLength).toBe("-");
+  });
+
+  it("answers trailers-only responses in the headers", () => {
+    expect(planResponse(fault(404, null), true, true, false).grpcInHeaders).toBe(true);
+    expect(planResponse(fault(404, null), true, false, true).grpcInHeaders).toBe(true);
+  });
+
+  it("leaves a gRPC response alone without a status (a text body would break its framing)", () => {
+    const plan = planResponse(fault(0, "x"), true, false, false);
+    expect(plan.grpcStatus).toBe("");
+    expect(plan.body).toBe(BodyPlan.Keep);
+  });
+});
+
+describe("gRPC helpers", () => {
+  it("maps HTTP to gRPC as Envoy's Grpc::Utility::httpToGrpcStatus", () => {
+    expect(grpcStatusForHttp(400)).toBe(13);
+    expect(grpcStatusForHttp(401)).toBe(16);
+    expect(grpcStatusForHttp(403)).toBe(7);
+    expect(grpcStatusForHttp(404)).toBe(12);
+    expect(grpcStatusForHttp(429)).toBe(14);
+    expect(grpcStatusForHttp(503)).toBe(14);
+    expect(grpcStatusForHttp(500)).toBe(2);
+  });
+
+  it("percent-encodes UTF-8 bytes outside 0x20-0x7e and %", () => {
+    expect(percentEncode(String.UTF8.encode("a b%\n é"))).toBe("a b%25%0A %C3%A9");
+  });
+});
+
+describe("Fault.kind", () => {
+  it("names what the fault does, as the per-policy series will", () => {
+    const f = new Fault();
+    f.response = new ResponseFault();
+    expect(f.kind).toBe("response");
+    f.delayMs = 10;
+    expect(f.kind).toBe("delay");
+    f.abort = new Abort(503, -1, "");
+    expect(f.kind).toBe("abort");
+    f.abort = null;
+    f.reset = true;
+    expect(f.kind).toBe("reset");
+  });
+});
