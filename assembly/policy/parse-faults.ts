@@ -4,6 +4,7 @@ import { JsonValue } from "../json/index";
 import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
 import { ResponseFault } from "../response/model";
+import { prepare } from "../response/decide";
 import { Abort, Fault, Match, Rule } from "./model";
 import { Diagnostics, show } from "./diagnostics";
 import { milliseconds, parseMatch, ParseLimits } from "./parse";
@@ -169,7 +170,7 @@ function parseResponse(v: JsonValue, where: string, limits: ParseLimits, diag: D
       return null;
     }
   }
-  return r;
+  return prepare(r);
 }
 
 /** `{ add: [{name, value}], remove: [name] }`. */
@@ -206,12 +207,11 @@ function parseResponseHeaders(v: JsonValue, r: ResponseFault, where: string, dia
 
 /** A fault does something, and nothing that contradicts itself. */
 export function checkFaultKinds(v: JsonValue, f: Fault, where: string, diag: Diagnostics): bool {
-  if ((f.reset || f.abort !== null) && f.response !== null) {
-    diag.error(where, "fault.response", "cannot be combined with abort or reset: the upstream never answers");
-    return false;
-  }
-  if (f.reset && f.abort !== null) {
-    diag.error(where, "fault.reset", "cannot be combined with abort: a reset stream gets no response");
+  let kinds: i32 = f.reset ? 1 : 0;
+  if (f.abort !== null) kinds++;
+  if (f.response !== null) kinds++;
+  if (kinds > 1) {
+    diag.error(where, "fault", "abort, reset and response exclude each other; got " + show(v));
     return false;
   }
   if (f.abort === null && !v.has("delay") && !f.reset && f.response === null) {

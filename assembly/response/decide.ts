@@ -2,56 +2,49 @@
 // response headers say, so as-pect can test it and act.ts only turns it into host calls.
 import { KEEP_STATUS, ResponseFault } from "./model";
 
-/** What happens to the response body chunks (kept in the stream's state: one byte). */
-export const enum BodyPlan {
-  Keep = 0,
-  /** The first chunk becomes the replacement body, later chunks are emptied. */
-  Replace = 1,
-  /** Every chunk is emptied (a gRPC error has no messages). */
-  Drop = 2,
-}
-
-export class ResponsePlan {
-  /** New `:status`; "" keeps it. */
-  status: string = "";
-  /** grpc-status to send; "" none. */
-  grpcStatus: string = "";
-  /** grpc-message to send (already percent-encoded); "" none. */
-  grpcMessage: string = "";
-  /** The gRPC status goes into the headers (a trailers-only response) instead of the trailers. */
-  grpcInHeaders: bool = false;
-  body: BodyPlan = BodyPlan.Keep;
-  /** New content-length; "" keeps it, "-" removes it. */
-  contentLength: string = "";
-}
+// The plan for one response, as bits. The low two also stay in the stream's state (BodyPlan).
+/** The first body chunk becomes the replacement body, later chunks are emptied. */
+export const BODY_REPLACE: u32 = 1;
+/** Every body chunk is emptied (a gRPC error has no messages). */
+export const BODY_DROP: u32 = 2;
+/** Replace `:status` with statusText. */
+export const SET_STATUS: u32 = 16;
+/** Set content-length to lengthText. */
+export const SET_LENGTH: u32 = 32;
+/** Remove content-length. */
+export const REMOVE_LENGTH: u32 = 64;
+/** grpc-status (and grpc-message) go into the response headers: a trailers-only answer. */
+export const GRPC_IN_HEADERS: u32 = 128;
+/** grpc-status (and grpc-message) go into the trailers. */
+export const GRPC_IN_TRAILERS: u32 = 8;
 
 /**
  * `grpc`: the response is gRPC (content-type application/grpc*). `trailersOnly`: its headers
  * carry grpc-status already. `headersEndStream`: the response has no body and no trailers (a
  * body cannot be added then: the ABI has no call for it).
  */
-export function planResponse(r: ResponseFault, grpc: bool, trailersOnly: bool, headersEndStream: bool): ResponsePlan {
-  const plan = new ResponsePlan();
+export function planResponse(r: ResponseFault, grpc: bool, trailersOnly: bool, headersEndStream: bool): u32 {
   if (grpc) {
     // gRPC carries errors in grpc-status with :status 200, as Envoy's own gRPC local replies do.
-    if (r.httpStatus == KEEP_STATUS) return plan;
-    plan.grpcStatus = grpcStatusForHttp(r.httpStatus).toString();
-    const body = r.body;
-    if (body !== null) plan.grpcMessage = percentEncode(body);
-    plan.grpcInHeaders = trailersOnly || headersEndStream;
-    if (!plan.grpcInHeaders) {
-      plan.body = BodyPlan.Drop;
-      plan.contentLength = "-";
-    }
-    return plan;
+    if (r.httpStatus == KEEP_STATUS) return 0;
+    if (trailersOnly || headersEndStream) return GRPC_IN_HEADERS;
+    return GRPC_IN_TRAILERS | BODY_DROP | REMOVE_LENGTH;
   }
-  if (r.httpStatus != KEEP_STATUS) plan.status = r.httpStatus.toString();
-  const body = r.body;
-  if (body !== null && !headersEndStream) {
-    plan.body = BodyPlan.Replace;
-    plan.contentLength = body.byteLength.toString();
-  }
+  let plan: u32 = r.httpStatus != KEEP_STATUS ? SET_STATUS : 0;
+  if (r.body !== null && !headersEndStream) plan |= BODY_REPLACE | SET_LENGTH;
   return plan;
+}
+
+/** Fills in the texts a response needs, once per parsed fault. */
+export function prepare(r: ResponseFault): ResponseFault {
+  r.statusText = r.httpStatus.toString();
+  r.grpcStatusText = grpcStatusForHttp(r.httpStatus).toString();
+  const body = r.body;
+  if (body !== null) {
+    r.grpcMessage = percentEncode(body);
+    r.lengthText = body.byteLength.toString();
+  }
+  return r;
 }
 
 /** Grpc::Utility::httpToGrpcStatus: what Envoy answers a gRPC client for an HTTP status. */

@@ -1,5 +1,6 @@
 // What a rule does to the upstream's answer (`fault.response`). Parsed once
-// (policy/parse-faults.ts), never mutated; decide.ts turns it into header edits per response.
+// (policy/parse-faults.ts, which also fills in the texts below), never mutated; decide.ts says
+// what to do to one response, act.ts does it.
 
 export const KEEP_STATUS: i32 = 0;
 
@@ -15,5 +16,10 @@ export class ResponseFault {
   add: string[] = [];
   /** Lower-cased names of headers to remove. */
   remove: string[] = [];
-
+  // Texts computed once at parse time (see prepare), not per response.
+  statusText: string = "";
+  grpcStatusText: string = "";
+  /** The body percent-encoded for grpc-message ("" = none). */
+  grpcMessage: string = "";
+  lengthText: string = "";
 }

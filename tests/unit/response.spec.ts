@@ -1,4 +1,7 @@
-import { BodyPlan, grpcStatusForHttp, percentEncode, planResponse } from "../../assembly/response/decide";
+import {
+  BODY_DROP, BODY_REPLACE, GRPC_IN_HEADERS, GRPC_IN_TRAILERS, grpcStatusForHttp, percentEncode, planResponse, prepare,
+  REMOVE_LENGTH, SET_LENGTH, SET_STATUS,
+} from "../../assembly/response/decide";
 import { ResponseFault } from "../../assembly/response/model";
 import { Abort, Fault } from "../../assembly/policy/model";
 
@@ -6,51 +9,41 @@ function fault(status: i32, body: string | null): ResponseFault {
   const r = new ResponseFault();
   r.httpStatus = status;
   if (body !== null) r.body = String.UTF8.encode(body);
-  return r;
+  return prepare(r);
 }
 
 describe("planResponse (HTTP)", () => {
   it("replaces status and body, with the body's byte length", () => {
-    const plan = planResponse(fault(503, "é!"), false, false, false);
-    expect(plan.status).toBe("503");
-    expect(plan.body).toBe(BodyPlan.Replace);
-    expect(plan.contentLength).toBe("3");
-    expect(plan.grpcStatus).toBe("");
+    const r = fault(503, "é!");
+    expect(planResponse(r, false, false, false)).toBe(SET_STATUS | BODY_REPLACE | SET_LENGTH);
+    expect(r.statusText).toBe("503");
+    expect(r.lengthText).toBe("3");
   });
 
   it("keeps body and length when only the status changes", () => {
-    const plan = planResponse(fault(500, null), false, false, false);
-    expect(plan.body).toBe(BodyPlan.Keep);
-    expect(plan.contentLength).toBe("");
+    expect(planResponse(fault(500, null), false, false, false)).toBe(SET_STATUS);
   });
 
   it("cannot add a body to a response whose headers end the stream", () => {
-    const plan = planResponse(fault(503, "x"), false, false, true);
-    expect(plan.status).toBe("503");
-    expect(plan.body).toBe(BodyPlan.Keep);
+    expect(planResponse(fault(503, "x"), false, false, true)).toBe(SET_STATUS);
   });
 });
 
 describe("planResponse (gRPC)", () => {
   it("puts the mapped status in the trailers and drops the messages", () => {
-    const plan = planResponse(fault(503, "50% off"), true, false, false);
-    expect(plan.status).toBe("");
-    expect(plan.grpcStatus).toBe("14");
-    expect(plan.grpcMessage).toBe("50%25 off");
-    expect(plan.grpcInHeaders).toBe(false);
-    expect(plan.body).toBe(BodyPlan.Drop);
-    expect(plan.contentLength).toBe("-");
+    const r = fault(503, "50% off");
+    expect(planResponse(r, true, false, false)).toBe(GRPC_IN_TRAILERS | BODY_DROP | REMOVE_LENGTH);
+    expect(r.grpcStatusText).toBe("14");
+    expect(r.grpcMessage).toBe("50%25 off");
   });
 
   it("answers trailers-only responses in the headers", () => {
-    expect(planResponse(fault(404, null), true, true, false).grpcInHeaders).toBe(true);
-    expect(planResponse(fault(404, null), true, false, true).grpcInHeaders).toBe(true);
+    expect(planResponse(fault(404, null), true, true, false)).toBe(GRPC_IN_HEADERS);
+    expect(planResponse(fault(404, null), true, false, true)).toBe(GRPC_IN_HEADERS);
   });
 
   it("leaves a gRPC response alone without a status (a text body would break its framing)", () => {
-    const plan = planResponse(fault(0, "x"), true, false, false);
-    expect(plan.grpcStatus).toBe("");
-    expect(plan.body).toBe(BodyPlan.Keep);
+    expect(planResponse(fault(0, "x"), true, false, false)).toBe(0);
   });
 });
 
