@@ -247,23 +247,21 @@ export class FaultInjector {
     return HeadersStatus.Continue;
   }
 
-  /** A response body chunk: held with the headers, else rewritten as it passes. */
+  /** A response body chunk: rewritten as it passes (and buffered while the response is held). */
   onResponseBody(contextId: u32, size: u32, endOfStream: bool): DataStatus {
     if (!this.isFaulted(contextId)) return DataStatus.Continue;
     const stream = this.streams.get(contextId);
-    if (stream.held) return DataStatus.StopIterationAndBuffer;
     const response = stream.rule.fault.response;
-    if (response !== null && stream.response != 0) stream.response = rewriteResponseBody(response, stream.response, size, endOfStream);
-    return DataStatus.Continue;
+    if (response !== null && stream.response != 0) stream.response = rewriteResponseBody(response, stream.response, size, endOfStream, stream.held);
+    return stream.held ? DataStatus.StopIterationAndBuffer : DataStatus.Continue;
   }
 
   onResponseTrailers(contextId: u32): HeadersStatus {
     if (!this.isFaulted(contextId)) return HeadersStatus.Continue;
     const stream = this.streams.get(contextId);
-    if (stream.held) return HeadersStatus.StopIteration;
     const response = stream.rule.fault.response;
     if (response !== null && stream.response != 0) stream.response = rewriteResponseTrailers(response, stream.response);
-    return HeadersStatus.Continue;
+    return stream.held ? HeadersStatus.StopIteration : HeadersStatus.Continue;
   }
 
   /** The stream is gone (finished, or the client reset it): drop its state, never resume it. */

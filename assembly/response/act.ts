@@ -38,9 +38,14 @@ export function rewriteResponseHeaders(r: ResponseFault, policyName: string, pol
   return <u8>plan & LATER;
 }
 
-/** A response body chunk passes: replace or empty it per the plan. Returns the new state. */
-export function rewriteResponseBody(r: ResponseFault, state: u8, size: u32, endOfStream: bool): u8 {
-  if ((state & <u8>BODY_REPLACE) != 0 && (state & BODY_WRITTEN) == 0) {
+/**
+ * A response body callback: replace or empty the chunk per the plan. `buffered`: the response
+ * is held and the callback sees the whole body buffered so far (Envoy with
+ * allow_on_headers_stop_iteration): it becomes the replacement body again, whole. Returns the
+ * new state.
+ */
+export function rewriteResponseBody(r: ResponseFault, state: u8, size: u32, endOfStream: bool, buffered: bool): u8 {
+  if ((state & <u8>BODY_REPLACE) != 0 && (buffered || (state & BODY_WRITTEN) == 0)) {
     const body = r.body;
     setBuffer(BufferType.HttpResponseBody, 0, size, body === null ? NOTHING : body);
     state |= BODY_WRITTEN;

@@ -1,8 +1,8 @@
 /** fault.response: status, body, headers and delay applied to the upstream's answer — on the real module. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { responseHeaders } from "../../host/index";
-import { policy, respond, startHfi } from "../helpers/hfi";
+import { instantiate, requestHeaders, responseHeaders, startPlugin, TestClock } from "../../host/index";
+import { pluginModule, policy, respond, startHfi } from "../helpers/hfi";
 
 const GRPC_REQUEST = [["content-type", "application/grpc"], ["te", "trailers"]] as [string, string][];
 const GRPC_RESPONSE = [["content-type", "application/grpc"]] as [string, string][];
@@ -145,4 +145,33 @@ test("gRPC trailers-only upstream answer: the status is replaced in the headers"
   s.sendResponseHeaders(responseHeaders(200, [...GRPC_RESPONSE, ["grpc-status", "0"]]), true);
   assert.equal(s.reply.headers["grpc-status"], "14");
   assert.equal(s.reply.status, 200);
+});
+
+test("with allow_on_headers_stop_iteration a held response's body chunks are buffered and still replaced whole", async () => {
+  const clock = new TestClock();
+  const vm = instantiate(await pluginModule(), { clock, allowOnHeadersStopIteration: true });
+  const plugin = startPlugin(vm, { configuration: { policies: [policy("rsp", {}, { percentage: 100, response: { delay_ms: 100, httpStatus: 503, body: "replaced" } })] } });
+  const s = plugin.newStream().sendRequestHeaders(requestHeaders("GET", "/"), true);
+  s.sendResponseHeaders(responseHeaders(200, [["content-length", "12"]]), false);
+  s.sendResponseBody("part-1;", false);
+  s.sendResponseBody("part2", false);
+  assert.equal(s.downstream.headers, undefined, "held");
+  clock.advance(100);
+  s.sendResponseBody("", true);
+  assert.equal(s.reply.status, 503);
+  assert.equal(s.reply.body, "replaced");
+  assert.equal(s.reply.headers["content-length"], "8");
+});
+
+test("with allow_on_headers_stop_iteration a held gRPC answer's trailers still get the status", async () => {
+  const clock = new TestClock();
+  const vm = instantiate(await pluginModule(), { clock, allowOnHeadersStopIteration: true });
+  const plugin = startPlugin(vm, { configuration: { policies: [policy("rsp", {}, { percentage: 100, response: { delay_ms: 50, httpStatus: 503 } })] } });
+  const s = plugin.newStream().sendRequestHeaders(requestHeaders("POST", "/pkg.Svc/M", GRPC_REQUEST), true);
+  s.sendResponseHeaders(responseHeaders(200, GRPC_RESPONSE), false);
+  s.sendResponseBody(Buffer.from([0, 0, 0, 0, 0]), false);
+  s.sendResponseTrailers([["grpc-status", "0"]]);
+  clock.advance(50);
+  assert.equal(s.downstream.trailers?.get("grpc-status"), "14");
+  assert.equal(s.downstream.body.length, 0);
 });
