@@ -12,9 +12,12 @@ import { notePressure } from "./glue/memory";
 import { entropy64, monotonicNanos } from "./glue/clock";
 import { readIdentity } from "./glue/identity";
 import {
-  addHeader, getHeader, HeaderMapType, sendLocalResponse, setEffectiveContext, continueStream,
+  addHeader, closeStream, getHeader, HeaderMapType, sendLocalResponse, setEffectiveContext, continueStream,
   setTickPeriodMs, StreamType, WasmResult,
 } from "./glue/host";
+import { excluded } from "./match/matcher";
+import { rewriteResponseBody, rewriteResponseHeaders, rewriteResponseTrailers } from "./response/act";
+import { ResponseFault } from "./response/model";
 import { Logger } from "./log";
 import { HeaderSlots, RequestAttributes } from "./match/request";
 import { Metric, Metrics } from "./metrics";
@@ -74,6 +77,10 @@ export class FaultedStream {
   held: bool = true;
   /** Counted in the proxy-wide hold count (faults/active.ts), to be given back. */
   sharedSlot: bool = false;
+  /** The hold is on the response headers (fault.response.delay_ms), not the request. */
+  inResponse: bool = false;
+  /** What response/act.ts still has to do to this response. */
+  response: u8 = 0;
   constructor(
     public contextId: u32,
     public rule: Rule,
@@ -231,6 +238,9 @@ export class FaultInjector {
       if (this.log.enabled(LogLevel.Debug)) this.trace.write(contextId, request, Decision.NoMatch, null);
       return HeadersStatus.Continue;
     }
+    // An excluded request is not faulted and not counted as matched.
+    const exclude = this.settings.exclude;
+    if (exclude.length > 0 && excluded(exclude, request)) return HeadersStatus.Continue;
     const fault = rule.fault;
     count(rule.tally.matched);
     const sampled = this.sampled(fault, request);
@@ -249,24 +259,30 @@ export class FaultInjector {
 
     const holdMs = fault.holdMs();
     if (holdMs > 0) return this.startHold(contextId, rule, monotonicNanos(), holdMs);
+    if (fault.response !== null) {
+      this.track(contextId, rule, 0); // acts when the upstream answers
+      return HeadersStatus.Continue;
+    }
     markStream(rule.tally, false);
-    this.abort(rule);
+    this.answer(rule);
     return HeadersStatus.StopIteration;
   }
 
   /** While a request is held its body is buffered, as Envoy's own fault filter does. */
   onRequestBody(contextId: u32): DataStatus {
-    return this.isHeld(contextId) ? DataStatus.StopIterationAndBuffer : DataStatus.Continue;
+    return this.isHeld(contextId, false) ? DataStatus.StopIterationAndBuffer : DataStatus.Continue;
   }
 
   onRequestTrailers(contextId: u32): HeadersStatus {
-    return this.isHeld(contextId) ? HeadersStatus.StopIteration : HeadersStatus.Continue;
+    return this.isHeld(contextId, false) ? HeadersStatus.StopIteration : HeadersStatus.Continue;
   }
 
-  onResponseHeaders(contextId: u32): HeadersStatus {
+  onResponseHeaders(contextId: u32, endOfStream: bool): HeadersStatus {
     if (!this.isFaulted(contextId)) return HeadersStatus.Continue;
     const stream = this.streams.get(contextId);
     const fault = stream.rule.fault;
+    const response = fault.response;
+    if (response !== null) return this.faultResponse(stream, response, endOfStream);
     if (fault.delayMs > 0 && fault.abort === null && this.settings.markDelayedResponses) {
       addHeader(HeaderMapType.ResponseHeaders, FAULT_HEADER, "delay");
       if (this.settings.policyHeader.length > 0) {
@@ -274,6 +290,23 @@ export class FaultInjector {
       }
     }
     return HeadersStatus.Continue;
+  }
+
+  /** A response body chunk: rewritten as it passes (and buffered while the response is held). */
+  onResponseBody(contextId: u32, size: u32, endOfStream: bool): DataStatus {
+    if (!this.isFaulted(contextId)) return DataStatus.Continue;
+    const stream = this.streams.get(contextId);
+    const response = stream.rule.fault.response;
+    if (response !== null && stream.response != 0) stream.response = rewriteResponseBody(response, stream.response, size, endOfStream, stream.held);
+    return stream.held ? DataStatus.StopIterationAndBuffer : DataStatus.Continue;
+  }
+
+  onResponseTrailers(contextId: u32): HeadersStatus {
+    if (!this.isFaulted(contextId)) return HeadersStatus.Continue;
+    const stream = this.streams.get(contextId);
+    const response = stream.rule.fault.response;
+    if (response !== null && stream.response != 0) stream.response = rewriteResponseTrailers(response, stream.response);
+    return stream.held ? HeadersStatus.StopIteration : HeadersStatus.Continue;
   }
 
   /** The stream is gone (finished, or the client reset it): drop its state, never resume it. */
@@ -397,6 +430,15 @@ export class FaultInjector {
   }
 
   private startHold(contextId: u32, rule: Rule, nowNs: i64, holdMs: i64): HeadersStatus {
+    const slot = this.takeSlot(contextId, rule);
+    if (slot == HoldSlot.Full) return HeadersStatus.Continue;
+    const stream = this.track(contextId, rule, nowNs);
+    this.hold(stream, slot, rule.fault.delayMs > 0, nowNs, holdMs);
+    return HeadersStatus.StopIteration;
+  }
+
+  /** A hold slot under max_active_faults; Full (counted and logged) when none is left. */
+  private takeSlot(contextId: u32, rule: Rule): HoldSlot {
     // The limit holds per proxy, as Envoy's does: one count for every VM and metric prefix.
     const limit = this.settings.maxActiveFaults;
     const slot = takeHoldSlot(limit);
@@ -406,24 +448,48 @@ export class FaultInjector {
       if (this.log.enabled(LogLevel.Debug)) {
         this.log.write(LogLevel.Debug, "max_active_faults reached; request " + contextId.toString() + " not faulted by policy " + rule.policyName);
       }
-      return HeadersStatus.Continue;
+      return HoldSlot.Full;
     }
-    const generation = ++this.generation;
-    const stream = new FaultedStream(contextId, rule, nowNs, generation);
-    stream.sharedSlot = slot == HoldSlot.Taken;
+    return slot;
+  }
+
+  /** Gives the stream fault state (not held yet). */
+  private track(contextId: u32, rule: Rule, nowNs: i64): FaultedStream {
+    const stream = new FaultedStream(contextId, rule, nowNs, 0);
+    stream.held = false;
     notePressure(96);
     this.streams.set(contextId, stream);
     markFaulted(contextId);
+    return stream;
+  }
+
+  private hold(stream: FaultedStream, slot: HoldSlot, countDelay: bool, nowNs: i64, holdMs: i64): void {
+    const generation = ++this.generation;
+    stream.held = true;
+    stream.generation = generation;
+    stream.startNs = nowNs;
+    stream.sharedSlot = slot == HoldSlot.Taken;
     this.heldCount++;
     this.metrics.add(Metric.Active, 1);
-    if (rule.fault.delayMs > 0) {
+    if (countDelay) {
       this.metrics.add(Metric.Delays, 1);
-      count(rule.tally.injectedDelay);
+      count(stream.rule.tally.injectedDelay);
     }
-    markStream(rule.tally, false);
+    markStream(stream.rule.tally, false);
     const dueNs = nowNs + holdMs * NS_PER_MS;
-    this.timers.push(dueNs, contextId, generation);
+    this.timers.push(dueNs, stream.contextId, generation);
     this.armBy(nowNs, dueNs);
+  }
+
+  /** The upstream answered a faulted request: rewrite the response, and hold it if asked. */
+  private faultResponse(stream: FaultedStream, response: ResponseFault, endOfStream: bool): HeadersStatus {
+    stream.response = rewriteResponseHeaders(response, stream.rule.policyName, this.settings.policyHeader, endOfStream);
+    this.metrics.add(Metric.ResponseFaults, 1);
+    if (response.delayMs <= 0) return HeadersStatus.Continue;
+    const slot = this.takeSlot(stream.contextId, stream.rule);
+    if (slot == HoldSlot.Full) return HeadersStatus.Continue;
+    stream.inResponse = true;
+    this.hold(stream, slot, true, monotonicNanos(), response.delayMs);
     return HeadersStatus.StopIteration;
   }
 
@@ -431,8 +497,11 @@ export class FaultInjector {
   private releaseHold(stream: FaultedStream, nowNs: i64): void {
     this.endHold(stream, nowNs);
     if (setEffectiveContext(stream.contextId) != WasmResult.Ok) return; // stream already gone
-    if (stream.rule.fault.abort !== null) {
-      this.abort(stream.rule);
+    const fault = stream.rule.fault;
+    if (stream.inResponse) {
+      continueStream(StreamType.Response);
+    } else if (fault.abort !== null || fault.reset) {
+      this.answer(stream.rule);
     } else {
       continueStream(StreamType.Request);
     }
@@ -450,8 +519,14 @@ export class FaultInjector {
     if (stream.sharedSlot) releaseHoldSlot();
   }
 
-  /** Answers the current stream with the rule's abort. */
-  private abort(rule: Rule): void {
+  /** Ends the current stream as the rule says: reset it, or answer it with its abort. */
+  private answer(rule: Rule): void {
+    if (rule.fault.reset) {
+      // Envoy resets the stream once this callback returns (docs/how-it-works.md, "Reset").
+      this.metrics.add(Metric.Resets, 1);
+      closeStream(StreamType.Request);
+      return;
+    }
     const abort = rule.fault.abort;
     if (abort === null) return;
     const grpc = abort.grpcStatus >= 0 && isGrpcContentType(getHeader(HeaderMapType.RequestHeaders, CONTENT_TYPE));
@@ -461,8 +536,11 @@ export class FaultInjector {
     sendLocalResponse(reply.status, "hfi_fault_abort", reply.body, reply.headers, reply.grpcStatus);
   }
 
-  private isHeld(contextId: u32): bool {
-    return this.isFaulted(contextId) && this.streams.get(contextId).held;
+  /** Is the request (`inResponse` false) or the response held? */
+  private isHeld(contextId: u32, inResponse: bool): bool {
+    if (!this.isFaulted(contextId)) return false;
+    const stream = this.streams.get(contextId);
+    return stream.held && stream.inResponse == inResponse;
   }
 
   /** Does this stream have fault state here? Cheap for the many streams that do not. */

@@ -12,6 +12,7 @@ import { runHotPath } from "./cases/hot-path";
 import { runMemory } from "./cases/memory";
 import { renderRegexTable, runRegex } from "./cases/regex";
 import { runPolicyCounters } from "./cases/policy-counters";
+import { formatNewFaults, runNewFaults } from "./cases/new-faults";
 import { runStartup } from "./cases/startup";
 import { configLimitsBench } from "./cases/config-limits";
 import { machine } from "./lib/measure";
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
   const startup = await runStartup({ runs: setting("BENCH_STARTUP_RUNS", 15) });
   say("cases 1-3: hot path");
   const hotPath = await runHotPath({ rounds: setting("BENCH_ROUNDS", 41), roundMs: setting("BENCH_ROUND_MS", 50), say });
+  say("case 7: matched request per new fault kind");
+  const newFaults = await runNewFaults({ rounds: setting("BENCH_ROUNDS", 41), roundMs: setting("BENCH_ROUND_MS", 50), say });
   say("case 5: memory");
   const memory = await runMemory({ requests: setting("BENCH_MIXED_REQUESTS", 1_000_000), say });
   say("case 4: delay precision (real clock, local runner)");
@@ -56,11 +59,13 @@ async function main(): Promise<void> {
     startup,
     regex,
     policyCounters,
+    newFaults,
   };
   mkdirSync(path.dirname(RESULTS), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");
   console.log(renderTable(results));
   console.log("\n" + renderRegexTable(regex));
+  console.log(formatNewFaults(newFaults));
   console.log(`\nwritten: ${path.relative(process.cwd(), RESULTS)} (${results.durationSeconds} s)`);
   await configLimitsBench(say);
 }

@@ -138,6 +138,10 @@ export class HttpStream extends Context {
   /** Outcome of the last `invoke` besides its status (kept in fields: no object per call). */
   private invokeStopNext = false;
   private invokeFailed = false;
+  /** The module callback running now (closeStream needs to know: see closeStream). */
+  private running: string | undefined;
+  /** Response code details set by proxy_close_stream (Envoy: only when none were set). */
+  private closeDetails: string | undefined;
 
   constructor(
     private readonly rootContext: RootContext,
@@ -502,7 +506,9 @@ export class HttpStream extends Context {
     }
     if (fn === undefined) return 0;
     this.trace(name);
+    this.running = name;
     const r = this.vm.callFn(this, fn, name, this.id, a, b);
+    this.running = undefined;
     this.invokeStopNext = this.vm.stopNextIteration;
     if (this.vm.failed) {
       this.invokeFailed = true;
@@ -543,8 +549,22 @@ export class HttpStream extends Context {
     return WasmResult.Ok;
   }
 
+  /**
+   * Envoy's Context::closeStream (source/extensions/common/wasm/context.cc): sets the response
+   * code details to "wasm_close_stream" unless some were set, then, after the VM call returns
+   * (addAfterVmCallAction), calls decoder/encoder_callbacks_->resetStream(): the connection
+   * manager's ActiveStream::resetStream → doEndStream resets the downstream stream (HTTP/2:
+   * RST_STREAM NO_ERROR; HTTP/1.1: the connection is closed) and the upstream request, then
+   * on_log, on_done, on_delete. Closing from a response callback trips an assertion in
+   * Envoy's HTTP/1 codec (envoy#26994): reported here as a host warning.
+   */
   closeStream(type: StreamType): WasmResult {
     if (type === StreamType.Request || type === StreamType.Response) {
+      // Envoy's router has set "via_upstream" once the upstream's headers arrived.
+      if (this.localReply === undefined && this.response.headers === undefined) this.closeDetails ??= "wasm_close_stream";
+      if (this.running !== undefined && this.running.startsWith("proxy_on_response")) {
+        this.vm.hostLog(LogLevel.Warn, `proxy_close_stream from ${this.running}: Envoy's HTTP/1 codec asserts here (envoy#26994)`);
+      }
       this.vm.defer(() => {
         this.vm.observer?.closeStream?.(this, type === StreamType.Request ? "request" : "response");
         this.finish("reset");
@@ -798,11 +818,11 @@ export class HttpStream extends Context {
 
   private responseProperties(): PropertyValue | undefined {
     const h = this.downstream.headers ?? this.response.headers;
-    if (!h) return undefined;
+    if (!h) return this.closeDetails === undefined ? undefined : { code_details: this.closeDetails };
     const o: { [k: string]: PropertyValue } = { headers: Object.fromEntries(h.pairs()) };
     const status = h.get(":status");
     if (status !== undefined) o.code = Number(status);
-    o.code_details = this.localReply ? this.localReply.details : "via_upstream";
+    o.code_details = this.localReply ? this.localReply.details : this.closeDetails ?? "via_upstream";
     const t = this.downstream.trailers ?? this.response.trailers;
     if (t) o.trailers = Object.fromEntries(t.pairs());
     return o;

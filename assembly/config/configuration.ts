@@ -8,6 +8,7 @@ import { Policy } from "../policy/model";
 import { Diagnostics, show } from "../policy/diagnostics";
 import { parsePolicies, ParseLimits } from "../policy/parse";
 import { MAX_CONFIGURATION_BYTES, MAX_CONTROL_PLANE_FIELD_BYTES, MAX_HEADER_NAME_BYTES, MAX_METRIC_PREFIX_BYTES, reportTooLong, tooLong } from "../policy/limits";
+import { parseMatchList } from "../policy/parse-faults";
 import {
   ControlPlaneSettings, controlPlaneFromAddress, DEFAULT_POLICIES_PATH, isHostName, LEGACY_DEFAULT_ADDRESS,
   logLevelFromName, parsePort, readObserveSetting, Settings,
@@ -74,7 +75,7 @@ export function parseConfiguration(bytes: ArrayBuffer): ConfigurationResult {
   if (!root.isObject()) {
     return new ConfigurationResult(null, "plugin configuration must be a JSON object, got " + show(root));
   }
-  readSettings(root, config);
+  readSettings(root, config, config.slots);
   const policies = root.get("policies");
   if (policies !== null) {
     const limits = new ParseLimits();
@@ -87,7 +88,7 @@ export function parseConfiguration(bytes: ArrayBuffer): ConfigurationResult {
   return new ConfigurationResult(config, "");
 }
 
-function readSettings(root: JsonValue, config: Configuration): void {
+function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots): void {
   const s = config.settings;
   const diag = config.diagnostics;
   let legacyAddress: JsonValue | null = null;
@@ -121,6 +122,14 @@ function readSettings(root: JsonValue, config: Configuration): void {
       else diag.error(WHERE, "log_level", "must be one of trace, debug, info, warn, error, critical; got " + show(value));
     } else if (readObserveSetting(key, value, s, diag)) {
       // mode, max_labelled_policies (observability settings)
+    } else if (key == "exclude") {
+      const list = parseMatchList(value, WHERE, "exclude", slots, diag);
+      // Faulting what was meant to be excluded is worse than faulting nothing.
+      if (list !== null) s.exclude = list;
+      else {
+        s.enabled = false;
+        diag.warn(WHERE, "exclude", "is broken: injection is off until it is fixed");
+      }
     } else if (key == "control_plane") {
       s.controlPlane = readControlPlane(value, diag);
     } else if (key == "control_plane_address") {

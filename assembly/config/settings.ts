@@ -2,6 +2,7 @@
 import { JsonValue } from "../json/index";
 import { parseMode } from "../policy/parse-mode";
 import { Diagnostics, show } from "../policy/diagnostics";
+import { Match, NO_MATCHES } from "../policy/model";
 
 export const enum LogLevel {
   Trace = 0,
@@ -54,6 +55,8 @@ export class Settings {
   /** Policies beyond this many count under `hfi_policy="_other"` (docs/metrics.md). */
   maxLabelledPolicies: i32 = 200;
   controlPlane: ControlPlaneSettings | null = null;
+  /** Requests matching one of these are never faulted by any policy. */
+  exclude: Match[] = NO_MATCHES;
 }
 
 export function logLevelFromName(name: string): i32 {

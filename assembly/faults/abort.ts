@@ -40,14 +40,19 @@ export function isGrpcContentType(contentType: string | null): bool {
 
 /**
  * The reply for an abort. A gRPC request with a grpcStatus gets a gRPC status (Envoy turns it
- * into a trailers-only gRPC response); anything else gets the HTTP status and a text body.
+ * into a trailers-only gRPC response, with the reply body percent-encoded as grpc-message:
+ * Http::Utility::prepareLocalReply); anything else gets the HTTP status and a text body.
+ * The abort's own headers come last; a content-type among them replaces Envoy's text/plain
+ * (a gRPC reply's content-type is always application/grpc).
  */
 export function abortReply(abort: Abort, policyName: string, policyHeader: string, grpcRequest: bool): LocalReply {
   const headers: string[] = [];
   const asGrpc = grpcRequest && abort.grpcStatus != NO_GRPC_STATUS;
   let status: u32 = abort.httpStatus > 0 ? <u32>abort.httpStatus : httpStatusForGrpc(abort.grpcStatus);
   let body = abort.body;
-  if (!asGrpc) {
+  if (asGrpc) {
+    if (abort.grpcMessage.length > 0) body = abort.grpcMessage;
+  } else {
     // Envoy's local reply already says content-type: text/plain for a body; adding it here
     // would send the header twice.
     if (body.length == 0) body = "fault injected by HFI policy " + policyName + "\n";
@@ -58,5 +63,7 @@ export function abortReply(abort: Abort, policyName: string, policyHeader: strin
     headers.push(policyHeader);
     headers.push(policyName);
   }
+  const extra = abort.headers;
+  for (let i = 0; i < extra.length; i++) headers.push(unchecked(extra[i]));
   return new LocalReply(status, body, headers, asGrpc ? abort.grpcStatus : NO_GRPC_STATUS);
 }

@@ -92,15 +92,17 @@ export function proxy_on_request_trailers(context_id: u32, trailers: u32): u32 {
 
 export function proxy_on_response_headers(context_id: u32, headers: u32, end_of_stream: u32): u32 {
   const root = rootOf(context_id);
-  return root === null ? 0 : root.onResponseHeaders(context_id);
+  return root === null ? 0 : root.onResponseHeaders(context_id, end_of_stream != 0);
 }
 
 export function proxy_on_response_body(context_id: u32, body_size: u32, end_of_stream: u32): u32 {
-  return 0;
+  const root = rootOf(context_id);
+  return root === null ? 0 : root.onResponseBody(context_id, body_size, end_of_stream != 0);
 }
 
 export function proxy_on_response_trailers(context_id: u32, trailers: u32): u32 {
-  return 0;
+  const root = rootOf(context_id);
+  return root === null ? 0 : root.onResponseTrailers(context_id);
 }
 
 export function proxy_on_http_call_response(context_id: u32, token: u32, headers: u32, body_size: u32, trailers: u32): void {

@@ -109,6 +109,32 @@ export function getHeaderBytes(map: HeaderMapType, name: ArrayBuffer, stopAt: i3
   return true;
 }
 
+// proxy-runtime's own set-buffer binding points at proxy_get_buffer_status (toolchain.md): bind
+// the real import here.
+// @ts-ignore: decorator
+@external("env", "proxy_set_buffer_bytes")
+declare function proxy_set_buffer_bytes(type: u32, start: u32, length: u32, data: usize, size: usize): u32;
+
+/** Replaces `length` bytes from `start` of a body buffer (Envoy: start 0 and length >= size
+ * replaces it all; length 0 prepends). */
+export function setBuffer(type: BufferType, start: u32, length: u32, data: ArrayBuffer): WasmResult {
+  return proxy_set_buffer_bytes(type, start, length, changetype<usize>(data), <usize>data.byteLength);
+}
+
+/** Sets a header (replacing every value it had, or adding it). */
+export function replaceHeader(map: HeaderMapType, name: string, value: string): WasmResult {
+  const k = String.UTF8.encode(name);
+  const v = String.UTF8.encode(value);
+  notePressure(<usize>(k.byteLength + v.byteLength) + 64);
+  return abi.proxy_replace_header_map_value(map, changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength);
+}
+
+export function removeHeader(map: HeaderMapType, name: string): WasmResult {
+  const k = String.UTF8.encode(name);
+  notePressure(<usize>k.byteLength + 32);
+  return abi.proxy_remove_header_map_value(map, changetype<usize>(k), k.byteLength);
+}
+
 export function addHeader(map: HeaderMapType, name: string, value: string): WasmResult {
   const k = String.UTF8.encode(name);
   const v = String.UTF8.encode(value);
@@ -218,6 +244,11 @@ export function setEffectiveContext(contextId: u32): WasmResult {
 
 export function continueStream(stream: StreamType): WasmResult {
   return abi.proxy_continue_stream(stream);
+}
+
+/** Resets the stream (Envoy: after the current callback returns; see docs/how-it-works.md). */
+export function closeStream(stream: StreamType): WasmResult {
+  return abi.proxy_close_stream(stream);
 }
 
 /** Defines a metric; returns its id, or -1 if the host refused. */

@@ -4,7 +4,7 @@
 // condition, in their original order. With 1,000 path-prefixed rules a request costs about as
 // much as with ten.
 import { Rule, StringMatchKind } from "../policy/model";
-import { requestMatches } from "./matcher";
+import { excluded, requestMatches } from "./matcher";
 import { RequestAttributes } from "./request";
 import { ByteBuffer } from "../util/bytes";
 
@@ -107,7 +107,7 @@ export class RuleIndex {
     for (let i = 0; i < positions.length; i++) {
       const rule = unchecked(rules[unchecked(positions[i])]);
       if (!rule.isLive(nowMs)) continue;
-      if (requestMatches(rule.match, request)) return rule;
+      if (requestMatches(rule.match, request) && !excluded(rule.exclude, request)) return rule;
     }
     return null;
   }

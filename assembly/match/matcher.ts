@@ -51,8 +51,18 @@ export function requestMatches(match: Match, request: RequestAttributes): bool {
   return headersMatch(match.headers, request);
 }
 
+/** Does the request match any of `exclusions` (spec.exclude or the global exclude)? Asked only
+ * once a rule matched, so the request that matches nothing never pays for it. */
+export function excluded(exclusions: Match[], request: RequestAttributes): bool {
+  for (let i = 0; i < exclusions.length; i++) {
+    if (requestMatches(unchecked(exclusions[i]), request)) return true;
+  }
+  return false;
+}
+
 /**
- * The first rule, in order, that is live at `nowMs` and whose conditions hold; null if none.
+ * The first rule, in order, that is live at `nowMs`, whose conditions hold and whose policy does
+ * not exclude the request; null if none.
  * Expired rules and rules at 0 % are skipped as if absent. This is the definition; the plugin
  * asks RuleIndex, which must give the same answer (tests compare the two).
  */
@@ -62,7 +72,7 @@ export function firstMatchingRule(rules: Rule[], request: RequestAttributes, now
     const rule = unchecked(rules[i]);
     if (rule.fault.percentage <= 0) continue;
     if (!rule.isLive(nowMs)) continue;
-    if (requestMatches(rule.match, request)) return rule;
+    if (requestMatches(rule.match, request) && !excluded(rule.exclude, request)) return rule;
   }
   return null;
 }

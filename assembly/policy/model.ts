@@ -4,6 +4,7 @@
 import { Regex } from "../regex/index";
 import { borderTable } from "../util/bytes";
 import { RuleTally, UNTALLIED } from "../observe/tally";
+import { ResponseFault } from "../response/model";
 
 /** How a string condition compares. Present/Absent only apply to headers. */
 export const enum StringMatchKind {
@@ -52,6 +53,9 @@ export class Match {
   headers: HeaderMatch[] = NO_HEADERS;
 }
 
+/** Shared by every rule of a policy without exclusions; never modified. */
+export const NO_MATCHES: Match[] = [];
+
 export const NO_GRPC_STATUS: i32 = -1;
 
 export class Abort {
@@ -60,6 +64,10 @@ export class Abort {
     public grpcStatus: i32, // NO_GRPC_STATUS when not given
     public body: string,
   ) {}
+  /** Extra reply headers: alternating lower-cased names and values (policy/parse-faults.ts). */
+  headers: string[] = [];
+  /** gRPC aborts: the text Envoy sends as grpc-message ("" = the body). */
+  grpcMessage: string = "";
 }
 
 export class Fault {
@@ -75,6 +83,17 @@ export class Fault {
   /** When set, the sampling decision hashes this request header instead of drawing at random. */
   samplingHeader: string = "";
   samplingSlot: i32 = -1;
+  /** Reset the request's stream instead of answering it (after any hold). */
+  reset: bool = false;
+  /** Applied when the upstream answers (response/). */
+  response: ResponseFault | null = null;
+
+  /** What the fault does, as per-policy series name it (`hfi_fault.<kind>`). */
+  get kind(): string {
+    if (this.reset) return "reset";
+    if (this.abort !== null) return "abort";
+    return this.holdMs() > 0 ? "delay" : "response";
+  }
 
   /** Total time a faulted request is held, in milliseconds. */
   @inline holdMs(): i64 {
@@ -89,6 +108,8 @@ export class Rule {
   dryRun: bool = false;
   /** Metric ids and access-log marks, set when a policy set is assembled (observe/). */
   tally: RuleTally = UNTALLIED;
+  /** The policy's `spec.exclude`: a request matching one is never faulted by this rule. */
+  exclude: Match[] = NO_MATCHES;
   constructor(
     public policyName: string,
     public index: i32,

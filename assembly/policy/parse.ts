@@ -14,6 +14,7 @@ import {
   reportTooLong, tooMany,
 } from "./limits";
 import { isDuplicate, markDryRun, parseMode } from "./parse-mode";
+import { checkFaultKinds, parseAbortExtras, parseExclusions, parseFaultExtra } from "./parse-faults";
 
 /** Settings that bound a parse, and what one document has used of the document-wide budgets
  * (a new ParseLimits per document). */
@@ -96,7 +97,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   }
   for (let k = 0; k < spec.keys.length; k++) {
     const key = unchecked(spec.keys[k]);
-    if (key != "selector" && key != "rules" && key != "mode") diag.warn(where, "spec." + key, "unknown field, ignored");
+    if (key != "selector" && key != "rules" && key != "mode" && key != "exclude") diag.warn(where, "spec." + key, "unknown field, ignored");
   }
 
   const selector = parseSelector(spec.get("selector"), where, diag);
@@ -121,6 +122,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   }
   if (rules.length == 0) return null;
   markDryRun(rules, mode);
+  if (spec.has("exclude") && !parseExclusions(spec.get("exclude"), where, rules, slots, diag)) return null;
   // Same name and same content (in any member order) = same policy, same expiry clock.
   return new Policy(name, v.contentHash(), selector, rules);
 }
@@ -171,9 +173,9 @@ function parseRule(v: JsonValue, policyName: string, index: i32, slots: HeaderSl
   return new Rule(policyName, index, match, fault);
 }
 
-function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): Match | null {
+export function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics, field: string = "match"): Match | null {
   if (v === null || !v.isObject()) {
-    diag.error(where, "match", "must be an object (use {} to match every request), got " + show(v));
+    diag.error(where, field, "must be an object (use {} to match every request), got " + show(v));
     return null;
   }
   const m = new Match();
@@ -181,16 +183,16 @@ function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, limi
     const key = unchecked(v.keys[k]);
     const value = unchecked(v.values[k]);
     if (key == "method") {
-      const s = parseStringMatch(value, where, "match.method", false, limits, diag);
+      const s = parseStringMatch(value, where, field + ".method", false, limits, diag);
       if (s === null) return null;
       m.method = s;
     } else if (key == "path") {
-      const s = parseStringMatch(value, where, "match.path", false, limits, diag);
+      const s = parseStringMatch(value, where, field + ".path", false, limits, diag);
       if (s === null) return null;
       m.path = s;
     } else if (key == "headers") {
       if (!value.isArray()) {
-        diag.error(where, "match.headers", "must be an array, got " + show(value));
+        diag.error(where, field + ".headers", "must be an array, got " + show(value));
         return null;
       }
       if (value.items.length > MAX_CONDITIONS_PER_RULE) {
@@ -199,13 +201,13 @@ function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, limi
       }
       const headers: HeaderMatch[] = [];
       for (let i = 0; i < value.items.length; i++) {
-        const h = parseHeaderMatch(unchecked(value.items[i]), where, "match.headers[" + i.toString() + "]", slots, limits, diag);
+        const h = parseHeaderMatch(unchecked(value.items[i]), where, field + ".headers[" + i.toString() + "]", slots, limits, diag);
         if (h === null) return null;
         headers.push(h);
       }
       m.headers = headers;
     } else {
-      diag.error(where, "match." + key, "unknown field (expected method, path or headers)");
+      diag.error(where, field + "." + key, "unknown field (expected method, path or headers)");
       return null;
     }
   }
@@ -356,8 +358,10 @@ function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limi
       f.durationSeconds = <i64>value.num;
     } else if (key == "sampling") {
       if (!parseSampling(value, f, where, slots, diag)) return null;
+    } else if (key == "reset" || key == "response") {
+      if (!parseFaultExtra(key, value, f, where, limits, diag)) return null;
     } else {
-      diag.error(where, "fault." + key, "unknown field (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling)");
+      diag.error(where, "fault." + key, "unknown field (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling, reset, response)");
       return null;
     }
   }
@@ -365,11 +369,7 @@ function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limi
     diag.error(where, "fault.percentage", "is required (0 to 100)");
     return null;
   }
-  if (f.abort === null && !v.has("delay")) {
-    diag.error(where, "fault", "needs an abort, a delay, or both; got " + show(v));
-    return null;
-  }
-  return f;
+  return checkFaultKinds(v, f, where, diag) ? f : null;
 }
 
 function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | null {
@@ -402,8 +402,8 @@ function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | nul
       }
       if (reportTooLong(diag, where, "fault.abort.body", value, MAX_ABORT_BODY_BYTES)) return null;
       body = value.str;
-    } else {
-      diag.error(where, "fault.abort." + key, "unknown field (expected httpStatus, grpcStatus, body)");
+    } else if (key != "headers" && key != "grpcMessage") {
+      diag.error(where, "fault.abort." + key, "unknown field (expected httpStatus, grpcStatus, body, headers, grpcMessage)");
       return null;
     }
   }
@@ -411,7 +411,8 @@ function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | nul
     diag.error(where, "fault.abort.httpStatus", "is required (or grpcStatus for gRPC-only aborts)");
     return null;
   }
-  return new Abort(httpStatus, grpcStatus, body);
+  const abort = new Abort(httpStatus, grpcStatus, body);
+  return parseAbortExtras(v, abort, where, diag) ? abort : null;
 }
 
 function parseSampling(v: JsonValue, f: Fault, where: string, slots: HeaderSlots, diag: Diagnostics): bool {
@@ -439,7 +440,7 @@ function parseSampling(v: JsonValue, f: Fault, where: string, slots: HeaderSlots
 }
 
 /** A delay in ms: whole number >= 0, clamped to the limit with a warning. -1 on error. */
-function milliseconds(v: JsonValue | null, where: string, field: string, limits: ParseLimits, diag: Diagnostics): i64 {
+export function milliseconds(v: JsonValue | null, where: string, field: string, limits: ParseLimits, diag: Diagnostics): i64 {
   if (v === null || !isNonNegativeInteger(v)) {
     diag.error(where, field, "must be a whole number of milliseconds >= 0, got " + show(v));
     return -1;

@@ -88,4 +88,31 @@ export const ENVOY_DIFFERENCES: EnvoyDifference[] = [
       return n;
     },
   },
+  {
+    name: "proxy_close_stream resets the stream",
+    why:
+      "Envoy's Context::closeStream (source/extensions/common/wasm/context.cc) defers " +
+      "decoder_callbacks_->resetStream() until the VM call returns; the connection manager's " +
+      "ActiveStream::resetStream → doEndStream (source/common/http/conn_manager_impl.cc) resets the " +
+      "downstream stream and destroys the filters: the stream ends as a reset. cpphost-run records the " +
+      "close and leaves the stream open.",
+    apply(observed) {
+      let n = 0;
+      const closed = new Set<string>();
+      const groups = [((observed.load as Obj).events as Obj), ...(observed.steps as Obj[]).map((s) => s.events as Obj)];
+      for (const g of groups) {
+        for (const [stream, events] of Object.entries(g.byStream as Record<string, Obj[]>)) {
+          const at = events.findIndex((e) => e.type === "closeStream");
+          if (at < 0 || closed.has(stream) || events.some((e) => e.type === "streamDone")) continue;
+          closed.add(stream);
+          events.splice(at + 1, 0, { type: "streamDone", atMs: events[at].atMs, stream, reason: "reset" });
+          n++;
+        }
+      }
+      for (const st of observed.streams as Obj[]) {
+        if (closed.has(st.stream as string) && st.done === null) st.done = "reset";
+      }
+      return n;
+    },
+  },
 ];

@@ -37,7 +37,7 @@ const BAD: Array<[string, object, string]> = [
   ["unknown fault field", named("p", rule({ percentage: 100, delay: { fixed_delay: 5 } })),
     'policy "p" rule 0: fault.delay.fixed_delay: unknown field (expected fixed_delay_ms)'],
   ["no abort nor delay", named("p", rule({ percentage: 10 })),
-    'policy "p" rule 0: fault: needs an abort, a delay, or both; got {"percentage":10}'],
+    'policy "p" rule 0: fault: needs an abort, a delay, a reset or a response; got {"percentage":10}'],
   ["rule without match", { metadata: { name: "p" }, spec: { rules: [{ fault: ok }] } },
     'policy "p" rule 0: match: must be an object (use {} to match every request), got nothing'],
   ["policy without name", { metadata: {}, spec: { rules: [rule(ok)] } },

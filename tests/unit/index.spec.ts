@@ -42,8 +42,11 @@ function randomRules(sampler: Sampler, n: i32): Rule[] {
     const pct = sampler.next() % 5 == 0 ? "0" : "100";
     let match = '{"path": {"' + kind + '": "' + seg + '"}' + (withMethod ? ', "method": {"exact": "POST"}' : "") + "}";
     if (sampler.next() % 6 == 0) match = "{}";
+    // Some policies exclude a path prefix or a method (spec.exclude).
+    const ex = sampler.next() % 4;
+    const exclude = ex == 0 ? '"exclude": [{"path": {"prefix": "/a"}}], ' : ex == 1 ? '"exclude": [{"method": {"exact": "GET"}}], ' : "";
     if (i > 0) json += ",";
-    json += '{"metadata": {"name": "r' + i.toString() + '"}, "spec": {"rules": [{"match": ' + match +
+    json += '{"metadata": {"name": "r' + i.toString() + '"}, "spec": {' + exclude + '"rules": [{"match": ' + match +
       ', "fault": {"percentage": ' + pct + ', "abort": {"httpStatus": 503}}}]}}';
   }
   json += "]";
@@ -77,6 +80,18 @@ describe("RuleIndex", () => {
       if (e === null) expect(a).toBeNull();
       else expect(a!.policyName).toBe(e.policyName);
     }
+  });
+
+  it("skips a rule whose policy excludes the request and goes on to the next policy", () => {
+    const json = '[{"metadata": {"name": "a"}, "spec": {"exclude": [{"path": {"prefix": "/api"}}], "rules": [{"match": {}, "fault": {"percentage": 100, "abort": {"httpStatus": 503}}}]}},' +
+      '{"metadata": {"name": "b"}, "spec": {"rules": [{"match": {"path": {"prefix": "/"}}, "fault": {"percentage": 100, "abort": {"httpStatus": 500}}}]}}]';
+    const diag = new Diagnostics();
+    const policies = parsePolicies(parseJsonString(json).value!, new HeaderSlots(), new ParseLimits(), diag);
+    const rules: Rule[] = [policies[0].rules[0], policies[1].rules[0]];
+    const index = new RuleIndex(rules);
+    expect(index.firstMatch(new PathOnly("/api/x", "GET"), 0)!.policyName).toBe("b");
+    expect(firstMatchingRule(rules, new PathOnly("/api/x", "GET"), 0)!.policyName).toBe("b");
+    expect(index.firstMatch(new PathOnly("/web", "GET"), 0)!.policyName).toBe("a");
   });
 
   it("leaves rules at 0 % out of the index", () => {

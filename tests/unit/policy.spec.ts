@@ -85,7 +85,7 @@ describe("policy parsing", () => {
     expect(parse(one("p", rule('{"percentage": 1, "abort": {"httpStatus": 500, "grpcStatus": 17}}'))).diag.errors[0])
       .toBe('policy "p" rule 0: fault.abort.grpcStatus: must be a gRPC status code from 0 to 16, got 17');
     expect(parse(one("p", rule('{"percentage": 1}'))).diag.errors[0])
-      .toBe('policy "p" rule 0: fault: needs an abort, a delay, or both; got {"percentage":1}');
+      .toBe('policy "p" rule 0: fault: needs an abort, a delay, a reset or a response; got {"percentage":1}');
   });
 
   it("clamps delays above max_delay_ms with a warning", () => {
