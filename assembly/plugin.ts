@@ -5,6 +5,8 @@ import { ControlPlaneSettings, LogLevel, Settings } from "./config/settings";
 import { Poller } from "./controlplane/poller";
 import { abortReply, FAULT_HEADER, isGrpcContentType } from "./faults/abort";
 import { HoldSlot, releaseHoldSlot, takeHoldSlot } from "./faults/active";
+import { spendInjection } from "./faults/budget";
+import { FaultPlan, HeaderPlan } from "./faults/plan";
 import { chanceByKey, Sampler } from "./faults/sampling";
 import { TimerHeap } from "./faults/timers";
 import { HostRequest } from "./glue/request";
@@ -18,7 +20,7 @@ import {
 import { Logger } from "./log";
 import { HeaderSlots, RequestAttributes } from "./match/request";
 import { Metric, Metrics } from "./metrics";
-import { Fault, Policy, Rule } from "./policy/model";
+import { Abort, Fault, Policy, Rule } from "./policy/model";
 import { ClockOwner, combinePolicies, Identity, PolicySet } from "./policy/store";
 import { firstToReport } from "./problems";
 import { vmState } from "./vmstate";
@@ -74,6 +76,9 @@ export class FaultedStream {
     public rule: Rule,
     public startNs: i64,
     public generation: u32,
+    /** The delay planned for this request (faults/plan.ts) and the abort that follows it. */
+    public delayMs: i64,
+    public abort: Abort | null,
   ) {}
 }
 
@@ -89,6 +94,7 @@ export class FaultInjector {
   readonly sampler: Sampler;
   readonly timers: TimerHeap = new TimerHeap();
   readonly streams: Map<u32, FaultedStream> = new Map();
+  private readonly plan: FaultPlan = new FaultPlan();
   identity: Identity = new Identity("", "", "", "");
   /** Where the identity came from: "xds.node", "node" or "none". */
   identitySource: string = "none";
@@ -202,11 +208,21 @@ export class FaultInjector {
     const rule = set.index.firstMatch(request, nowMs);
     if (rule === null) return HeadersStatus.Continue;
     const fault = rule.fault;
-    if (!this.sampled(fault, request)) return HeadersStatus.Continue;
-
-    const holdMs = fault.holdMs();
+    const plan = this.plan;
+    // Five header reads, only for a matched rule with from_headers.
+    const fromHeaders = fault.fromHeaders ? plan.fromHeaders(fault, this.sampler, this.settings.maxDelayMs) : HeaderPlan.None;
+    if (fromHeaders == HeaderPlan.NotDrawn) return HeadersStatus.Continue;
+    if (fromHeaders == HeaderPlan.None) {
+      // A from_headers rule without a fault of its own injects only what headers ask for.
+      if (fault.fromHeaders && fault.abort === null && fault.delayMs == 0 && fault.delay === null) return HeadersStatus.Continue;
+      if (!this.sampled(fault, request)) return HeadersStatus.Continue;
+      plan.fromRule(fault, this.sampler);
+    }
+    const holdMs = fault.startDelayMs + plan.delayMs;
     if (holdMs > 0) return this.startHold(contextId, rule, monotonicNanos(), holdMs);
-    this.abort(rule);
+    const abort = plan.abort;
+    if (abort === null || !spendInjection(rule, this.metrics, this.log)) return HeadersStatus.Continue;
+    this.abort(rule, abort);
     return HeadersStatus.StopIteration;
   }
 
@@ -222,8 +238,7 @@ export class FaultInjector {
   onResponseHeaders(contextId: u32): HeadersStatus {
     if (!this.isFaulted(contextId)) return HeadersStatus.Continue;
     const stream = this.streams.get(contextId);
-    const fault = stream.rule.fault;
-    if (fault.delayMs > 0 && fault.abort === null && this.settings.markDelayedResponses) {
+    if (stream.delayMs > 0 && stream.abort === null && this.settings.markDelayedResponses) {
       addHeader(HeaderMapType.ResponseHeaders, FAULT_HEADER, "delay");
       if (this.settings.policyHeader.length > 0) {
         addHeader(HeaderMapType.ResponseHeaders, this.settings.policyHeader, stream.rule.policyName);
@@ -357,15 +372,20 @@ export class FaultInjector {
       }
       return HeadersStatus.Continue;
     }
+    if (!spendInjection(rule, this.metrics, this.log)) {
+      if (slot == HoldSlot.Taken) releaseHoldSlot();
+      return HeadersStatus.Continue;
+    }
     const generation = ++this.generation;
-    const stream = new FaultedStream(contextId, rule, nowNs, generation);
+    const plan = this.plan;
+    const stream = new FaultedStream(contextId, rule, nowNs, generation, plan.delayMs, plan.abort);
     stream.sharedSlot = slot == HoldSlot.Taken;
     notePressure(96);
     this.streams.set(contextId, stream);
     markFaulted(contextId);
     this.heldCount++;
     this.metrics.add(Metric.Active, 1);
-    if (rule.fault.delayMs > 0) this.metrics.add(Metric.Delays, 1);
+    if (plan.delayMs > 0) this.metrics.add(Metric.Delays, 1);
     const dueNs = nowNs + holdMs * NS_PER_MS;
     this.timers.push(dueNs, contextId, generation);
     this.armBy(nowNs, dueNs);
@@ -378,8 +398,9 @@ export class FaultInjector {
     const heldMs = (nowNs - stream.startNs) / NS_PER_MS;
     this.metrics.record(Metric.DelayDuration, <u64>max<i64>(heldMs, 0));
     if (setEffectiveContext(stream.contextId) != WasmResult.Ok) return; // stream already gone
-    if (stream.rule.fault.abort !== null) {
-      this.abort(stream.rule);
+    const abort = stream.abort;
+    if (abort !== null) {
+      this.abort(stream.rule, abort);
     } else {
       continueStream(StreamType.Request);
     }
@@ -392,10 +413,8 @@ export class FaultInjector {
     if (stream.sharedSlot) releaseHoldSlot();
   }
 
-  /** Answers the current stream with the rule's abort. */
-  private abort(rule: Rule): void {
-    const abort = rule.fault.abort;
-    if (abort === null) return;
+  /** Answers the current stream with `abort` (the rule's own, or one its headers asked for). */
+  private abort(rule: Rule, abort: Abort): void {
     const grpc = abort.grpcStatus >= 0 && isGrpcContentType(getHeader(HeaderMapType.RequestHeaders, CONTENT_TYPE));
     const reply = abortReply(abort, rule.policyName, this.settings.policyHeader, grpc);
     this.metrics.add(Metric.Aborts, 1);

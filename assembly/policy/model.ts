@@ -2,6 +2,8 @@
 // configuration or control-plane update and never mutated afterwards, so a request that
 // started under one set keeps a consistent view of its rule while a new set is swapped in.
 import { Regex } from "../regex/index";
+import { DelayDistribution } from "../distributions/delay";
+import { InjectionBudget } from "../budgets/injection-budget";
 
 /** How a string condition compares. Present/Absent only apply to headers. */
 export const enum StringMatchKind {
@@ -64,11 +66,13 @@ export class Fault {
   /** When set, the sampling decision hashes this request header instead of drawing at random. */
   samplingHeader: string = "";
   samplingSlot: i32 = -1;
-
-  /** Total time a faulted request is held, in milliseconds. */
-  @inline holdMs(): i64 {
-    return this.startDelayMs + this.delayMs;
-  }
+  /** A delay form other than fixed_delay_ms (parse-delay.ts): drawn per faulted request. */
+  delay: DelayDistribution | null = null;
+  /** `max_injections` (parse-fault-extras.ts); `budgetKey` is set once the policy's identity is known. */
+  budget: InjectionBudget | null = null;
+  budgetKey: ArrayBuffer = new ArrayBuffer(0);
+  /** `from_headers`: Envoy's x-envoy-fault-* request headers choose the fault (header-faults/). */
+  fromHeaders: bool = false;
 }
 
 export class Rule {

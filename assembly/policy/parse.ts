@@ -7,6 +7,8 @@ import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
 import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selector, StringMatch, StringMatchKind } from "./model";
 import { Diagnostics, policyWhere, ruleWhere, show } from "./diagnostics";
+import { parseDelay } from "./parse-delay";
+import { isFaultExtra, keyBudgets, parseFaultExtra } from "./parse-fault-extras";
 
 export class ParseLimits {
   /** Delays (and start delays) above this are clamped, with a warning. */
@@ -76,7 +78,9 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   }
   if (rules.length == 0) return null;
   // Same name and same content (in any member order) = same policy, same expiry clock.
-  return new Policy(name, v.contentHash(), selector, rules);
+  const policy = new Policy(name, v.contentHash(), selector, rules);
+  keyBudgets(policy);
+  return policy;
 }
 
 function parseSelector(v: JsonValue | null, where: string, diag: Diagnostics): Selector | null {
@@ -258,21 +262,7 @@ function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limi
       if (a === null) return null;
       f.abort = a;
     } else if (key == "delay") {
-      if (!value.isObject()) {
-        diag.error(where, "fault.delay", "must be an object with fixed_delay_ms, got " + show(value));
-        return null;
-      }
-      for (let d = 0; d < value.keys.length; d++) {
-        const dk = unchecked(value.keys[d]);
-        if (dk != "fixed_delay_ms") {
-          diag.error(where, "fault.delay." + dk, "unknown field (expected fixed_delay_ms)");
-          return null;
-        }
-      }
-      const ms = value.get("fixed_delay_ms");
-      const delay = milliseconds(ms, where, "fault.delay.fixed_delay_ms", limits, diag);
-      if (delay < 0) return null;
-      f.delayMs = delay;
+      if (!parseDelay(value, f, where, limits, diag)) return null;
     } else if (key == "start_delay_ms") {
       const delay = milliseconds(value, where, "fault.start_delay_ms", limits, diag);
       if (delay < 0) return null;
@@ -285,8 +275,10 @@ function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limi
       f.durationSeconds = <i64>value.num;
     } else if (key == "sampling") {
       if (!parseSampling(value, f, where, slots, diag)) return null;
+    } else if (isFaultExtra(key)) {
+      if (!parseFaultExtra(key, value, f, where, diag)) return null;
     } else {
-      diag.error(where, "fault." + key, "unknown field (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling)");
+      diag.error(where, "fault." + key, "unknown field (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling, max_injections, from_headers)");
       return null;
     }
   }
@@ -294,8 +286,8 @@ function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limi
     diag.error(where, "fault.percentage", "is required (0 to 100)");
     return null;
   }
-  if (f.abort === null && !v.has("delay")) {
-    diag.error(where, "fault", "needs an abort, a delay, or both; got " + show(v));
+  if (f.abort === null && !v.has("delay") && !f.fromHeaders) {
+    diag.error(where, "fault", "needs an abort, a delay, or both (or from_headers: true); got " + show(v));
     return null;
   }
   return f;
@@ -365,7 +357,7 @@ function parseSampling(v: JsonValue, f: Fault, where: string, slots: HeaderSlots
 }
 
 /** A delay in ms: whole number >= 0, clamped to the limit with a warning. -1 on error. */
-function milliseconds(v: JsonValue | null, where: string, field: string, limits: ParseLimits, diag: Diagnostics): i64 {
+export function milliseconds(v: JsonValue | null, where: string, field: string, limits: ParseLimits, diag: Diagnostics): i64 {
   if (v === null || !isNonNegativeInteger(v)) {
     diag.error(where, field, "must be a whole number of milliseconds >= 0, got " + show(v));
     return -1;
