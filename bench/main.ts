@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { runDelayPrecision } from "./cases/delay-precision";
+import { runDelayPrecision, runDistributionPrecision } from "./cases/delay-precision";
 import { runHotPath } from "./cases/hot-path";
 import { runMemory } from "./cases/memory";
 import { runStartup } from "./cases/startup";
@@ -23,6 +23,7 @@ function setting(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   const say = (s: string): void => console.error(s);
+  if (process.env.BENCH_ONLY === "distribution") return void console.log(JSON.stringify(await runDistributionPrecision({ requests: setting("BENCH_DELAY_REQUESTS", 1000), say }), null, 2));
   const started = performance.now();
   const m = machine();
   say(`HFI bench on ${m.cpu} (${m.cores} cores), Node ${m.node}, V8 ${m.v8}`);
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
   const memory = await runMemory({ requests: setting("BENCH_MIXED_REQUESTS", 1_000_000), say });
   say("case 4: delay precision (real clock, local runner)");
   const delay = await runDelayPrecision({ requests: setting("BENCH_DELAY_REQUESTS", 1000), say });
+  const delayDistribution = await runDistributionPrecision({ requests: setting("BENCH_DELAY_REQUESTS", 1000), say });
 
   const targets = judge(hotPath, delay, memory, startup);
   const results = {
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
     targets,
     hotPath,
     delayPrecision: delay,
+    delayDistribution,
     memory,
     startup,
   };
