@@ -47,7 +47,7 @@ export function spendInjection(rule: Rule, metrics: Metrics, log: Logger): bool 
   if (r == TakeResult.Exhausted && budget.firstExhaustion() && firstToReport("budget", rule.fault.budgetKey)) {
     metrics.add(Metric.BudgetsExhausted, 1);
     log.write(LogLevel.Warn, "policy " + rule.policyName + " rule " + rule.index.toString() + ": max_injections " +
-      budget.maxInjections.toString() + " reached; the rule injects nothing more until the policy changes");
+      (<i64>budget.maxInjections).toString() + " reached; no more faults until the policy changes");
   }
   return false;
 }

@@ -73,6 +73,11 @@ export class Fault {
   budgetKey: ArrayBuffer = new ArrayBuffer(0);
   /** `from_headers`: Envoy's x-envoy-fault-* request headers choose the fault (header-faults/). */
   fromHeaders: bool = false;
+
+  /** Start delay plus fixed delay, in ms (a drawn `delay` comes on top: faults/plan.ts). */
+  @inline holdMs(): i64 {
+    return this.startDelayMs + this.delayMs;
+  }
 }
 
 export class Rule {

@@ -3,70 +3,69 @@
 // DelayDistribution (distributions/delay.ts) drawn per faulted request, every draw clamped to
 // max_delay_ms.
 import { JsonValue } from "../json/index";
-import {
-  DelayResult, fixedDelay, lognormalDelay, normalDelay, percentilesDelay, uniformDelay,
-} from "../distributions/delay";
+import { DelayResult, lognormalDelay, normalDelay, percentilesDelay, uniformDelay } from "../distributions/delay";
 import { Fault } from "./model";
 import { Diagnostics, show } from "./diagnostics";
 import { milliseconds, ParseLimits } from "./parse";
 
 const FORMS = "fixed_delay_ms, uniform, normal, lognormal, percentiles";
-const FORM_LIST: string[] = ["fixed_delay_ms", "uniform", "normal", "lognormal", "percentiles"];
+/** The two numbers of uniform, normal, lognormal (in FORMS order, from index 1). */
+const PARAMS: string[] = ["min_ms", "max_ms", "mean_ms", "stddev_ms", "median_ms", "p99_ms"];
+
+function formIndex(key: string): i32 {
+  if (key == "fixed_delay_ms") return 0;
+  if (key == "uniform") return 1;
+  if (key == "normal") return 2;
+  if (key == "lognormal") return 3;
+  return key == "percentiles" ? 4 : -1;
+}
+
+function refuse(diag: Diagnostics, where: string, field: string, problem: string): bool {
+  diag.error(where, field, problem);
+  return false;
+}
 
 /** Parses `fault.delay` into `f`; false (with an error in `diag`) when it is refused. */
 export function parseDelay(v: JsonValue, f: Fault, where: string, limits: ParseLimits, diag: Diagnostics): bool {
-  if (v.isObject()) {
-    for (let k = 0; k < v.keys.length; k++) {
-      const key = unchecked(v.keys[k]);
-      if (!FORM_LIST.includes(key)) {
-        diag.error(where, "fault.delay." + key, "unknown field (expected one of " + FORMS + ")");
-        return false;
-      }
-    }
+  const n = v.isObject() ? v.length : 0;
+  for (let k = 0; k < n; k++) {
+    const key = v.keyAt(k);
+    if (formIndex(key) < 0) return refuse(diag, where, "fault.delay." + key, "unknown field (expected one of " + FORMS + ")");
   }
-  if (!v.isObject() || v.keys.length != 1) {
-    diag.error(where, "fault.delay", "needs exactly one of " + FORMS + "; got " + show(v));
-    return false;
-  }
-  const form = unchecked(v.keys[0]);
-  const value = unchecked(v.values[0]);
-  const field = "fault.delay." + form;
-  if (form == "fixed_delay_ms") {
+  if (n != 1) return refuse(diag, where, "fault.delay", "needs exactly one of " + FORMS + "; got " + show(v));
+  const form = formIndex(v.keyAt(0));
+  const value = v.valueAt(0);
+  if (value === null) return false; // n == 1: never
+  const field = "fault.delay." + v.keyAt(0);
+  if (form == 0) {
     const ms = milliseconds(value, where, field, limits, diag);
-    if (ms < 0) return false;
     f.delayMs = ms;
-    return true;
+    return ms >= 0;
   }
   const cap = limits.maxDelayMs;
   let r: DelayResult;
-  let top: f64 = 0; // the form's largest intended delay, for the clamp warning
-  if (form == "percentiles") {
-    if (!value.isArray() || value.items.length == 0) {
-      diag.error(where, field, "must be a non-empty array of {p, ms}, got " + show(value));
-      return false;
-    }
+  let top: f64; // the form's largest intended delay, for the clamp warning
+  if (form == 4) {
+    const count = value.isArray() ? value.length : 0;
+    if (count == 0) return refuse(diag, where, field, "needs {p, ms} points, got " + show(value));
     const ps: f64[] = [];
     const ms: f64[] = [];
-    for (let i = 0; i < value.items.length; i++) {
+    for (let i = 0; i < count; i++) {
       const point = unchecked(value.items[i]);
-      const at = field + "[" + i.toString() + "]";
-      if (!pair(point, "p", "ms", at, where, diag)) return false;
-      ps.push(point.get("p")!.num);
-      ms.push(point.get("ms")!.num);
+      if (!pair(point, "p", "ms", field + "[" + i.toString() + "]", where, diag)) return false;
+      ps.push(num(point, "p"));
+      ms.push(num(point, "ms"));
     }
     r = percentilesDelay(ps, ms, cap);
-    top = ms[ms.length - 1];
+    top = unchecked(ms[count - 1]);
   } else {
-    let a = "", b = "";
-    if (form == "uniform") { a = "min_ms"; b = "max_ms"; }
-    else if (form == "normal") { a = "mean_ms"; b = "stddev_ms"; }
-    else { a = "median_ms"; b = "p99_ms"; }
+    const a = unchecked(PARAMS[form * 2 - 2]);
+    const b = unchecked(PARAMS[form * 2 - 1]);
     if (!pair(value, a, b, field, where, diag)) return false;
-    const x = value.get(a)!.num;
-    const y = value.get(b)!.num;
-    if (form == "uniform") { r = uniformDelay(x, y, cap); top = y; }
-    else if (form == "normal") { r = normalDelay(x, y, cap); top = x; }
-    else { r = lognormalDelay(x, y, cap); top = y; }
+    const x = num(value, a);
+    const y = num(value, b);
+    r = form == 1 ? uniformDelay(x, y, cap) : form == 2 ? normalDelay(x, y, cap) : lognormalDelay(x, y, cap);
+    top = form == 2 ? x : y;
   }
   const d = r.delay;
   if (d === null) {
@@ -81,23 +80,22 @@ export function parseDelay(v: JsonValue, f: Fault, where: string, limits: ParseL
 
 /** `{a: number, b: number}` and nothing else. */
 function pair(v: JsonValue, a: string, b: string, field: string, where: string, diag: Diagnostics): bool {
-  if (!v.isObject()) {
-    diag.error(where, field, "must be an object with " + a + " and " + b + ", got " + show(v));
-    return false;
+  if (!v.isObject()) return refuse(diag, where, field, "must be an object with " + a + " and " + b + ", got " + show(v));
+  for (let k = 0; k < v.length; k++) {
+    const key = v.keyAt(k);
+    if (key != a && key != b) return refuse(diag, where, field + "." + key, "unknown field (expected " + a + " and " + b + ")");
   }
-  for (let k = 0; k < v.keys.length; k++) {
-    const key = unchecked(v.keys[k]);
-    if (key != a && key != b) {
-      diag.error(where, field + "." + key, "unknown field (expected " + a + " and " + b + ")");
-      return false;
-    }
-  }
-  const x = v.get(a);
-  const y = v.get(b);
-  const bad = x === null || !x.isNumber() ? a : y === null || !y.isNumber() ? b : "";
-  if (bad.length > 0) {
-    diag.error(where, field + "." + bad, "must be a number, got " + show(v.get(bad)));
-    return false;
-  }
-  return true;
+  const bad = isNumber(v, a) ? isNumber(v, b) ? "" : b : a;
+  return bad.length == 0 || refuse(diag, where, field + "." + bad, "must be a number, got " + show(v.get(bad)));
+}
+
+function isNumber(v: JsonValue, key: string): bool {
+  const x = v.get(key);
+  return x !== null && x.isNumber();
+}
+
+/** A member `pair` has checked to be a number. */
+function num(v: JsonValue, key: string): f64 {
+  const x = v.get(key);
+  return x === null ? 0 : x.num;
 }

@@ -26,7 +26,7 @@ const BAD: Array<[string, object, string]> = [
   ["lognormal median 0", delayed({ lognormal: { median_ms: 0, p99_ms: 10 } }), "fault.delay.lognormal.median_ms: 0 must be above 0"],
   ["lognormal p99 below the median", delayed({ lognormal: { median_ms: 200, p99_ms: 100 } }),
     "fault.delay.lognormal.p99_ms: 100 is below median_ms 200"],
-  ["percentiles empty", delayed({ percentiles: [] }), "fault.delay.percentiles: must be a non-empty array of {p, ms}, got []"],
+  ["percentiles empty", delayed({ percentiles: [] }), "fault.delay.percentiles: needs {p, ms} points, got []"],
   ["percentiles point not an object", delayed({ percentiles: [5] }), "fault.delay.percentiles[0]: must be an object with p and ms, got 5"],
   ["percentiles point without ms", delayed({ percentiles: [{ p: 50 }] }), "fault.delay.percentiles[0].ms: must be a number, got nothing"],
   ["percentiles p not increasing", delayed({ percentiles: [{ p: 50, ms: 10 }, { p: 40, ms: 20 }] }),

@@ -24,7 +24,7 @@ test("a rule with max_injections 100 aborts exactly 100 requests across 4 worker
   assert.equal(hfi.metric("hfi_faults_overflow_total"), 0, "a spent budget is not overflow");
   assert.equal(hfi.metric("hfi_faults_budget_exhausted_total"), 1, "one budget ran out, counted once for the proxy");
   const lines = hfi.logs("warn").filter((l) => l.includes("max_injections"));
-  assert.deepEqual(lines, ['hfi: policy first-n rule 0: max_injections 100 reached; the rule injects nothing more until the policy changes'], "logged once per proxy");
+  assert.deepEqual(lines, ['hfi: policy first-n rule 0: max_injections 100 reached; no more faults until the policy changes'], "logged once per proxy");
 });
 
 test("held requests count too: 3 workers, a delay with max_injections 10, requests interleaved while others are held", async () => {
