@@ -124,3 +124,18 @@ test("without max_delay_ms no delay is taken from headers, and reading headers c
   const calls = hfi.vm.hostCallCounts();
   assert.equal(calls.proxy_get_header_map_value ?? 0, 1, "only the path is read: no x-envoy-fault-* reads");
 });
+
+test("a gRPC abort header on a plain HTTP request answers HTTP 200, as Envoy's local reply does", async () => {
+  const hfi = await trusting();
+  const s = hfi.request("GET", "/api/a", [["x-envoy-fault-abort-grpc-request", "14"]]);
+  assert.equal(s.localReply?.status, 200);
+  assert.equal(s.localReply?.grpcStatus, undefined);
+  assert.equal(s.reply.headers["x-fault-injected"], "abort");
+});
+
+test("faults asked for by headers spend the rule's max_injections", async () => {
+  const hfi = await trusting({ max_injections: 2 });
+  const statuses = Array.from({ length: 5 }, () => hfi.request("GET", "/api/a", [["x-envoy-fault-abort-request", "503"]]).localReply?.status);
+  assert.deepEqual(statuses, [503, 503, undefined, undefined, undefined]);
+  assert.equal(hfi.metric("hfi_faults_budget_skipped_total"), 3);
+});
