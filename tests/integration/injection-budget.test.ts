@@ -5,7 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { policy, startHfiWorkers } from "../helpers/hfi";
+import type { ClusterReply } from "../../host/index";
+import { policy, startHfi, startHfiWorkers } from "../helpers/hfi";
 
 const budgeted = (max: number, extra: object = {}) =>
   policy("first-n", { path: { prefix: "/api" } }, { percentage: 100, abort: { httpStatus: 503 }, max_injections: max, ...extra });
@@ -68,4 +69,20 @@ test("a request that overflows max_active_faults does not spend the budget", asy
   const second = Array.from({ length: 4 }, (_, i) => hfi.request(i % 2, "GET", "/"));
   assert.equal(second.filter((s) => s.upstream.headers === undefined).length, 1, "the third and last injection");
   assert.equal(hfi.metric("hfi_faults_budget_skipped_total"), 3, "the other 3 of the second batch");
+});
+
+test("control-plane re-polls of an unchanged policy keep the count; a changed policy from the control plane starts over", async () => {
+  const CLUSTER = "outbound|8080||hfi-control-plane.boifi.svc.cluster.local";
+  let served: object[] = [budgeted(3)];
+  const reply = (): ClusterReply => ({ status: 200, headers: [["content-type", "application/json"]], body: JSON.stringify({ policies: served }) });
+  const hfi = await startHfi({ control_plane: { cluster: CLUSTER, authority: "cp:8080", poll_interval_ms: 1000 } }, { clusters: { [CLUSTER]: reply } });
+  const aborted = (n: number) => Array.from({ length: n }, () => hfi.request("GET", "/api/x")).filter((s) => s.localReply).length;
+  hfi.clock.advance(1000);
+  assert.equal(hfi.metric("hfi_faults_policy_updates_total"), 1);
+  assert.equal(aborted(2), 2);
+  hfi.clock.advance(5000); // several re-polls of the same answer
+  assert.equal(aborted(5), 1, "one injection was left");
+  served = [budgeted(3, { abort: { httpStatus: 502 } })];
+  hfi.clock.advance(1000);
+  assert.equal(aborted(5), 3, "a changed policy is a fresh budget");
 });
