@@ -216,13 +216,12 @@ export function inverseNormalCdf(p: f64): f64 {
   if (p <= 1e-300) return -37.5;
   if (p >= 1.0) return 8.3;
   const pLow: f64 = 0.02425;
-  if (p < pLow) {
-    const q = Math.sqrt(-2.0 * Math.log(p));
-    return tailNum(q) / tailDen(q);
-  }
-  if (p > 1.0 - pLow) {
-    const q = Math.sqrt(-2.0 * Math.log(1.0 - p));
-    return -tailNum(q) / tailDen(q);
+  const lower = p < pLow;
+  if (lower || p > 1.0 - pLow) {
+    // One tail formula for both (they mirror): the polynomials appear once in the module.
+    const q = Math.sqrt(-2.0 * Math.log(lower ? p : 1.0 - p));
+    const x = tailNum(q) / tailDen(q);
+    return lower ? x : -x;
   }
   const q = p - 0.5;
   const r = q * q;
