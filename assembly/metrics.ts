@@ -16,7 +16,9 @@ export const enum Metric {
   ConfigProblems = 8,
   Resets = 9,
   ResponseFaults = 10,
-  Count = 11,
+  BudgetsExhausted = 11,
+  BudgetSkipped = 12,
+  Count = 13,
 }
 
 const NAMES: string[] = [
@@ -31,6 +33,9 @@ const NAMES: string[] = [
   "hfi_faults_config_problems",
   "hfi_faults_resets_total",
   "hfi_faults_response_faults_total",
+  // max_injections: budgets spent (once per proxy and budget), requests left unfaulted for it
+  "hfi_faults_budget_exhausted_total",
+  "hfi_faults_budget_skipped_total",
 ];
 
 const TYPES: MetricType[] = [
@@ -43,6 +48,8 @@ const TYPES: MetricType[] = [
   MetricType.Counter,
   MetricType.Counter,
   MetricType.Gauge,
+  MetricType.Counter,
+  MetricType.Counter,
   MetricType.Counter,
   MetricType.Counter,
 ];

@@ -5,6 +5,8 @@ import { ControlPlaneSettings, LogLevel, Settings } from "./config/settings";
 import { Poller } from "./controlplane/poller";
 import { abortReply, FAULT_HEADER, isGrpcContentType } from "./faults/abort";
 import { HoldSlot, releaseHoldSlot, takeHoldSlot } from "./faults/active";
+import { spendInjection } from "./faults/budget";
+import { FaultPlan, HeaderPlan } from "./faults/plan";
 import { chanceByKey, Sampler } from "./faults/sampling";
 import { TimerHeap } from "./faults/timers";
 import { HostRequest } from "./glue/request";
@@ -21,7 +23,7 @@ import { ResponseFault } from "./response/model";
 import { Logger } from "./log";
 import { HeaderSlots, RequestAttributes } from "./match/request";
 import { Metric, Metrics } from "./metrics";
-import { Fault, Policy, Rule } from "./policy/model";
+import { Abort, Fault, Policy, Rule } from "./policy/model";
 import { ClockOwner, combinePolicies, Identity, PolicySet } from "./policy/store";
 import { firstToReport } from "./problems";
 import { vmState } from "./vmstate";
@@ -86,6 +88,9 @@ export class FaultedStream {
     public rule: Rule,
     public startNs: i64,
     public generation: u32,
+    /** The delay planned for this request (faults/plan.ts) and the abort that follows it. */
+    public delayMs: i64,
+    public abort: Abort | null,
   ) {}
 }
 
@@ -105,6 +110,7 @@ export class FaultInjector {
   readonly sampler: Sampler;
   readonly timers: TimerHeap = new TimerHeap();
   readonly streams: Map<u32, FaultedStream> = new Map();
+  private readonly plan: FaultPlan = new FaultPlan();
   identity: Identity = new Identity("", "", "", "");
   /** Where the identity came from: "xds.node", "node" or "none". */
   identitySource: string = "none";
@@ -243,7 +249,16 @@ export class FaultInjector {
     if (exclude.length > 0 && excluded(exclude, request)) return HeadersStatus.Continue;
     const fault = rule.fault;
     count(rule.tally.matched);
-    const sampled = this.sampled(fault, request);
+    const plan = this.plan;
+    // Five header reads, only for a matched rule with from_headers.
+    const fromHeaders = fault.fromHeaders ? plan.fromHeaders(fault, this.sampler, this.settings.maxDelayMs) : HeaderPlan.None;
+    let sampled = fromHeaders != HeaderPlan.NotDrawn;
+    if (sampled && fromHeaders == HeaderPlan.None) {
+      // A from_headers rule without a fault of its own injects only what headers ask for.
+      if (fault.fromHeaders && fault.abort === null && fault.delayMs == 0 && fault.delay === null && !fault.reset && fault.response === null) sampled = false;
+      else if (this.sampled(fault, request)) plan.fromRule(fault, this.sampler);
+      else sampled = false;
+    }
     const dryRun = sampled && (rule.dryRun || this.settings.dryRun);
     if (this.log.enabled(LogLevel.Debug)) {
       this.trace.write(contextId, request, !sampled ? Decision.NotSampled : dryRun ? Decision.DryRun : Decision.Inject, rule);
@@ -251,20 +266,22 @@ export class FaultInjector {
     if (!sampled) return HeadersStatus.Continue;
     if (dryRun) {
       const t = rule.tally;
-      if (fault.delayMs > 0) count(t.dryRunDelay);
-      if (fault.abort !== null) count(t.dryRunAbort);
+      if (plan.delayMs > 0) count(t.dryRunDelay);
+      if (plan.abort !== null) count(t.dryRunAbort);
       markStream(t, true);
       return HeadersStatus.Continue;
     }
 
-    const holdMs = fault.holdMs();
+    const holdMs = fault.startDelayMs + plan.delayMs;
     if (holdMs > 0) return this.startHold(contextId, rule, monotonicNanos(), holdMs);
-    if (fault.response !== null) {
-      this.track(contextId, rule, 0); // acts when the upstream answers
+    if (plan.abort === null && !fault.reset) {
+      // A response fault acts when the upstream answers.
+      if (fault.response !== null && spendInjection(rule, this.metrics, this.log)) this.track(contextId, rule, 0);
       return HeadersStatus.Continue;
     }
+    if (!spendInjection(rule, this.metrics, this.log)) return HeadersStatus.Continue;
     markStream(rule.tally, false);
-    this.answer(rule);
+    this.answer(rule, plan.abort);
     return HeadersStatus.StopIteration;
   }
 
@@ -280,10 +297,9 @@ export class FaultInjector {
   onResponseHeaders(contextId: u32, endOfStream: bool): HeadersStatus {
     if (!this.isFaulted(contextId)) return HeadersStatus.Continue;
     const stream = this.streams.get(contextId);
-    const fault = stream.rule.fault;
-    const response = fault.response;
+    const response = stream.rule.fault.response;
     if (response !== null) return this.faultResponse(stream, response, endOfStream);
-    if (fault.delayMs > 0 && fault.abort === null && this.settings.markDelayedResponses) {
+    if (stream.delayMs > 0 && stream.abort === null && this.settings.markDelayedResponses) {
       addHeader(HeaderMapType.ResponseHeaders, FAULT_HEADER, "delay");
       if (this.settings.policyHeader.length > 0) {
         addHeader(HeaderMapType.ResponseHeaders, this.settings.policyHeader, stream.rule.policyName);
@@ -432,8 +448,13 @@ export class FaultInjector {
   private startHold(contextId: u32, rule: Rule, nowNs: i64, holdMs: i64): HeadersStatus {
     const slot = this.takeSlot(contextId, rule);
     if (slot == HoldSlot.Full) return HeadersStatus.Continue;
+    // A request turned away by max_active_faults does not spend max_injections.
+    if (!spendInjection(rule, this.metrics, this.log)) {
+      if (slot == HoldSlot.Taken) releaseHoldSlot();
+      return HeadersStatus.Continue;
+    }
     const stream = this.track(contextId, rule, nowNs);
-    this.hold(stream, slot, rule.fault.delayMs > 0, nowNs, holdMs);
+    this.hold(stream, slot, stream.delayMs > 0, nowNs, holdMs);
     return HeadersStatus.StopIteration;
   }
 
@@ -453,9 +474,10 @@ export class FaultInjector {
     return slot;
   }
 
-  /** Gives the stream fault state (not held yet). */
+  /** Gives the stream fault state (not held yet), with the fault planned for it. */
   private track(contextId: u32, rule: Rule, nowNs: i64): FaultedStream {
-    const stream = new FaultedStream(contextId, rule, nowNs, 0);
+    const plan = this.plan;
+    const stream = new FaultedStream(contextId, rule, nowNs, 0, plan.delayMs, plan.abort);
     stream.held = false;
     notePressure(96);
     this.streams.set(contextId, stream);
@@ -497,11 +519,10 @@ export class FaultInjector {
   private releaseHold(stream: FaultedStream, nowNs: i64): void {
     this.endHold(stream, nowNs);
     if (setEffectiveContext(stream.contextId) != WasmResult.Ok) return; // stream already gone
-    const fault = stream.rule.fault;
     if (stream.inResponse) {
       continueStream(StreamType.Response);
-    } else if (fault.abort !== null || fault.reset) {
-      this.answer(stream.rule);
+    } else if (stream.abort !== null || stream.rule.fault.reset) {
+      this.answer(stream.rule, stream.abort);
     } else {
       continueStream(StreamType.Request);
     }
@@ -510,7 +531,7 @@ export class FaultInjector {
   /** Every injected delay is one sample of the histogram, also when the client left early;
    * a start delay alone (before an abort) is not a delay (docs/metrics.md, "Invariants"). */
   private endHold(stream: FaultedStream, nowNs: i64): void {
-    if (stream.rule.fault.delayMs > 0) {
+    if (stream.inResponse || stream.delayMs > 0) {
       this.metrics.record(Metric.DelayDuration, <u64>max<i64>((nowNs - stream.startNs) / NS_PER_MS, 0));
     }
     stream.held = false;
@@ -519,16 +540,16 @@ export class FaultInjector {
     if (stream.sharedSlot) releaseHoldSlot();
   }
 
-  /** Ends the current stream as the rule says: reset it, or answer it with its abort. */
-  private answer(rule: Rule): void {
-    if (rule.fault.reset) {
+  /** Ends the current stream: with `abort` (the rule's own, or one its headers asked for), else
+   * by resetting it when the rule says so. */
+  private answer(rule: Rule, abort: Abort | null): void {
+    if (abort === null) {
+      if (!rule.fault.reset) return;
       // Envoy resets the stream once this callback returns (docs/how-it-works.md, "Reset").
       this.metrics.add(Metric.Resets, 1);
       closeStream(StreamType.Request);
       return;
     }
-    const abort = rule.fault.abort;
-    if (abort === null) return;
     const grpc = abort.grpcStatus >= 0 && isGrpcContentType(getHeader(HeaderMapType.RequestHeaders, CONTENT_TYPE));
     const reply = abortReply(abort, rule.policyName, this.settings.policyHeader, grpc);
     this.metrics.add(Metric.Aborts, 1);

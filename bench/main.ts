@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { runDelayPrecision } from "./cases/delay-precision";
+import { runDelayPrecision, runDistributionPrecision } from "./cases/delay-precision";
 import { runHotPath } from "./cases/hot-path";
 import { runMemory } from "./cases/memory";
 import { renderRegexTable, runRegex } from "./cases/regex";
@@ -28,6 +28,7 @@ function setting(name: string, fallback: number): number {
 async function main(): Promise<void> {
   const say = (s: string): void => console.error(s);
   if (process.argv[2] === "config-limits") return void (await configLimitsBench(say));
+  if (process.env.BENCH_ONLY === "distribution") return void console.log(JSON.stringify(await runDistributionPrecision({ requests: setting("BENCH_DELAY_REQUESTS", 1000), say }), null, 2));
   const started = performance.now();
   const m = machine();
   if (process.argv[2] === "regex") return console.log(renderRegexTable(await runRegex({ rounds: setting("BENCH_REGEX_ROUNDS", 7), say })));
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   const memory = await runMemory({ requests: setting("BENCH_MIXED_REQUESTS", 1_000_000), say });
   say("case 4: delay precision (real clock, local runner)");
   const delay = await runDelayPrecision({ requests: setting("BENCH_DELAY_REQUESTS", 1000), say });
+  const delayDistribution = await runDistributionPrecision({ requests: setting("BENCH_DELAY_REQUESTS", 1000), say });
 
   say("regex: cost per request of header-regex rules on long values");
   const regex = await runRegex({ rounds: setting("BENCH_REGEX_ROUNDS", 7), say });
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     targets,
     hotPath,
     delayPrecision: delay,
+    delayDistribution,
     memory,
     startup,
     regex,

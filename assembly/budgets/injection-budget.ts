@@ -35,6 +35,8 @@ export class InjectionBudget {
   readonly bytes: ArrayBuffer = new ArrayBuffer(8);
   /** The count seen by the last `tryTake` (before its own take). */
   lastSeen: u64 = 0;
+  /** Set once a take found the count at the maximum: counts only grow, so it stays spent. */
+  exhausted: bool = false;
   private exhaustionReported: bool = false;
 
   constructor(public readonly maxInjections: u64) {}
@@ -47,8 +49,16 @@ export class InjectionBudget {
       if (buf.byteLength != 8) return TakeResult.Malformed;
       used = load<u64>(changetype<usize>(buf));
     }
+    return this.takeFrom(used);
+  }
+
+  /** The same step from a count already decoded (the glue reads it as an 8-byte integer). */
+  takeFrom(used: u64): TakeResult {
     this.lastSeen = used;
-    if (used >= this.maxInjections) return TakeResult.Exhausted;
+    if (used >= this.maxInjections) {
+      this.exhausted = true;
+      return TakeResult.Exhausted;
+    }
     store<u64>(changetype<usize>(this.bytes), used + 1);
     return TakeResult.Taken;
   }

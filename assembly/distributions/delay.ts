@@ -179,8 +179,9 @@ export function lognormalDelay(medianMs: f64, p99Ms: f64, maxDelayMs: i64): Dela
 /** `ps[i]` percent (0..100) of delays are at most `ms[i]`; see the header for the rules. */
 export function percentilesDelay(ps: f64[], ms: f64[], maxDelayMs: i64): DelayResult {
   const n = ps.length;
-  if (n == 0) return fail("fault.delay.percentiles: needs at least one point, the last with p 100");
-  if (ms.length != n) return fail("fault.delay.percentiles: " + n.toString() + " p values but " + ms.length.toString() + " ms values");
+  // Both unreachable from the policy parser (it refuses an empty list and pairs p with ms):
+  // short messages, as every character costs two bytes of the module.
+  if (n == 0 || ms.length != n) return fail("fault.delay.percentiles: needs {p, ms} points");
   let prevP: f64 = -1;
   let prevMs: f64 = 0;
   for (let i = 0; i < n; i++) {
@@ -215,13 +216,12 @@ export function inverseNormalCdf(p: f64): f64 {
   if (p <= 1e-300) return -37.5;
   if (p >= 1.0) return 8.3;
   const pLow: f64 = 0.02425;
-  if (p < pLow) {
-    const q = Math.sqrt(-2.0 * Math.log(p));
-    return tailNum(q) / tailDen(q);
-  }
-  if (p > 1.0 - pLow) {
-    const q = Math.sqrt(-2.0 * Math.log(1.0 - p));
-    return -tailNum(q) / tailDen(q);
+  const lower = p < pLow;
+  if (lower || p > 1.0 - pLow) {
+    // One tail formula for both (they mirror): the polynomials appear once in the module.
+    const q = Math.sqrt(-2.0 * Math.log(lower ? p : 1.0 - p));
+    const x = tailNum(q) / tailDen(q);
+    return lower ? x : -x;
   }
   const q = p - 0.5;
   const r = q * q;

@@ -5,6 +5,8 @@ import { Regex } from "../regex/index";
 import { borderTable } from "../util/bytes";
 import { RuleTally, UNTALLIED } from "../observe/tally";
 import { ResponseFault } from "../response/model";
+import { DelayDistribution } from "../distributions/delay";
+import { InjectionBudget } from "../budgets/injection-budget";
 
 /** How a string condition compares. Present/Absent only apply to headers. */
 export const enum StringMatchKind {
@@ -94,8 +96,15 @@ export class Fault {
     if (this.abort !== null) return "abort";
     return this.holdMs() > 0 ? "delay" : "response";
   }
+  /** A delay form other than fixed_delay_ms (parse-delay.ts): drawn per faulted request. */
+  delay: DelayDistribution | null = null;
+  /** `max_injections` (parse-fault-extras.ts); `budgetKey` is set once the policy's identity is known. */
+  budget: InjectionBudget | null = null;
+  budgetKey: ArrayBuffer = new ArrayBuffer(0);
+  /** `from_headers`: Envoy's x-envoy-fault-* request headers choose the fault (header-faults/). */
+  fromHeaders: bool = false;
 
-  /** Total time a faulted request is held, in milliseconds. */
+  /** Start delay plus fixed delay, in ms (a drawn `delay` comes on top: faults/plan.ts). */
   @inline holdMs(): i64 {
     return this.startDelayMs + this.delayMs;
   }

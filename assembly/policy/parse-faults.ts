@@ -207,8 +207,8 @@ export function checkFaultKinds(v: JsonValue, f: Fault, where: string, diag: Dia
     diag.error(where, "fault", "abort, reset and response exclude each other; got " + show(v));
     return false;
   }
-  if (f.abort === null && !v.has("delay") && !f.reset && f.response === null) {
-    diag.error(where, "fault", "needs an abort, a delay, a reset or a response; got " + show(v));
+  if (f.abort === null && !v.has("delay") && !f.reset && f.response === null && !f.fromHeaders) {
+    diag.error(where, "fault", "needs an abort, a delay, a reset or a response (or from_headers: true); got " + show(v));
     return false;
   }
   return true;

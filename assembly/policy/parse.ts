@@ -15,6 +15,8 @@ import {
 } from "./limits";
 import { isDuplicate, markDryRun, parseMode } from "./parse-mode";
 import { checkFaultKinds, parseAbortExtras, parseExclusions, parseFaultExtra } from "./parse-faults";
+import { parseDelay } from "./parse-delay";
+import { isFaultExtra, keyBudgets, parseFaultExtra as parseBudgetOrHeaders } from "./parse-fault-extras";
 
 /** Settings that bound a parse, and what one document has used of the document-wide budgets
  * (a new ParseLimits per document). */
@@ -124,7 +126,9 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   markDryRun(rules, mode);
   if (spec.has("exclude") && !parseExclusions(spec.get("exclude"), where, rules, slots, diag)) return null;
   // Same name and same content (in any member order) = same policy, same expiry clock.
-  return new Policy(name, v.contentHash(), selector, rules);
+  const policy = new Policy(name, v.contentHash(), selector, rules);
+  keyBudgets(policy);
+  return policy;
 }
 
 function parseSelector(v: JsonValue | null, where: string, diag: Diagnostics): Selector | null {
@@ -331,21 +335,7 @@ function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limi
       if (a === null) return null;
       f.abort = a;
     } else if (key == "delay") {
-      if (!value.isObject()) {
-        diag.error(where, "fault.delay", "must be an object with fixed_delay_ms, got " + show(value));
-        return null;
-      }
-      for (let d = 0; d < value.keys.length; d++) {
-        const dk = unchecked(value.keys[d]);
-        if (dk != "fixed_delay_ms") {
-          diag.error(where, "fault.delay." + dk, "unknown field (expected fixed_delay_ms)");
-          return null;
-        }
-      }
-      const ms = value.get("fixed_delay_ms");
-      const delay = milliseconds(ms, where, "fault.delay.fixed_delay_ms", limits, diag);
-      if (delay < 0) return null;
-      f.delayMs = delay;
+      if (!parseDelay(value, f, where, limits, diag)) return null;
     } else if (key == "start_delay_ms") {
       const delay = milliseconds(value, where, "fault.start_delay_ms", limits, diag);
       if (delay < 0) return null;
@@ -360,8 +350,10 @@ function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limi
       if (!parseSampling(value, f, where, slots, diag)) return null;
     } else if (key == "reset" || key == "response") {
       if (!parseFaultExtra(key, value, f, where, limits, diag)) return null;
+    } else if (isFaultExtra(key)) {
+      if (!parseBudgetOrHeaders(key, value, f, where, diag)) return null;
     } else {
-      diag.error(where, "fault." + key, "unknown field (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling, reset, response)");
+      diag.error(where, "fault." + key, "unknown field (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling, reset, response, max_injections, from_headers)");
       return null;
     }
   }

@@ -135,3 +135,72 @@ export async function runDelayPrecision(options: { requests: number; say: (s: st
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export interface DistributionPrecisionResult {
+  requests: number;
+  delay: object;
+  /** Per quantile: the held time measured inside the runner and the distribution's value (ms). */
+  quantiles: Array<{ q: number; heldMs: number; expectedMs: number; diffMs: number }>;
+  /** Largest gap between the measured CDF of held times and the distribution's CDF. */
+  ksDistance: number;
+}
+
+/**
+ * Case 4b: delay precision of a distribution (issue 13 item 3). The same setup as case 4 with a
+ * `uniform {min_ms 50, max_ms 250}` delay: each request draws its own delay, so precision is the
+ * held times' distribution against the uniform one (quantiles, and the Kolmogorov-Smirnov
+ * distance, which includes the real clock's lateness). `BENCH_ONLY=distribution` runs only this.
+ */
+export async function runDistributionPrecision(options: { requests: number; say: (s: string) => void }): Promise<DistributionPrecisionResult> {
+  const MIN = 50, MAX = 250;
+  const delay = { uniform: { min_ms: MIN, max_ms: MAX } };
+  const dir = mkdtempSync(path.join(os.tmpdir(), "hfi-bench-"));
+  const configPath = path.join(dir, "plugin.json");
+  writeFileSync(configPath, JSON.stringify({
+    max_active_faults: 100_000,
+    policies: [{ metadata: { name: "shaped-inventory" }, spec: { rules: [{ match: { path: { prefix: "/inventory" } }, fault: { percentage: 100, delay } }] } }],
+  }));
+  const runner = await startRunner({ port: 0, adminPort: 0, configPath, watch: false, logLevel: "warn", say: () => {} });
+  const held: Array<{ in: number; out: number }> = [];
+  const pool = runner.workers;
+  const newStream = pool.newStream.bind(pool);
+  pool.newStream = (o?: StreamOptions): HttpStream => {
+    const s = newStream(o);
+    const rec = { in: 0, out: 0 };
+    const send = s.sendRequestHeaders.bind(s);
+    s.sendRequestHeaders = (h, end) => {
+      rec.in = performance.now();
+      return send(h, end);
+    };
+    s.on("upstreamHeaders", () => (rec.out = performance.now()));
+    held.push(rec);
+    return s;
+  };
+  const client = new LoadClient();
+  try {
+    const n = options.requests;
+    await client.send(runner.proxyPort, Array.from({ length: n }, () => "/warmup"));
+    held.length = 0;
+    options.say(`  distribution precision: ${n} concurrent requests delayed uniform [${MIN}, ${MAX}] ms`);
+    const results = await client.send(runner.proxyPort, Array.from({ length: n }, (_, i) => `/inventory/${i}`));
+    if (results.some((r) => r.status !== 200 || r.fault !== "delay")) throw new Error("distribution precision: not every response was a delayed 200");
+    const times = held.map((h) => h.out - h.in).sort((a, b) => a - b);
+    const F = (x: number) => Math.min(1, Math.max(0, (x - MIN) / (MAX - MIN)));
+    let ks = 0;
+    times.forEach((x, i) => (ks = Math.max(ks, Math.abs((i + 1) / times.length - F(x)), Math.abs(i / times.length - F(x)))));
+    return {
+      requests: n,
+      delay,
+      quantiles: [0.1, 0.5, 0.9, 0.99].map((q) => {
+        const heldMs = quantile(times, q);
+        const expectedMs = MIN + q * (MAX - MIN);
+        return { q, heldMs: round(heldMs, 3), expectedMs, diffMs: round(heldMs - expectedMs, 3) };
+      }),
+      ksDistance: round(ks, 4),
+    };
+  } finally {
+    client.close();
+    await runner.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -64,7 +64,7 @@ describe("hfi validate", () => {
     ]);
     // The plugin's own words stay in the JSON output.
     const json = JSON.parse((await hfi("validate", "--format", "json", path.join(FIXTURES, "istio-habits.yaml"))).stdout);
-    assert.equal(json.problems[2].pluginMessage, "unknown field (expected fixed_delay_ms)");
+    assert.equal(json.problems[2].pluginMessage, "unknown field (expected one of fixed_delay_ms, uniform, normal, lognormal, percentiles)");
   });
 
   test("near misses of field names and a fault beside match: one hint each, no follow-on errors", async () => {

@@ -55,7 +55,7 @@ const BAD: Array<[string, object, string]> = [
   ["response with abort", p({ abort: { httpStatus: 500 }, response: { httpStatus: 503 } }),
     'policy "p" rule 0: fault: abort, reset and response exclude each other; got {"abort":{"httpStatus":500},"percentage":100,"response":{"httpStatus":503}}'],
   ["reset false alone does nothing", p({ reset: false }),
-    'policy "p" rule 0: fault: needs an abort, a delay, a reset or a response; got {"percentage":100,"reset":false}'],
+    'policy "p" rule 0: fault: needs an abort, a delay, a reset or a response (or from_headers: true); got {"percentage":100,"reset":false}'],
   ["empty response", p({ response: {} }),
     'policy "p" rule 0: fault.response: must be an object with delay_ms, httpStatus, body or headers; got {}'],
   ["response status out of range", p({ response: { httpStatus: 99 } }),

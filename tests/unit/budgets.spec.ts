@@ -103,6 +103,14 @@ describe("max_injections under concurrent worker VMs", () => {
     expect(b.firstExhaustion()).toBe(true);
     expect(b.firstExhaustion()).toBe(false);
   });
+  it("takes from a decoded count and remembers a spent budget (the glue then skips shared data)", () => {
+    const b = new InjectionBudget(2);
+    expect(b.takeFrom(1)).toBe(TakeResult.Taken);
+    expect(load<u64>(changetype<usize>(b.bytes))).toBe(2);
+    expect(b.exhausted).toBe(false);
+    expect(b.takeFrom(2)).toBe(TakeResult.Exhausted);
+    expect(b.exhausted).toBe(true);
+  });
   it("keys the budget by policy identity and rule", () => {
     expect(budgetKey(0xbeef, 2)).toBe("hfi.budget.beef.2");
   });

@@ -81,11 +81,11 @@ describe("policy parsing", () => {
     expect(parse(one("p", rule('{"percentage": 1, "delay": {"fixed_delay_ms": -5}}'))).diag.errors[0])
       .toBe('policy "p" rule 0: fault.delay.fixed_delay_ms: must be a whole number of milliseconds >= 0, got -5');
     expect(parse(one("p", rule('{"percentage": 1, "delay": {"fixed_delay": 5}}'))).diag.errors[0])
-      .toBe('policy "p" rule 0: fault.delay.fixed_delay: unknown field (expected fixed_delay_ms)');
+      .toBe('policy "p" rule 0: fault.delay.fixed_delay: unknown field (expected one of fixed_delay_ms, uniform, normal, lognormal, percentiles)');
     expect(parse(one("p", rule('{"percentage": 1, "abort": {"httpStatus": 500, "grpcStatus": 17}}'))).diag.errors[0])
       .toBe('policy "p" rule 0: fault.abort.grpcStatus: must be a gRPC status code from 0 to 16, got 17');
     expect(parse(one("p", rule('{"percentage": 1}'))).diag.errors[0])
-      .toBe('policy "p" rule 0: fault: needs an abort, a delay, a reset or a response; got {"percentage":1}');
+      .toBe('policy "p" rule 0: fault: needs an abort, a delay, a reset or a response (or from_headers: true); got {"percentage":1}');
   });
 
   it("clamps delays above max_delay_ms with a warning", () => {

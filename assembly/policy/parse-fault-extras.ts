@@ -1,0 +1,37 @@
+// `fault.max_injections` and `fault.from_headers` (issue 13 items 5 and 7).
+import { JsonValue } from "../json/index";
+import { budgetKey, InjectionBudget } from "../budgets/injection-budget";
+import { Fault, Policy } from "./model";
+import { Diagnostics, show } from "./diagnostics";
+
+/** Is `key` one of the fields read here? */
+export function isFaultExtra(key: string): bool {
+  return key == "max_injections" || key == "from_headers";
+}
+
+/** Parses one of the fields above into `f`; false (with an error in `diag`) when refused. */
+export function parseFaultExtra(key: string, v: JsonValue, f: Fault, where: string, diag: Diagnostics): bool {
+  if (key == "from_headers") {
+    if (!v.isBool()) {
+      diag.error(where, "fault.from_headers", "must be true or false, got " + show(v));
+      return false;
+    }
+    f.fromHeaders = v.bool;
+    return true;
+  }
+  if (!v.isNumber() || !v.isInteger || v.num < 1 || v.num > 9007199254740991.0) {
+    diag.error(where, "fault.max_injections", "must be a whole number >= 1, got " + show(v));
+    return false;
+  }
+  f.budget = new InjectionBudget(<u64>v.num);
+  return true;
+}
+
+/** Keys each budget by the policy's identity and the rule's position: a re-poll or a
+ * reconfiguration that keeps the policy keeps its count; a changed policy starts over. */
+export function keyBudgets(p: Policy): void {
+  for (let i = 0; i < p.rules.length; i++) {
+    const rule = unchecked(p.rules[i]);
+    if (rule.fault.budget !== null) rule.fault.budgetKey = String.UTF8.encode(budgetKey(p.identity, rule.index));
+  }
+}
