@@ -41,7 +41,7 @@ const BAD: Array<[string, object, string]> = [
   ["max_injections as a string", { ...ok, max_injections: "10" }, 'fault.max_injections: must be a whole number >= 1, got "10"'],
   ["from_headers not a boolean", { ...ok, from_headers: "yes" }, 'fault.from_headers: must be true or false, got "yes"'],
   ["misspelt from_headers", { ...ok, frm_headers: true },
-    "fault.frm_headers: unknown field (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling, max_injections, from_headers)"],
+    "fault.frm_headers: unknown field (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling, reset, response, max_injections, from_headers)"],
 ];
 
 for (const [what, fault, problem] of BAD) {
