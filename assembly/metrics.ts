@@ -14,7 +14,9 @@ export const enum Metric {
   FetchFailures = 6,
   PolicyUpdates = 7,
   ConfigProblems = 8,
-  Count = 9,
+  GuardTrips = 9,
+  LeaseExpired = 10,
+  Count = 11,
 }
 
 const NAMES: string[] = [
@@ -27,6 +29,8 @@ const NAMES: string[] = [
   "hfi_faults_policy_fetch_failures_total",
   "hfi_faults_policy_updates_total",
   "hfi_faults_config_problems",
+  "hfi_faults_guard_trips_total",
+  "hfi_faults_policy_lease_expired_total",
 ];
 
 const TYPES: MetricType[] = [
@@ -39,6 +43,8 @@ const TYPES: MetricType[] = [
   MetricType.Counter,
   MetricType.Counter,
   MetricType.Gauge,
+  MetricType.Counter,
+  MetricType.Counter,
 ];
 
 /** Host ids of the defined metrics; -1 where the host refused (the metric is then skipped). */

@@ -21,6 +21,8 @@ import { Metric, Metrics } from "./metrics";
 import { Fault, Policy, Rule } from "./policy/model";
 import { ClockOwner, combinePolicies, Identity, PolicySet } from "./policy/store";
 import { firstToReport } from "./problems";
+import { Admission, Safety } from "./safety/index";
+import { PolicySafety } from "./safety/policy-safety";
 import { vmState } from "./vmstate";
 
 // Every time below is monotonic (glue/clock.ts): a wall-clock step changes no hold or poll.
@@ -89,6 +91,8 @@ export class FaultInjector {
   readonly sampler: Sampler;
   readonly timers: TimerHeap = new TimerHeap();
   readonly streams: Map<u32, FaultedStream> = new Map();
+  /** Guard, schedule and blast-radius cap (safety/). */
+  readonly safety: Safety = new Safety(this.metrics, this.log);
   identity: Identity = new Identity("", "", "", "");
   /** Where the identity came from: "xds.node", "node" or "none". */
   identitySource: string = "none";
@@ -180,6 +184,7 @@ export class FaultInjector {
   rebuild(): void {
     const all = combinePolicies(this.staticPolicies, this.livePolicies);
     this.policies = vmState.clocks.assemble(this.clockOwner, all, this.identity, monotonicNanos() / NS_PER_MS);
+    this.safety.refresh(this.policies.rules, this.settings);
     this.publishProblems();
   }
 
@@ -192,6 +197,8 @@ export class FaultInjector {
   // ---- requests ------------------------------------------------------------------------
 
   onRequestHeaders(contextId: u32): HeadersStatus {
+    const cap = this.safety.cap;
+    if (cap !== null) cap.countRequest(); // an integer increment: no host call
     const rules = this.policies.rules;
     if (rules.length == 0 || !this.settings.enabled) return HeadersStatus.Continue;
     const request = this.request;
@@ -202,7 +209,19 @@ export class FaultInjector {
     const rule = set.index.firstMatch(request, nowMs);
     if (rule === null) return HeadersStatus.Continue;
     const fault = rule.fault;
-    if (!this.sampled(fault, request)) return HeadersStatus.Continue;
+    const safety = rule.safety;
+    let watched = false;
+    if (safety !== null) {
+      const admission = this.safety.admit(safety);
+      if (admission == Admission.Skip) return HeadersStatus.Continue;
+      watched = admission == Admission.Track;
+    }
+    // A watched request counts for its guard unless the plugin answers it itself.
+    if (!this.sampled(fault, request) || !this.safety.grantFault()) {
+      if (watched) this.safety.track(contextId, changetype<PolicySafety>(safety));
+      return HeadersStatus.Continue;
+    }
+    if (watched && fault.abort === null) this.safety.track(contextId, changetype<PolicySafety>(safety));
 
     const holdMs = fault.holdMs();
     if (holdMs > 0) return this.startHold(contextId, rule, monotonicNanos(), holdMs);
@@ -232,8 +251,14 @@ export class FaultInjector {
     return HeadersStatus.Continue;
   }
 
+  /** The access-log phase: the guard reads the upstream's answer here. */
+  onLog(contextId: u32): void {
+    this.safety.onLog(contextId);
+  }
+
   /** The stream is gone (finished, or the client reset it): drop its state, never resume it. */
   onDelete(contextId: u32): void {
+    this.safety.forget(contextId);
     if (!this.isFaulted(contextId)) return;
     const stream = this.streams.get(contextId);
     if (stream.held) {
@@ -262,7 +287,11 @@ export class FaultInjector {
       this.releaseHold(stream, nowNs);
     }
     const poller = this.poller;
-    if (poller !== null) poller.onTick(nowNs);
+    if (poller !== null && poller.onTick(nowNs)) {
+      this.livePolicies = poller.live.policies; // the lease ran out
+      this.rebuild();
+    }
+    this.safety.onTick();
     // Releasing many requests takes time, and the host arms the tick from the moment it is
     // asked: measure the wait from now, not from when this tick began.
     this.arm(monotonicNanos(), this.nextDueNs());
@@ -270,7 +299,7 @@ export class FaultInjector {
 
   /** Earliest moment the root needs a tick; i64.MAX_VALUE when nothing is pending. */
   nextDueNs(): i64 {
-    const due = this.timers.size > 0 ? this.timers.peekDeadline() : i64.MAX_VALUE;
+    const due = min<i64>(this.timers.size > 0 ? this.timers.peekDeadline() : i64.MAX_VALUE, this.safety.nextDueNs());
     const poller = this.poller;
     return poller === null ? due : min<i64>(due, poller.nextDueNs());
   }

@@ -2,6 +2,7 @@
 // configuration or control-plane update and never mutated afterwards, so a request that
 // started under one set keeps a consistent view of its rule while a new set is swapped in.
 import { Regex } from "../regex/index";
+import { PolicySafety } from "../safety/policy-safety";
 
 /** How a string condition compares. Present/Absent only apply to headers. */
 export const enum StringMatchKind {
@@ -74,6 +75,8 @@ export class Fault {
 export class Rule {
   /** When the rule's policy was first seen (ms since epoch); filled in by the policy store. */
   activeSinceMs: i64 = 0;
+  /** The policy's guard and schedule (parse-safety.ts); null for most policies. */
+  safety: PolicySafety | null = null;
   constructor(
     public policyName: string,
     public index: i32,

@@ -7,6 +7,7 @@ import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
 import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selector, StringMatch, StringMatchKind } from "./model";
 import { Diagnostics, policyWhere, ruleWhere, show } from "./diagnostics";
+import { isSafetyKey, withSafety } from "./parse-safety";
 
 export class ParseLimits {
   /** Delays (and start delays) above this are clamped, with a warning. */
@@ -57,7 +58,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   }
   for (let k = 0; k < spec.keys.length; k++) {
     const key = unchecked(spec.keys[k]);
-    if (key != "selector" && key != "rules") diag.warn(where, "spec." + key, "unknown field, ignored");
+    if (key != "selector" && key != "rules" && !isSafetyKey(key)) diag.warn(where, "spec." + key, "unknown field, ignored");
   }
 
   const selector = parseSelector(spec.get("selector"), where, diag);
@@ -76,7 +77,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   }
   if (rules.length == 0) return null;
   // Same name and same content (in any member order) = same policy, same expiry clock.
-  return new Policy(name, v.contentHash(), selector, rules);
+  return withSafety(new Policy(name, v.contentHash(), selector, rules), spec, where, diag);
 }
 
 function parseSelector(v: JsonValue | null, where: string, diag: Diagnostics): Selector | null {
