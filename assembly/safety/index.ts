@@ -88,7 +88,7 @@ export class Safety {
     return false;
   }
 
-  /** The stream ended: record a watched request's outcome and publish it. */
+  /** The stream ended: record a watched request's outcome. */
   onLog(contextId: u32): void {
     const tracked = this.tracked;
     if (tracked.size == 0 || !tracked.has(contextId)) return;
@@ -100,9 +100,9 @@ export class Safety {
     const failed = isFailedOutcome(status !== null, parseGrpcStatus(status),
       parseGrpcStatus(getHeader(HeaderMapType.ResponseHeaders, GRPC_STATUS)),
       parseGrpcStatus(getHeader(HeaderMapType.ResponseTrailers, GRPC_STATUS)));
-    const now = nowMs();
-    local.record(now, failed);
-    this.publish(s, now);
+    // Published on the next tick (at most SAFETY_TICK_MS later): a guarded request pays no
+    // shared-data round trip.
+    local.record(nowMs(), failed);
   }
 
   forget(contextId: u32): void {

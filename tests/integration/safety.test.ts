@@ -33,14 +33,16 @@ test("guard: failures pooled across 3 workers trip it once per proxy; it halts, 
   const hfi = await startHfiWorkers({ policies: [guarded()] }, { workers: 3 });
   // 9 failures on three workers: below min_requests, still injecting.
   for (let i = 0; i < 9; i++) assert.ok(send(hfi, i % 3, 503), `request ${i} delayed`);
+  hfi.clock.advance(1000); // every worker publishes its counts on its tick
   assert.equal(hfi.metric("hfi_faults_guard_trips_total"), 0);
   send(hfi, 0, 503); // the 10th: 10 of 10 failed
+  hfi.clock.advance(1000);
   assert.equal(hfi.metric("hfi_faults_guard_trips_total"), 1);
   assert.equal(hfi.metric("hfi_faults_policy_halted.hfi_policy.checkout-slow"), 1);
   assert.equal(hfi.metric("hfi_faults_policy_guard_trips_total.hfi_policy.checkout-slow"), 1);
   assert.equal(warnings(hfi).length, 1, hfi.logs("warn").join("\n"));
   assert.match(warnings(hfi)[0], /guard halted policy "checkout-slow": error rate 1 \(10 of 10 requests in the last 30 s\) is above max_error_rate 0\.5; it resumes in 60 s/);
-  // Every worker learns the halt within one tick.
+  // Every worker learns the halt within one more tick.
   hfi.clock.advance(1000);
   for (let w = 0; w < 3; w++) assert.equal(send(hfi, w, 200), false, `worker ${w} halted`);
   // After the cooldown the policy resumes (logged once) and injects again.
@@ -50,8 +52,10 @@ test("guard: failures pooled across 3 workers trip it once per proxy; it halts, 
   for (let w = 0; w < 3; w++) assert.equal(send(hfi, w, 200), true, `worker ${w} injects again`);
   // Successes dilute: 3 ok + 3 failed = 50 %, not above 0.5.
   for (let i = 0; i < 7; i++) send(hfi, i % 3, i < 3 ? 503 : 200);
+  hfi.clock.advance(1000);
   assert.equal(hfi.metric("hfi_faults_guard_trips_total"), 1, "10 requests, 3 failed: no trip");
   for (let i = 0; i < 12; i++) send(hfi, i % 3, 503);
+  hfi.clock.advance(1000);
   assert.equal(hfi.metric("hfi_faults_guard_trips_total"), 2, "re-tripped");
   assert.equal(hfi.metric("hfi_faults_policy_halted.hfi_policy.checkout-slow"), 1);
   assert.equal(warnings(hfi).length, 2);
@@ -60,6 +64,7 @@ test("guard: failures pooled across 3 workers trip it once per proxy; it halts, 
 test("guard: the plugin's own aborts never count; a reset before the response and gRPC statuses in trailers or headers do", async () => {
   const aborting = await startHfiWorkers({ policies: [guarded("aborts", { percentage: 100, abort: { httpStatus: 503 } })] }, { workers: 2 });
   for (let i = 0; i < 30; i++) assert.equal(aborting.request(i % 2, "GET", "/checkout").localReply?.status, 503);
+  aborting.clock.advance(1000);
   assert.equal(aborting.metric("hfi_faults_guard_trips_total"), 0, "its own aborts are not upstream failures");
 
   // Delayed requests are watched: how they end decides.
@@ -70,6 +75,7 @@ test("guard: the plugin's own aborts never count; a reset before the response an
       hfi.clock.advance(HOLD_MS);
       finish(s);
     }
+    hfi.clock.advance(1000);
     return hfi.metric("hfi_faults_guard_trips_total");
   };
   assert.equal(await watch((s) => s.reset()), 1, "reset before the response");
@@ -107,6 +113,7 @@ test("guard: requests that match nothing make the same host calls as without a g
       respond(s, 500);
     }
   }
+  hfi.clock.advance(1000);
   assert.equal(hfi.metric("hfi_faults_guard_trips_total"), 1, "10 passed-through requests failed upstream");
 });
 
