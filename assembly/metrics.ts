@@ -18,7 +18,9 @@ export const enum Metric {
   ResponseFaults = 10,
   BudgetsExhausted = 11,
   BudgetSkipped = 12,
-  Count = 13,
+  GuardTrips = 13,
+  LeaseExpired = 14,
+  Count = 15,
 }
 
 const NAMES: string[] = [
@@ -36,6 +38,8 @@ const NAMES: string[] = [
   // max_injections: budgets spent (once per proxy and budget), requests left unfaulted for it
   "hfi_faults_budget_exhausted_total",
   "hfi_faults_budget_skipped_total",
+  "hfi_faults_guard_trips_total",
+  "hfi_faults_policy_lease_expired_total",
 ];
 
 const TYPES: MetricType[] = [
@@ -48,6 +52,8 @@ const TYPES: MetricType[] = [
   MetricType.Counter,
   MetricType.Counter,
   MetricType.Gauge,
+  MetricType.Counter,
+  MetricType.Counter,
   MetricType.Counter,
   MetricType.Counter,
   MetricType.Counter,

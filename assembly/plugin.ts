@@ -26,6 +26,8 @@ import { Metric, Metrics } from "./metrics";
 import { Abort, Fault, Policy, Rule } from "./policy/model";
 import { ClockOwner, combinePolicies, Identity, PolicySet } from "./policy/store";
 import { firstToReport } from "./problems";
+import { Admission, Safety } from "./safety/index";
+import { PolicySafety } from "./safety/policy-safety";
 import { vmState } from "./vmstate";
 import { EffectiveSet } from "./observe/effective";
 import { markStream } from "./observe/marks";
@@ -111,6 +113,8 @@ export class FaultInjector {
   readonly timers: TimerHeap = new TimerHeap();
   readonly streams: Map<u32, FaultedStream> = new Map();
   private readonly plan: FaultPlan = new FaultPlan();
+  /** Guard, schedule and blast-radius cap (safety/). */
+  readonly safety: Safety = new Safety(this.metrics, this.log);
   identity: Identity = new Identity("", "", "", "");
   /** Where the identity came from: "xds.node", "node" or "none". */
   identitySource: string = "none";
@@ -204,6 +208,7 @@ export class FaultInjector {
     const all = combinePolicies(this.staticPolicies, this.livePolicies);
     const nowMs = monotonicNanos() / NS_PER_MS;
     this.policies = vmState.clocks.assemble(this.clockOwner, all, this.identity, nowMs);
+    this.safety.refresh(this.policies.rules, this.settings);
     this.publishProblems();
     tallyRules(this.policies.rules, this.metrics, this.settings.maxLabelledPolicies, this.log);
     const e = this.effective;
@@ -226,6 +231,8 @@ export class FaultInjector {
 
   onRequestHeaders(contextId: u32): HeadersStatus {
     if (this.effective.pending) this.effective.serving(monotonicNanos() / NS_PER_MS);
+    const cap = this.safety.cap;
+    if (cap !== null) cap.countRequest(); // an integer increment: no host call
     const rules = this.policies.rules;
     const request = this.request;
     if (rules.length == 0 || !this.settings.enabled) {
@@ -249,6 +256,14 @@ export class FaultInjector {
     if (exclude.length > 0 && excluded(exclude, request)) return HeadersStatus.Continue;
     const fault = rule.fault;
     count(rule.tally.matched);
+    const safety = rule.safety;
+    let watched = false;
+    if (safety !== null) {
+      // A guard-halted policy, or one outside its schedule, injects nothing.
+      const admission = this.safety.admit(safety);
+      if (admission == Admission.Skip) return HeadersStatus.Continue;
+      watched = admission == Admission.Track;
+    }
     const plan = this.plan;
     // Five header reads, only for a matched rule with from_headers.
     const fromHeaders = fault.fromHeaders ? plan.fromHeaders(fault, this.sampler, this.settings.maxDelayMs) : HeaderPlan.None;
@@ -263,14 +278,17 @@ export class FaultInjector {
     if (this.log.enabled(LogLevel.Debug)) {
       this.trace.write(contextId, request, !sampled ? Decision.NotSampled : dryRun ? Decision.DryRun : Decision.Inject, rule);
     }
-    if (!sampled) return HeadersStatus.Continue;
-    if (dryRun) {
+    // A watched request counts for its guard unless the plugin answers or rewrites it itself.
+    if (!sampled || dryRun || !this.safety.grantFault()) {
+      if (watched) this.safety.track(contextId, changetype<PolicySafety>(safety));
+      if (!dryRun) return HeadersStatus.Continue;
       const t = rule.tally;
       if (plan.delayMs > 0) count(t.dryRunDelay);
       if (plan.abort !== null) count(t.dryRunAbort);
       markStream(t, true);
       return HeadersStatus.Continue;
     }
+    if (watched && plan.abort === null && !fault.reset && fault.response === null) this.safety.track(contextId, changetype<PolicySafety>(safety));
 
     const holdMs = fault.startDelayMs + plan.delayMs;
     if (holdMs > 0) return this.startHold(contextId, rule, monotonicNanos(), holdMs);
@@ -325,8 +343,14 @@ export class FaultInjector {
     return stream.held ? HeadersStatus.StopIteration : HeadersStatus.Continue;
   }
 
+  /** The access-log phase: the guard reads the upstream's answer here. */
+  onLog(contextId: u32): void {
+    this.safety.onLog(contextId);
+  }
+
   /** The stream is gone (finished, or the client reset it): drop its state, never resume it. */
   onDelete(contextId: u32): void {
+    this.safety.forget(contextId);
     if (!this.isFaulted(contextId)) return;
     const stream = this.streams.get(contextId);
     if (stream.held) {
@@ -355,8 +379,12 @@ export class FaultInjector {
       this.releaseHold(stream, nowNs);
     }
     const poller = this.poller;
-    if (poller !== null) poller.onTick(nowNs);
+    if (poller !== null && poller.onTick(nowNs)) {
+      this.livePolicies = poller.live.policies; // the lease ran out
+      this.rebuild();
+    }
     this.effective.onTick(nowNs / NS_PER_MS);
+    this.safety.onTick();
     // Releasing many requests takes time, and the host arms the tick from the moment it is
     // asked: measure the wait from now, not from when this tick began.
     this.arm(monotonicNanos(), this.nextDueNs());
@@ -367,6 +395,7 @@ export class FaultInjector {
     let due = this.timers.size > 0 ? this.timers.peekDeadline() : i64.MAX_VALUE;
     const expiryMs = this.effective.nextDueMs; // to log a rule's expiry when it happens
     if (expiryMs < i64.MAX_VALUE / NS_PER_MS) due = min<i64>(due, expiryMs * NS_PER_MS);
+    due = min<i64>(due, this.safety.nextDueNs());
     const poller = this.poller;
     return poller === null ? due : min<i64>(due, poller.nextDueNs());
   }

@@ -15,6 +15,8 @@ export class LiveSet {
   etag: string = "";
   /** Problems (dropped policies or rules) in that answer: part of hfi_faults_config_problems. */
   problems: i32 = 0;
+  /** Monotonic ns of the last successful poll (the lease runs from here). */
+  goodNs: i64 = 0;
 }
 
 export class VmState {

@@ -8,6 +8,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { runDelayPrecision, runDistributionPrecision } from "./cases/delay-precision";
+import { runDelayPrecision } from "./cases/delay-precision";
+import { runGuard } from "./cases/guard";
 import { runHotPath } from "./cases/hot-path";
 import { runMemory } from "./cases/memory";
 import { renderRegexTable, runRegex } from "./cases/regex";
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
     regex,
     policyCounters,
     newFaults,
+    guard: await runGuard({ rounds: setting("BENCH_ROUNDS", 41), roundMs: setting("BENCH_ROUND_MS", 50), say }),
   };
   mkdirSync(path.dirname(RESULTS), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");

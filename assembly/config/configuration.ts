@@ -9,6 +9,8 @@ import { Diagnostics, show } from "../policy/diagnostics";
 import { parsePolicies, ParseLimits } from "../policy/parse";
 import { MAX_CONFIGURATION_BYTES, MAX_CONTROL_PLANE_FIELD_BYTES, MAX_HEADER_NAME_BYTES, MAX_METRIC_PREFIX_BYTES, reportTooLong, tooLong } from "../policy/limits";
 import { parseMatchList } from "../policy/parse-faults";
+import { didYouMean } from "../suggest/index";
+import { readSafetySettings } from "../safety/settings";
 import {
   ControlPlaneSettings, controlPlaneFromAddress, DEFAULT_POLICIES_PATH, isHostName, LEGACY_DEFAULT_ADDRESS,
   logLevelFromName, parsePort, readObserveSetting, Settings,
@@ -75,7 +77,9 @@ export function parseConfiguration(bytes: ArrayBuffer): ConfigurationResult {
   if (!root.isObject()) {
     return new ConfigurationResult(null, "plugin configuration must be a JSON object, got " + show(root));
   }
-  readSettings(root, config, config.slots);
+  // Strict, as Envoy refuses unknown proto fields: a misspelled kill switch must never be ignored.
+  const refusal = readSettings(root, config, config.slots);
+  if (refusal.length > 0) return new ConfigurationResult(null, refusal);
   const policies = root.get("policies");
   if (policies !== null) {
     const limits = new ParseLimits();
@@ -88,7 +92,26 @@ export function parseConfiguration(bytes: ArrayBuffer): ConfigurationResult {
   return new ConfigurationResult(config, "");
 }
 
-function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots): void {
+/** Every top-level key a configuration may have (for "did you mean"). */
+const KNOWN_SETTINGS: string[] = [
+  "policies", "enabled", "max_delay_ms", "max_active_faults", "policy_header", "mark_delayed_responses", "metric_prefix",
+  "log_level", "control_plane", "control_plane_address", "poll_interval_ms", "max_fault_percentage",
+  "mode", "max_labelled_policies", "exclude",
+];
+const KNOWN_CONTROL_PLANE: string[] = ["cluster", "authority", "address", "path", "poll_interval_ms", "timeout_ms", "lease_seconds"];
+
+/** The refusal for a key no configuration has. */
+function unknownKey(field: string, key: string, known: string[]): string {
+  return field + ": unknown setting" + didYouMean(key, known);
+}
+
+/** The refusal for a known setting of the wrong JSON type. */
+function wrongType(field: string, expected: string, v: JsonValue): string {
+  return field + ": must be " + expected + ", got " + show(v);
+}
+
+/** Reads the settings; returns why the configuration is refused ("" when it is not). */
+function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots): string {
   const s = config.settings;
   const diag = config.diagnostics;
   let legacyAddress: JsonValue | null = null;
@@ -98,31 +121,37 @@ function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots
     const value = unchecked(root.values[k]);
     if (key == "policies") continue;
     if (key == "enabled") {
-      if (value.isBool()) s.enabled = value.bool;
-      else diag.error(WHERE, "enabled", "must be true or false, got " + show(value) + "; keeping true");
+      if (!value.isBool()) return wrongType(key, "true or false", value);
+      s.enabled = value.bool;
     } else if (key == "max_delay_ms") {
+      if (!value.isNumber()) return wrongType(key, "a number", value);
       if (isWhole(value, 0, 86400000)) s.maxDelayMs = <i64>value.num;
       else diag.error(WHERE, "max_delay_ms", "must be a whole number of ms from 0 to 86400000, got " + show(value) + "; keeping 30000");
     } else if (key == "max_active_faults") {
+      if (!value.isNumber()) return wrongType(key, "a number", value);
       if (isWhole(value, 0, 1000000000)) s.maxActiveFaults = <i64>value.num;
       else diag.error(WHERE, "max_active_faults", "must be a whole number >= 0, got " + show(value) + "; keeping 10000");
     } else if (key == "policy_header") {
-      if (value.isString() && reportTooLong(diag, WHERE, "policy_header", value, MAX_HEADER_NAME_BYTES)) continue;
+      if (!value.isString()) return wrongType(key, "a string", value);
+      if (reportTooLong(diag, WHERE, "policy_header", value, MAX_HEADER_NAME_BYTES)) continue;
       if (value.isString() && isHeaderNameOrEmpty(value.str)) s.policyHeader = asciiLower(value.str);
       else diag.error(WHERE, "policy_header", 'must be a header name, or "" to turn it off; got ' + show(value));
     } else if (key == "mark_delayed_responses") {
-      if (value.isBool()) s.markDelayedResponses = value.bool;
-      else diag.error(WHERE, "mark_delayed_responses", "must be true or false, got " + show(value));
+      if (!value.isBool()) return wrongType(key, "true or false", value);
+      s.markDelayedResponses = value.bool;
     } else if (key == "metric_prefix") {
-      if (!value.isString()) diag.error(WHERE, "metric_prefix", "must be a string, got " + show(value));
-      else if (!reportTooLong(diag, WHERE, "metric_prefix", value, MAX_METRIC_PREFIX_BYTES)) s.metricPrefix = value.str;
+      if (!value.isString()) return wrongType(key, "a string", value);
+      if (!reportTooLong(diag, WHERE, "metric_prefix", value, MAX_METRIC_PREFIX_BYTES)) s.metricPrefix = value.str;
     } else if (key == "log_level") {
+      if (!value.isString()) return wrongType(key, "a string", value);
       const level = value.isString() ? logLevelFromName(value.str) : -1;
       if (level >= 0) s.logLevel = level;
       else diag.error(WHERE, "log_level", "must be one of trace, debug, info, warn, error, critical; got " + show(value));
-    } else if (readObserveSetting(key, value, s, diag)) {
-      // mode, max_labelled_policies (observability settings)
+    } else if (key == "mode" || key == "max_labelled_policies") {
+      if (key == "mode" ? !value.isString() : !value.isNumber()) return wrongType(key, key == "mode" ? "a string" : "a number", value);
+      readObserveSetting(key, value, s, diag);
     } else if (key == "exclude") {
+      if (!value.isArray()) return wrongType(key, "an array of matches", value);
       const list = parseMatchList(value, WHERE, "exclude", slots, diag);
       // Faulting what was meant to be excluded is worse than faulting nothing.
       if (list !== null) s.exclude = list;
@@ -131,13 +160,21 @@ function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots
         diag.warn(WHERE, "exclude", "is broken: injection is off until it is fixed");
       }
     } else if (key == "control_plane") {
+      if (!value.isObject()) return wrongType(key, "an object", value);
+      const refusal = unknownKeys(value);
+      if (refusal.length > 0) return refusal;
       s.controlPlane = readControlPlane(value, diag);
     } else if (key == "control_plane_address") {
+      if (!value.isString()) return wrongType(key, "a string", value);
       legacyAddress = value;
     } else if (key == "poll_interval_ms") {
+      if (!value.isNumber()) return wrongType(key, "a number", value);
       legacyInterval = value;
+    } else if (key == "max_fault_percentage") {
+      if (!value.isNumber()) return wrongType(key, "a number", value);
+      readSafetySettings(value.num, s, diag);
     } else {
-      diag.warn(WHERE, key, "unknown setting, ignored");
+      return unknownKey(key, key, KNOWN_SETTINGS);
     }
   }
   if (legacyAddress !== null && s.controlPlane === null) {
@@ -153,6 +190,19 @@ function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots
       cp.pollIntervalMs = <i64>legacyInterval.num;
     }
   }
+  return "";
+}
+
+/** Refuses unknown or wrongly typed keys of `control_plane` (their values are checked later). */
+function unknownKeys(v: JsonValue): string {
+  for (let k = 0; k < v.keys.length; k++) {
+    const key = unchecked(v.keys[k]);
+    const value = unchecked(v.values[k]);
+    if (!KNOWN_CONTROL_PLANE.includes(key)) return unknownKey("control_plane." + key, key, KNOWN_CONTROL_PLANE);
+    const numeric = key == "poll_interval_ms" || key == "timeout_ms" || key == "lease_seconds";
+    if (numeric ? !value.isNumber() : !value.isString()) return wrongType("control_plane." + key, numeric ? "a number" : "a string", value);
+  }
+  return "";
 }
 
 function readControlPlane(v: JsonValue, diag: Diagnostics): ControlPlaneSettings | null {
@@ -206,8 +256,14 @@ function readControlPlane(v: JsonValue, diag: Diagnostics): ControlPlaneSettings
         return null;
       }
       cp.timeoutMs = <i64>value.num;
+    } else if (key == "lease_seconds") {
+      if (!isWhole(value, 0, 31536000)) {
+        diag.error(WHERE, field + ".lease_seconds", "must be whole seconds >= 0, got " + show(value));
+        return null;
+      }
+      cp.leaseSeconds = <i64>value.num;
     } else {
-      diag.error(WHERE, field + "." + key, "unknown field (expected cluster, authority, address, path, poll_interval_ms, timeout_ms)");
+      diag.error(WHERE, field + "." + key, "unknown field (expected cluster, authority, address, path, poll_interval_ms, timeout_ms, lease_seconds)");
       return null;
     }
   }

@@ -28,12 +28,14 @@ export class ControlPlaneSettings {
   path: string = DEFAULT_POLICIES_PATH;
   pollIntervalMs: i64 = DEFAULT_POLL_INTERVAL_MS;
   timeoutMs: i64 = DEFAULT_FETCH_TIMEOUT_MS;
+  /** Live policies are dropped when no poll succeeded for this long; 0 keeps them forever. */
+  leaseSeconds: i64 = 0;
 
   /** Same endpoint and timing: an unchanged control-plane block keeps the poller's state. */
   sameAs(other: ControlPlaneSettings | null): bool {
     if (other === null) return false;
     return this.cluster == other.cluster && this.authority == other.authority && this.path == other.path &&
-      this.pollIntervalMs == other.pollIntervalMs && this.timeoutMs == other.timeoutMs;
+      this.pollIntervalMs == other.pollIntervalMs && this.timeoutMs == other.timeoutMs && this.leaseSeconds == other.leaseSeconds;
   }
 }
 
@@ -57,6 +59,8 @@ export class Settings {
   controlPlane: ControlPlaneSettings | null = null;
   /** Requests matching one of these are never faulted by any policy. */
   exclude: Match[] = NO_MATCHES;
+  /** Blast-radius cap: at most this percentage of all requests faulted, per proxy; < 0 = none. */
+  maxFaultPercentage: f64 = -1;
 }
 
 export function logLevelFromName(name: string): i32 {

@@ -13,6 +13,7 @@ import { HeaderSlots } from "../match/request";
 import { Metric, Metrics } from "../metrics";
 import { ParseLimits } from "../policy/parse";
 import { LiveSet } from "../vmstate";
+import { leaseExpiresNs, logLeaseExpiry } from "./lease";
 
 const NS_PER_MS: i64 = 1000000;
 const STATUS = String.UTF8.encode(":status");
@@ -43,19 +44,33 @@ export class Poller {
 
   /** When the poller next needs a tick: the next poll, or giving up on the one in flight. */
   nextDueNs(): i64 {
-    return this.token >= 0 ? this.giveUpNs() : this.schedule.nextNs;
+    return min<i64>(this.token >= 0 ? this.giveUpNs() : this.schedule.nextNs, leaseExpiresNs(this.settings, this.live));
   }
 
-  /** On a tick: gives up on an unanswered poll, or sends the next one when it is due. */
-  onTick(nowNs: i64): void {
+  /**
+   * On a tick: drops the live set when its lease ran out (returns true: the caller rebuilds),
+   * gives up on an unanswered poll, or sends the next one when it is due.
+   */
+  onTick(nowNs: i64): bool {
     const cp = this.settings;
+    let expired = false;
+    if (nowNs >= leaseExpiresNs(cp, this.live)) {
+      logLeaseExpiry(cp, this.live, this.metrics, this.log);
+      const live = this.live;
+      // Forget the body and ETag too: the same answer must bring the policies back.
+      live.policies = [];
+      live.body = null;
+      live.etag = "";
+      live.problems = 0;
+      expired = true;
+    }
     if (this.token >= 0) {
-      if (nowNs < this.giveUpNs()) return;
+      if (nowNs < this.giveUpNs()) return expired;
       this.token = -1;
       this.failed(failed("no answer", "no answer within " + cp.timeoutMs.toString() + " ms"), nowNs);
-      return;
+      return expired;
     }
-    if (!this.schedule.isDue(nowNs)) return;
+    if (!this.schedule.isDue(nowNs)) return expired;
     const headers: string[] = [":method", "GET", ":path", cp.path, ":authority", cp.authority, "accept", "application/json"];
     if (this.live.etag.length > 0) {
       headers.push("if-none-match");
@@ -66,11 +81,12 @@ export class Poller {
       const why = lastHttpCallResult == WasmResult.BadArgument ? "Envoy refused the call (unknown cluster '" + cp.cluster + "'?)" :
         "Envoy refused the call (result " + lastHttpCallResult.toString() + ")";
       this.failed(failed("call refused", why), nowNs);
-      return;
+      return expired;
     }
     this.token = token;
     this.sentNs = nowNs;
     this.schedule.sent();
+    return expired;
   }
 
   /**
@@ -133,6 +149,7 @@ export class Poller {
       this.fetchState = "";
     }
     this.schedule.succeeded(nowNs);
+    this.live.goodNs = nowNs;
   }
 
   private failed(result: FetchResult, nowNs: i64): void {

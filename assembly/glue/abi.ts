@@ -115,7 +115,10 @@ export function proxy_on_done(context_id: u32): u32 {
   return 1;
 }
 
-export function proxy_on_log(context_id: u32): void {}
+export function proxy_on_log(context_id: u32): void {
+  const root = rootOf(context_id);
+  if (root !== null) root.onLog(context_id);
+}
 
 export function proxy_on_delete(context_id: u32): void {
   if (roots.has(context_id)) {

@@ -135,7 +135,7 @@ export class Guard {
   describeTrip(policyName: string): string {
     const rate = this.lastTotal > 0 ? <f64>this.lastFailures / <f64>this.lastTotal : 0;
     return "guard halted policy \"" + policyName + "\": error rate " + formatNumber(Math.round(rate * 10000) / 10000) +
-      " (" + this.lastFailures.toString() + " of " + this.lastTotal.toString() + " requests in the last " +
+      " (" + (<i64>this.lastFailures).toString() + " of " + (<i64>this.lastTotal).toString() + " requests in the last " +
       (this.config.windowMs / 1000).toString() + " s) is above max_error_rate " + formatNumber(this.config.maxErrorRate) +
       "; it resumes in " + (this.config.cooldownMs / 1000).toString() + " s";
   }
@@ -193,7 +193,8 @@ export class Guard {
   }
 }
 
-/** The shared-data key of a policy's guard: a changed policy (new identity) starts afresh. */
+/** The shared-data key of a policy's guard: a changed policy (new identity) starts afresh.
+ * (Decimal: the hexadecimal form pulled a 64-bit radix formatter into the module.) */
 export function guardKey(policyIdentity: u64): string {
-  return "hfi.guard." + policyIdentity.toString(16);
+  return "hfi.guard." + (<i64>policyIdentity).toString();
 }

@@ -7,6 +7,7 @@ import { RuleTally, UNTALLIED } from "../observe/tally";
 import { ResponseFault } from "../response/model";
 import { DelayDistribution } from "../distributions/delay";
 import { InjectionBudget } from "../budgets/injection-budget";
+import { PolicySafety } from "../safety/policy-safety";
 
 /** How a string condition compares. Present/Absent only apply to headers. */
 export const enum StringMatchKind {
@@ -119,6 +120,8 @@ export class Rule {
   tally: RuleTally = UNTALLIED;
   /** The policy's `spec.exclude`: a request matching one is never faulted by this rule. */
   exclude: Match[] = NO_MATCHES;
+  /** The policy's guard and schedule (parse-safety.ts); null for most policies. */
+  safety: PolicySafety | null = null;
   constructor(
     public policyName: string,
     public index: i32,

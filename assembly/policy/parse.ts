@@ -17,6 +17,7 @@ import { isDuplicate, markDryRun, parseMode } from "./parse-mode";
 import { checkFaultKinds, parseAbortExtras, parseExclusions, parseFaultExtra } from "./parse-faults";
 import { parseDelay } from "./parse-delay";
 import { isFaultExtra, keyBudgets, parseFaultExtra as parseBudgetOrHeaders } from "./parse-fault-extras";
+import { isSafetyKey, withSafety } from "./parse-safety";
 
 /** Settings that bound a parse, and what one document has used of the document-wide budgets
  * (a new ParseLimits per document). */
@@ -99,7 +100,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   }
   for (let k = 0; k < spec.keys.length; k++) {
     const key = unchecked(spec.keys[k]);
-    if (key != "selector" && key != "rules" && key != "mode" && key != "exclude") diag.warn(where, "spec." + key, "unknown field, ignored");
+    if (key != "selector" && key != "rules" && key != "mode" && key != "exclude" && !isSafetyKey(key)) diag.warn(where, "spec." + key, "unknown field, ignored");
   }
 
   const selector = parseSelector(spec.get("selector"), where, diag);
@@ -126,8 +127,8 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   markDryRun(rules, mode);
   if (spec.has("exclude") && !parseExclusions(spec.get("exclude"), where, rules, slots, diag)) return null;
   // Same name and same content (in any member order) = same policy, same expiry clock.
-  const policy = new Policy(name, v.contentHash(), selector, rules);
-  keyBudgets(policy);
+  const policy = withSafety(new Policy(name, v.contentHash(), selector, rules), spec, where, diag);
+  if (policy !== null) keyBudgets(policy);
   return policy;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The embedded upstream of `make run`: answers every request with JSON describing what it
  * received (method, path, headers, body length and sha256, and the body itself when small), so
- * a user sees exactly what the proxy forwarded.
+ * a user sees exactly what the proxy forwarded. A path starting with `/status/<code>` (100-599
+ * excluded 1xx) answers with that status, so the guard can be watched tripping on upstream 5xx.
  */
 import { createHash } from "node:crypto";
 import http from "node:http";
@@ -17,6 +18,12 @@ export interface EchoReply {
   body_length: number;
   body_sha256: string;
   body?: string;
+}
+
+/** `/status/503...` -> 503; 200 for any other path. */
+export function statusFromPath(path: string): number {
+  const m = /^\/status\/([2-5]\d\d)(?:[/?]|$)/.exec(path);
+  return m ? Number(m[1]) : 200;
 }
 
 export class EchoServer {
@@ -47,7 +54,7 @@ export class EchoServer {
         };
         if (length <= ECHO_BODY_LIMIT) reply.body = Buffer.concat(kept).toString("utf8");
         const body = JSON.stringify(reply, null, 2) + "\n";
-        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+        res.writeHead(statusFromPath(req.url ?? ""), { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
         res.end(req.method === "HEAD" ? undefined : body);
       });
     });

@@ -113,9 +113,10 @@ describe("hfi validate", () => {
     const demo = readFileSync(path.join(ROOT, "k8s", "demo", "policies.yaml"), "utf8").split("\n");
     const withPolicies = readFileSync(path.join(ROOT, "k8s", "base", "wasmplugin.yaml"), "utf8")
       .replace("    policies: []", demo.slice(demo.findIndex((l) => l.trim() === "policies:")).join("\n").trimEnd());
-    const text = withPolicies
-      .replace("max_active_faults: 10000", "max_active_faults: 10000\n    colour: blue")
-      .replace("httpStatus: 503", "httpStatus: 99");
+    // An unknown field in a policy's spec is a warning; an unknown setting refuses the whole
+    // configuration (issue 12: it used to be a warning, see the test below).
+    const withWarning = withPolicies.replace("        spec:\n", "        spec:\n          colour: blue\n");
+    const text = withWarning.replace("httpStatus: 503", "httpStatus: 99");
     writeFileSync(file, text);
     const lines = text.split("\n");
     const at = (needle: string) => {
@@ -125,12 +126,26 @@ describe("hfi validate", () => {
     const r = await hfi("validate", file);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stdout.split("\n"), [
-      `${file}:${at("colour")}: warning: colour: unknown setting, ignored`,
+      `${file}:${at("colour")}: warning: policies[0].spec.colour: unknown field, ignored (policy "checkout-fails")`,
       `${file}:${at("httpStatus: 99")}: policies[0].spec.rules[0].fault.abort.httpStatus: must be an HTTP status from 200 to 599, got 99 (policy "checkout-fails")`,
       "1 file: 1 error, 1 warning",
     ]);
-    writeFileSync(file, withPolicies.replace("max_active_faults: 10000", "max_active_faults: 10000\n    colour: blue"));
+    writeFileSync(file, withWarning);
     assert.equal((await hfi("validate", file)).code, 0);
+  });
+
+  test("an unknown setting (a misspelled kill switch) refuses the configuration, with a suggestion", async () => {
+    const file = path.join(tmp, "enabeld.yaml");
+    const text = readFileSync(path.join(ROOT, "k8s", "base", "wasmplugin.yaml"), "utf8").replace("    enabled: true", "    enabeld: false");
+    writeFileSync(file, text);
+    const lines = text.split("\n");
+    const i = lines.findIndex((l) => l.includes("pluginConfig:"));
+    const r = await hfi("validate", file);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.stdout.split("\n"), [
+      `${file}:${i + 1}:${lines[i].indexOf("pluginConfig") + 1}: (configuration): refused: enabeld: unknown setting (did you mean "enabled"?)`,
+      "1 file: 1 error, 0 warnings",
+    ]);
   });
 
   test("a log_level above warn does not hide the plugin's verdict; an invalid one is reported", async () => {

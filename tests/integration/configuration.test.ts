@@ -96,14 +96,17 @@ for (const [what, config, expected] of [
   });
 }
 
-test("bad settings are reported and keep their defaults; unknown settings are warned about", async () => {
-  const hfi = await startHfi({ max_delay_ms: "soon", max_active_fault: 3, policies: [policy("slow", {}, { percentage: 100, delay: { fixed_delay_ms: 40000 } })] });
+test("out-of-range settings are reported and keep their defaults; unknown settings refuse the configuration", async () => {
+  const hfi = await startHfi({ max_delay_ms: -5, policies: [policy("slow", {}, { percentage: 100, delay: { fixed_delay_ms: 40000 } })] });
   const warnings = hfi.logs("warn");
-  assert.ok(warnings.includes('hfi: configuration: max_delay_ms: must be a whole number of ms from 0 to 86400000, got "soon"; keeping 30000 (in plugin configuration; dropped)'), warnings.join("\n"));
-  assert.ok(warnings.includes("hfi: configuration: max_active_fault: unknown setting, ignored (in plugin configuration)"), warnings.join("\n"));
+  assert.ok(warnings.includes("hfi: configuration: max_delay_ms: must be a whole number of ms from 0 to 86400000, got -5; keeping 30000 (in plugin configuration; dropped)"), warnings.join("\n"));
   const s = hfi.request("GET", "/");
   hfi.clock.advance(30000);
   assert.ok(s.upstream.headers, "clamped to the default 30000 ms");
+  // Until issue 12 an unknown setting was a warning and ignored; now it refuses the configuration.
+  const refused = await startHfiUnchecked({ max_active_fault: 3 });
+  assert.equal(refused.plugin.ok, false);
+  assert.ok(refused.logs("error").some((l) => l.includes('configuration refused: max_active_fault: unknown setting (did you mean "max_active_faults"?)')), refused.logs().join("\n"));
 });
 
 test("a reconfiguration replaces the policies without a restart", async () => {

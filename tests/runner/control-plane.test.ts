@@ -3,12 +3,12 @@
  * the plugin in the runner polling it, so editing a file changes the fault without a restart.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { LocalControlPlane, routeControlPlane } from "../../host/runner/control-plane";
 import { parsePolicyFile, readPolicyDir } from "../../host/runner/policy-files";
-import { ROOT, request, runner, tempDir, waitFor } from "./harness";
+import { ROOT, request, runner, stat, tempDir, waitFor } from "./harness";
 
 const POLL_MS = 300;
 
@@ -95,6 +95,26 @@ describe("the plugin polling the local control plane in the runner", () => {
       rmSync(path.join(policies, "teapot.yaml"));
       const removed = await waitFor(() => bothWorkersAnswer(r.proxyPort, "/teapot", 200), 3000, "the removed policy stops injecting");
       assert.ok(removed < POLL_MS + 500 + 300, `removal applied after ${removed} ms`);
+    } finally {
+      await r.close();
+      tmp.cleanup();
+    }
+  });
+
+  test("examples/policies/guarded-window.yaml: upstream 503s on /status/503 trip its guard, as docs/safety.md shows", async () => {
+    const tmp = tempDir();
+    const config = path.join(tmp.dir, "plugin.json");
+    const policies = path.join(tmp.dir, "policies");
+    mkdirSync(policies);
+    writeFileSync(config, JSON.stringify({ control_plane: { cluster: "local-cp", authority: "cp:8080", poll_interval_ms: POLL_MS, timeout_ms: 500 } }));
+    copyFileSync(path.join(ROOT, "examples", "policies", "guarded-window.yaml"), path.join(policies, "guarded-window.yaml"));
+    const r = await runner({ configPath: config, policyDir: policies });
+    const delayed = async () => (await request(r.proxyPort, "/status/200")).headers["x-fault-injected"] === "delay";
+    try {
+      await waitFor(async () => (await delayed()) && (await delayed()), 2 * POLL_MS + 1500, "the guarded delay applies on both workers");
+      for (let i = 0; i < 5; i++) assert.equal((await request(r.proxyPort, "/status/503")).status, 503);
+      await waitFor(async () => (await stat(r.adminPort, "wasmcustom.hfi_faults_guard_trips_total")) === 1, 3000, "the guard trips once");
+      await waitFor(async () => !(await delayed()) && !(await delayed()), 3000, "halted on both workers");
     } finally {
       await r.close();
       tmp.cleanup();

@@ -20,6 +20,13 @@ describe("proxy to the embedded echo upstream", () => {
     await r.close();
   });
 
+  test("the echo upstream answers /status/<code> with that status (to watch the guard trip)", async () => {
+    const failing = await request(r.proxyPort, "/status/503/anything");
+    assert.equal(failing.status, 503);
+    assert.equal(JSON.parse(failing.body).path, "/status/503/anything");
+    assert.equal((await request(r.proxyPort, "/status/5031")).status, 200, "only a three-digit code");
+  });
+
   test("a GET comes back from the echo upstream with the path and headers Envoy would forward", async () => {
     // Raw bytes: Node's client would refuse some of these headers on a GET.
     const raw = await rawRequest(

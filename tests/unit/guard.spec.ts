@@ -161,7 +161,7 @@ describe("guard: pooled across worker VMs", () => {
   });
 
   it("keys the shared value by the policy's identity", () => {
-    expect(guardKey(0xabc)).toBe("hfi.guard.abc");
+    expect(guardKey(0xabc)).toBe("hfi.guard.2748");
   });
 });
 

@@ -64,15 +64,15 @@ describe("RFC 3339 timestamps", () => {
     expect(err("2016-12-31T12:59:60Z")).toBe("spec.schedule.not_before: \"2016-12-31T12:59:60Z\": second 60 (a leap second) is only valid at 23:59:60 UTC");
   });
 
-  it("refuses other shapes, saying what is wrong", () => {
-    expect(err("2026-12-01 14:00:00Z")).toBe("spec.schedule.not_before: \"2026-12-01 14:00:00Z\": is not an RFC 3339 time like 2026-12-01T14:00:00Z (a \"T\" must separate the date and the time)");
-    expect(err("2026-12-01T14:00:00")).toBe("spec.schedule.not_before: \"2026-12-01T14:00:00\": is not an RFC 3339 time like 2026-12-01T14:00:00Z (it needs an offset: Z, +hh:mm or -hh:mm)");
-    expect(err("2026-12-01T14:00Z").includes("(the time must be hh:mm:ss)")).toBe(true, err("2026-12-01T14:00Z"));
-    expect(err("26-12-01T14:00:00Z").includes("(the date must be YYYY-MM-DD)")).toBe(true, err("26-12-01T14:00:00Z"));
-    expect(err("2026-12-01T14:00:00.Z").includes("(a \".\" must be followed by digits)")).toBe(true, err("2026-12-01T14:00:00.Z"));
-    expect(err("2026-12-01T14:00:00Zjunk").includes("(unexpected text after the offset)")).toBe(true, err("2026-12-01T14:00:00Zjunk"));
-    expect(err("2026-12-01T14:00:00+0200").includes("(the offset must be Z, +hh:mm or -hh:mm)")).toBe(true, err("2026-12-01T14:00:00+0200"));
-    expect(err("").includes("(the date must be YYYY-MM-DD)")).toBe(true, err(""));
+  it("refuses other shapes with one message naming the field, the value and the expected form", () => {
+    expect(err("2026-12-01 14:00:00Z")).toBe("spec.schedule.not_before: \"2026-12-01 14:00:00Z\": is not an RFC 3339 time like 2026-12-01T14:00:00Z");
+    expect(err("2026-12-01T14:00:00")).toBe("spec.schedule.not_before: \"2026-12-01T14:00:00\": is not an RFC 3339 time like 2026-12-01T14:00:00Z");
+    expect(err("2026-12-01T14:00Z")).toBe("spec.schedule.not_before: \"2026-12-01T14:00Z\": is not an RFC 3339 time like 2026-12-01T14:00:00Z");
+    expect(err("26-12-01T14:00:00Z")).toBe("spec.schedule.not_before: \"26-12-01T14:00:00Z\": is not an RFC 3339 time like 2026-12-01T14:00:00Z");
+    expect(err("2026-12-01T14:00:00.Z")).toBe("spec.schedule.not_before: \"2026-12-01T14:00:00.Z\": is not an RFC 3339 time like 2026-12-01T14:00:00Z");
+    expect(err("2026-12-01T14:00:00Zjunk")).toBe("spec.schedule.not_before: \"2026-12-01T14:00:00Zjunk\": is not an RFC 3339 time like 2026-12-01T14:00:00Z");
+    expect(err("2026-12-01T14:00:00+0200")).toBe("spec.schedule.not_before: \"2026-12-01T14:00:00+0200\": is not an RFC 3339 time like 2026-12-01T14:00:00Z");
+    expect(err("")).toBe("spec.schedule.not_before: \"\": is not an RFC 3339 time like 2026-12-01T14:00:00Z");
   });
 
   it("formats epoch milliseconds back for log lines", () => {

@@ -1,0 +1,187 @@
+// The act layer of the safety rails (issue 12): turns the pure decisions of guard/, schedule/
+// and budgets/blast-radius.ts into host calls (clocks, shared data, logs, metrics). The
+// FaultInjector routes callbacks here; a request no policy matches never reaches this file
+// except for the cap's integer count (and only when max_fault_percentage is set).
+import { BlastRadius, BLAST_RADIUS_KEY } from "../budgets/blast-radius";
+import { LogLevel, Settings } from "../config/settings";
+import { monotonicNanos, wallNanos } from "../glue/clock";
+import { defineMetric, getHeader, HeaderMapType, incrementMetric, MetricType, recordMetric, WasmResult } from "../glue/host";
+import { GuardDecision } from "../guard/guard";
+import { isFailedOutcome, parseGrpcStatus } from "../guard/failure";
+import { Logger } from "../log";
+import { Metric, Metrics } from "../metrics";
+import { Rule } from "../policy/model";
+import { ScheduleTransition } from "../schedule/window";
+import { PolicySafety } from "./policy-safety";
+import { MAX_CAS_TRIES, readFailed, readShared, writeShared } from "./shared";
+
+const NS_PER_MS: i64 = 1000000;
+/** How often the rails publish and look at the clocks while any rail is configured. */
+export const SAFETY_TICK_MS: i64 = 1000;
+/** The cap's sliding window. */
+export const BLAST_RADIUS_WINDOW_MS: i64 = 60000;
+const STATUS = String.UTF8.encode(":status");
+const GRPC_STATUS = String.UTF8.encode("grpc-status");
+const CAP_KEY = String.UTF8.encode(BLAST_RADIUS_KEY);
+
+export const enum Admission {
+  /** No guard: inject as usual, nothing to track. */
+  Plain = 0,
+  /** Guarded: inject as usual; the outcome is recorded at on_log if the upstream answers. */
+  Track = 1,
+  /** Halted by the guard or outside the schedule: inject nothing. */
+  Skip = 2,
+}
+
+@inline function nowMs(): i64 {
+  return monotonicNanos() / NS_PER_MS;
+}
+
+export class Safety {
+  /** Streams of guarded policies on their way to the upstream, by context id. */
+  readonly tracked: Map<u32, PolicySafety> = new Map();
+  /** The distinct rails of the policy set in force. */
+  private rails: PolicySafety[] = [];
+  cap: BlastRadius | null = null;
+  private prefix: string = "";
+
+  constructor(private readonly metrics: Metrics, private readonly log: Logger) {}
+
+  /** A new policy set or new settings. */
+  refresh(rules: Rule[], settings: Settings): void {
+    const rails: PolicySafety[] = [];
+    for (let i = 0; i < rules.length; i++) {
+      const s = unchecked(rules[i]).safety;
+      // A policy's rules are consecutive: one entry per policy.
+      if (s !== null && (rails.length == 0 || unchecked(rails[rails.length - 1]) !== s)) rails.push(s);
+    }
+    this.rails = rails;
+    this.prefix = settings.metricPrefix;
+    const pct = settings.maxFaultPercentage;
+    const cap = this.cap;
+    if (pct < 0) this.cap = null;
+    else if (cap === null || cap.capPercent != pct) this.cap = new BlastRadius(pct, BLAST_RADIUS_WINDOW_MS);
+  }
+
+  /** When the rails next need a tick (i64.MAX_VALUE: never). */
+  nextDueNs(): i64 {
+    return this.rails.length > 0 || this.cap !== null ? monotonicNanos() + SAFETY_TICK_MS * NS_PER_MS : i64.MAX_VALUE;
+  }
+
+  /** A request matched a rule of a policy with rails: may it be faulted, and is it watched? */
+  admit(s: PolicySafety): Admission {
+    if (s.window !== null && s.isClosed(wallNanos() / NS_PER_MS)) return Admission.Skip;
+    if (s.local === null) return Admission.Plain;
+    return s.isHalted(nowMs()) ? Admission.Skip : Admission.Track;
+  }
+
+  track(contextId: u32, s: PolicySafety): void {
+    this.tracked.set(contextId, s);
+  }
+
+  /** The blast-radius cap's verdict on one more fault (true when no cap is set). */
+  grantFault(): bool {
+    const cap = this.cap;
+    if (cap === null) return true;
+    if (this.stepCap(cap, nowMs(), true)) return true;
+    this.metrics.add(Metric.Overflow, 1);
+    return false;
+  }
+
+  /** The stream ended: record a watched request's outcome. */
+  onLog(contextId: u32): void {
+    const tracked = this.tracked;
+    if (tracked.size == 0 || !tracked.has(contextId)) return;
+    const s = tracked.get(contextId);
+    tracked.delete(contextId);
+    const local = s.local;
+    if (local === null) return;
+    const status = getHeader(HeaderMapType.ResponseHeaders, STATUS);
+    const failed = isFailedOutcome(status !== null, parseGrpcStatus(status),
+      parseGrpcStatus(getHeader(HeaderMapType.ResponseHeaders, GRPC_STATUS)),
+      parseGrpcStatus(getHeader(HeaderMapType.ResponseTrailers, GRPC_STATUS)));
+    // Published on the next tick (at most SAFETY_TICK_MS later): a guarded request pays no
+    // shared-data round trip.
+    local.record(nowMs(), failed);
+  }
+
+  forget(contextId: u32): void {
+    if (this.tracked.size > 0) this.tracked.delete(contextId);
+  }
+
+  onTick(): void {
+    if (this.rails.length == 0 && this.cap === null) return;
+    const now = nowMs();
+    const rails = this.rails;
+    let wall: i64 = i64.MIN_VALUE;
+    for (let i = 0; i < rails.length; i++) {
+      const s = unchecked(rails[i]);
+      if (s.local !== null) this.publish(s, now);
+      const watcher = s.watcher;
+      if (watcher === null) continue;
+      if (wall == i64.MIN_VALUE) wall = wallNanos() / NS_PER_MS;
+      const t = watcher.observe(wall);
+      if (t != ScheduleTransition.None) {
+        this.log.write(LogLevel.Info, "policy " + s.name + ": schedule window " + (t == ScheduleTransition.Opened ? "open" : "closed"));
+      }
+    }
+    const cap = this.cap;
+    if (cap !== null && cap.pending > 0) this.stepCap(cap, now, false);
+  }
+
+  /** The guard's CAS loop: pools this worker's counts and decides for the proxy. */
+  private publish(s: PolicySafety, now: i64): void {
+    const local = s.local;
+    const pooled = s.pooled;
+    if (local === null || pooled === null) return;
+    for (let i = 0; i < MAX_CAS_TRIES; i++) {
+      const bytes = readShared(s.key);
+      if (readFailed) return;
+      if (bytes === null) pooled.reset();
+      else pooled.decode(bytes);
+      pooled.addCountsFrom(local);
+      const d = pooled.decide(now);
+      const r = writeShared(s.key, pooled.encode());
+      if (r == WasmResult.CasMismatch) continue;
+      if (r != WasmResult.Ok) return;
+      local.clearCounts();
+      local.adoptHalt(pooled);
+      // Exactly one worker's successful set carries a transition: logged once per proxy.
+      if (d == GuardDecision.Tripped) {
+        this.log.write(LogLevel.Warn, pooled.describeTrip(s.name));
+        this.metrics.add(Metric.GuardTrips, 1);
+        this.perPolicy(s, 1);
+      } else if (d == GuardDecision.Resumed) {
+        this.log.write(LogLevel.Info, "guard resumed policy \"" + s.name + "\"");
+        this.perPolicy(s, 0);
+      }
+      return;
+    }
+  }
+
+  /** The per-policy series: halted gauge and trips counter, defined at the first transition. */
+  private perPolicy(s: PolicySafety, halted: u64): void {
+    if (s.haltedGauge < 0) {
+      const tag = ".hfi_policy." + s.name;
+      s.haltedGauge = defineMetric(MetricType.Gauge, this.prefix + "hfi_faults_policy_halted" + tag);
+      s.tripsCounter = defineMetric(MetricType.Counter, this.prefix + "hfi_faults_policy_guard_trips_total" + tag);
+    }
+    if (s.haltedGauge >= 0) recordMetric(<u32>s.haltedGauge, halted);
+    if (halted == 1 && s.tripsCounter >= 0) incrementMetric(<u32>s.tripsCounter, 1);
+  }
+
+  /** The cap's CAS loop; true when a wanted fault was granted (and committed). */
+  private stepCap(cap: BlastRadius, now: i64, wantFault: bool): bool {
+    for (let i = 0; i < MAX_CAS_TRIES; i++) {
+      const bytes = readShared(CAP_KEY);
+      if (readFailed) return false;
+      const granted = cap.step(bytes, now, wantFault);
+      const r = writeShared(CAP_KEY, cap.bytes);
+      if (r == WasmResult.CasMismatch) continue;
+      if (r != WasmResult.Ok) return false;
+      cap.committed();
+      return granted;
+    }
+    return false;
+  }
+}
