@@ -8,7 +8,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { runDelayPrecision, runDistributionPrecision } from "./cases/delay-precision";
-import { runDelayPrecision } from "./cases/delay-precision";
 import { runGuard } from "./cases/guard";
 import { runHotPath } from "./cases/hot-path";
 import { runMemory } from "./cases/memory";
