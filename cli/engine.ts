@@ -68,8 +68,10 @@ export async function startEngine(configuration: string, options: EngineOptions 
 
 /** What happened to one request. */
 export interface Outcome {
-  /** "abort" (a local reply), "delay" (held, then passed on), "delay+abort", or "none". */
-  fault: "none" | "abort" | "delay" | "delay+abort";
+  /** "abort" (a local reply), "delay" (held, then passed on), "delay+abort", "reset" (the stream
+   * closed with no reply, after any hold), "response" (the upstream's answer changed or held,
+   * after any hold), or "none". */
+  fault: "none" | "abort" | "delay" | "delay+abort" | "reset" | "response";
   status?: number;
   heldMs: number;
   /** The policy named in the reply's policy header, when there is one. */
@@ -92,6 +94,7 @@ export function finish(engine: Engine, stream: HttpStream, policyHeader: string,
     const mark = () => (releasedAt ??= engine.clock.now());
     stream.events.once("upstreamHeaders", mark);
     stream.events.once("localReply", mark);
+    stream.events.once("reset", mark);
     engine.clock.advance(maxHoldMs + 1);
   }
   const heldMs = (releasedAt ?? start) - start;
@@ -101,10 +104,15 @@ export function finish(engine: Engine, stream: HttpStream, policyHeader: string,
   }
   if (stream.upstream.headers !== undefined) {
     stream.sendResponseHeaders(responseHeaders(200, [["content-type", "text/plain"]]), true);
+    // A response fault may hold the answer too: let the plugin's timers run.
+    if (stream.reply.status === undefined && stream.state === "open") engine.clock.advance(maxHoldMs + 1);
     const reply = stream.reply;
-    if (heldMs > 0) return { fault: "delay", status: reply.status, heldMs, policy: reply.headers[policyHeader] };
+    if (reply.headers?.["x-fault-injected"] === "response") return { fault: "response", status: reply.status, heldMs, policy: reply.headers[policyHeader] };
+    if (heldMs > 0) return { fault: "delay", status: reply.status, heldMs, policy: reply.headers?.[policyHeader] };
     return { fault: "none", status: reply.status, heldMs: 0 };
   }
+  // Closed by the plugin with no reply and no upstream: a reset fault.
+  if (stream.state === "reset") return { fault: "reset", heldMs };
   stream.reset();
   return { fault: "none", heldMs };
 }

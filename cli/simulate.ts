@@ -165,12 +165,20 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
     if (stream.localReply) {
       label = `abort ${stream.localReply.status}`;
       policy = stream.localReply.headers[policyHeader];
+    } else if (stream.state === "reset") {
+      label = "reset";
+      policy = decision?.policy;
     } else if (stream.upstream.headers !== undefined) {
-      stream.reset();
-      continue;
+      // Reached the upstream: a response fault shows only in the answer.
+      const out = finish(engine, stream, policyHeader, maxHoldMs);
+      if (out.fault !== "response") continue;
+      label = `response ${out.status}`;
+      policy = out.policy;
     } else if (firstHold === undefined) {
       const out = finish(engine, stream, policyHeader, maxHoldMs);
-      firstHold = out.fault === "delay+abort" ? `held ${out.heldMs} ms, then abort ${out.status}` : `held ${out.heldMs} ms`;
+      firstHold = out.fault === "delay+abort" ? `held ${out.heldMs} ms, then abort ${out.status}` :
+        out.fault === "reset" ? `held ${out.heldMs} ms, then reset` :
+        out.fault === "response" ? `held ${out.heldMs} ms, then response ${out.status}` : `held ${out.heldMs} ms`;
       label = firstHold;
       policy = out.policy;
     } else {
@@ -254,11 +262,24 @@ export function describeFault(f: Json): string {
   if (typeof f.start_delay_ms === "number" && f.start_delay_ms > 0) steps.push(`start delay ${f.start_delay_ms} ms`);
   const delay = isObject(f.delay) ? f.delay.fixed_delay_ms : undefined;
   if (typeof delay === "number") steps.push(`delay ${delay} ms`);
+  else if (isObject(f.delay)) steps.push(`delay drawn from ${Object.keys(f.delay).join(", ")}`);
   if (isObject(f.abort)) {
     const a = f.abort;
     const status = typeof a.httpStatus === "number" ? `abort ${a.httpStatus}` : "abort";
     steps.push(typeof a.grpcStatus === "number" ? `${status} (gRPC status ${a.grpcStatus} for gRPC requests)` : status);
   }
+  if (f.reset === true) steps.push("reset the stream");
+  if (isObject(f.response)) {
+    const r = f.response;
+    const parts: string[] = [];
+    if (typeof r.delay_ms === "number") parts.push(`hold ${r.delay_ms} ms`);
+    if (typeof r.httpStatus === "number") parts.push(`status ${r.httpStatus}`);
+    if (typeof r.body === "string") parts.push("body replaced");
+    if (isObject(r.headers)) parts.push("headers changed");
+    steps.push(`on the response: ${parts.join(", ") || "no change"}`);
+  }
+  if (f.from_headers === true) steps.push("or what x-envoy-fault-* request headers ask for");
+  if (typeof f.max_injections === "number") steps.push(`at most ${f.max_injections} times per proxy`);
   const text = steps.join(", then ") || "no fault";
   return typeof f.duration_seconds === "number" && f.duration_seconds > 0 ? `${text}, for ${f.duration_seconds} s after the policy is first seen` : text;
 }

@@ -36,6 +36,25 @@ describe("hfi simulate", () => {
     assert.equal(lines[9], `  abort 500: ${m[2]}`);
   });
 
+  test("resets and response faults are recognised, matched and counted like aborts and delays", async () => {
+    const file = path.join(tmp, "reset-response.json");
+    writeFileSync(file, JSON.stringify({ policies: [
+      { metadata: { name: "drop" }, spec: { rules: [{ match: { path: { prefix: "/drop" } }, fault: { percentage: 100, reset: true } }] } },
+      { metadata: { name: "late-drop" }, spec: { rules: [{ match: { path: { prefix: "/late" } }, fault: { percentage: 100, delay: { fixed_delay_ms: 200 }, reset: true } }] } },
+      { metadata: { name: "rewrite" }, spec: { rules: [{ match: { path: { prefix: "/rewrite" } }, fault: { percentage: 100, response: { httpStatus: 503, body: "x" } } }] } },
+    ] }));
+    const drop = await hfi("simulate", "-f", file, "-n", "10", "GET", "/drop");
+    assert.equal(drop.code, 0, drop.stderr);
+    assert.match(drop.stdout, /^policy drop rule 0: MATCH -> reset the stream at 100 %$/m);
+    assert.match(drop.stdout, /^configured: 100 % {3}observed: 100 % \(10 of 10 requests\)$/m);
+    assert.match(drop.stdout, /^ {2}reset: 10$/m);
+    const late = await hfi("simulate", "-f", file, "-n", "5", "GET", "/late");
+    assert.match(late.stdout, /^ {2}held 200 ms, then reset: 5$/m);
+    const rewrite = await hfi("simulate", "-f", file, "-n", "10", "GET", "/rewrite");
+    assert.match(rewrite.stdout, /^policy rewrite rule 0: MATCH -> on the response: status 503, body replaced at 100 %$/m);
+    assert.match(rewrite.stdout, /^ {2}response 503: 10$/m);
+  });
+
   test("a delay is held on the plugin's timers; the observed hold is reported", async () => {
     const r = await hfi("simulate", "-f", ENVOY_FIXTURE, "-n", "20", "GET", "/catalog");
     assert.match(r.stdout, /^policy slow-catalog rule 0: MATCH -> delay 1500 ms at 100 %$/m);
