@@ -14,7 +14,7 @@ export interface PolicyView {
   etag?: string;
   applies: boolean;
   why: string;
-  state: "active" | "expired" | "dry run" | "not for this workload";
+  state: "active" | "expired" | "dry run" | "halted" | "not for this workload";
   /** Seconds until its last rule expires; null when some rule never does. */
   timeLeftSeconds: number | null;
   rules: number;
@@ -70,6 +70,7 @@ function policyView(row: Row, p: Published, stats: StatsStore, now: number): Pol
   const [name, label, live, service, namespace, applies, dryRun, expires, rules, percentageMax] = row;
   const metric = (m: string, kind?: string): number =>
     stats.value(`wasmcustom.hfi_faults_policy_${m}.hfi_policy.${label}${kind ? `.hfi_fault.${kind}` : ""}`) ?? 0;
+  // metric("halted"): hfi_faults_policy_halted, a gauge (1 while a guard halts the policy).
   const expired = expires >= 0 && expires <= now;
   return {
     name,
@@ -78,7 +79,8 @@ function policyView(row: Row, p: Published, stats: StatsStore, now: number): Pol
     ...(live ? { etag: p.etag } : {}),
     applies: applies === 1,
     why: why(service, namespace, p, applies === 1),
-    state: applies !== 1 ? "not for this workload" : expired ? "expired" : dryRun || p.dry_run ? "dry run" : "active",
+    // A guard halts a policy per proxy; the plugin says so in its halted gauge (docs/safety.md).
+    state: applies !== 1 ? "not for this workload" : expired ? "expired" : metric("halted") > 0 ? "halted" : dryRun || p.dry_run ? "dry run" : "active",
     timeLeftSeconds: expires < 0 ? null : Math.max(0, Math.round((expires - now) / 1000)),
     rules,
     percentageMax,

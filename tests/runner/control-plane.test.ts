@@ -115,6 +115,9 @@ describe("the plugin polling the local control plane in the runner", () => {
       for (let i = 0; i < 5; i++) assert.equal((await request(r.proxyPort, "/status/503")).status, 503);
       await waitFor(async () => (await stat(r.adminPort, "wasmcustom.hfi_faults_guard_trips_total")) === 1, 3000, "the guard trips once");
       await waitFor(async () => !(await delayed()) && !(await delayed()), 3000, "halted on both workers");
+      // The admin's effective set says so too.
+      const view = JSON.parse((await request(r.adminPort, "/policies")).body) as { workers: { policies: { name: string; state: string }[] }[] };
+      for (const w of view.workers) assert.equal(w.policies.find((p) => p.name === "status-guarded")?.state, "halted");
     } finally {
       await r.close();
       tmp.cleanup();
