@@ -2,6 +2,7 @@
 // removed; expired when a rule's duration_seconds runs out), and a compact JSON of the policies
 // in force, published in shared data for admin tools (`hfi.effective.<slot>`, one slot per
 // worker VM; `hfi.effective.vms` counts the slots). The format: docs/observability.md.
+import { NO_NOT_AFTER, NO_NOT_BEFORE } from "../schedule/window";
 import { LogLevel } from "../config/settings";
 import { getSharedBytes, getSharedI64, setSharedBytes, setSharedI64, sharedCas, WasmResult } from "../glue/host";
 import { wallNanos } from "../glue/clock";
@@ -112,7 +113,8 @@ export class EffectiveSet {
     for (let i = 0; i < policies.length; i++) {
       const p = unchecked(policies[i]);
       // [name, label, from control plane, selector service, selector namespace, applies here,
-      //  dry run, expires (unix ms, -1: never), rules, highest percentage]
+      //  dry run, expires (unix ms, -1: never), rules, highest percentage,
+      //  schedule not_before, not_after (unix ms, -1: none)]
       let end: i64 = 0;
       let pct: f64 = 0;
       for (let r = 0; r < p.rules.length; r++) {
@@ -132,6 +134,16 @@ export class EffectiveSet {
       w.writeAscii(',' + flag(selectorApplies(p.selector, id)) + ',' + flag(unchecked(p.rules[0]).dryRun) + ',' +
         (end < 0 ? "-1" : (wallMs + end - nowMs).toString()) + ',' + p.rules.length.toString() + ',');
       w.writeNumber(pct);
+      let notBefore: i64 = -1, notAfter: i64 = -1;
+      const safety = unchecked(p.rules[0]).safety;
+      if (safety !== null) {
+        const window = safety.window;
+        if (window !== null) {
+          if (window.notBeforeMs != NO_NOT_BEFORE) notBefore = window.notBeforeMs;
+          if (window.notAfterMs != NO_NOT_AFTER) notAfter = window.notAfterMs;
+        }
+      }
+      w.writeAscii("," + notBefore.toString() + "," + notAfter.toString());
       w.writeUnit(93);
     }
     w.writeAscii("]}");

@@ -14,7 +14,7 @@ export interface PolicyView {
   etag?: string;
   applies: boolean;
   why: string;
-  state: "active" | "expired" | "dry run" | "halted" | "not for this workload";
+  state: "active" | "expired" | "not yet started" | "window closed" | "dry run" | "halted" | "not for this workload";
   /** Seconds until its last rule expires; null when some rule never does. */
   timeLeftSeconds: number | null;
   rules: number;
@@ -33,7 +33,7 @@ export interface WorkerView {
   policies: PolicyView[];
 }
 
-type Row = [string, string, number, string, string, number, number, number, number, number];
+type Row = [string, string, number, string, string, number, number, number, number, number, number?, number?];
 interface Published {
   slot: number; at: number; workload: string; app: string; namespace: string; identity_from: string;
   dry_run: boolean; enabled: boolean; etag: string; policies: Row[];
@@ -67,7 +67,7 @@ export function effectivePolicies(vm: WasmVm, stats: StatsStore, now = Date.now(
 }
 
 function policyView(row: Row, p: Published, stats: StatsStore, now: number): PolicyView {
-  const [name, label, live, service, namespace, applies, dryRun, expires, rules, percentageMax] = row;
+  const [name, label, live, service, namespace, applies, dryRun, expires, rules, percentageMax, notBefore = -1, notAfter = -1] = row;
   const metric = (m: string, kind?: string): number =>
     stats.value(`wasmcustom.hfi_faults_policy_${m}.hfi_policy.${label}${kind ? `.hfi_fault.${kind}` : ""}`) ?? 0;
   // metric("halted"): hfi_faults_policy_halted, a gauge (1 while a guard halts the policy).
@@ -80,8 +80,11 @@ function policyView(row: Row, p: Published, stats: StatsStore, now: number): Pol
     applies: applies === 1,
     why: why(service, namespace, p, applies === 1),
     // A guard halts a policy per proxy; the plugin says so in its halted gauge (docs/safety.md).
-    state: applies !== 1 ? "not for this workload" : expired ? "expired" : metric("halted") > 0 ? "halted" : dryRun || p.dry_run ? "dry run" : "active",
-    timeLeftSeconds: expires < 0 ? null : Math.max(0, Math.round((expires - now) / 1000)),
+    state: applies !== 1 ? "not for this workload" : expired ? "expired" :
+      notBefore >= 0 && now < notBefore ? "not yet started" : notAfter >= 0 && now >= notAfter ? "window closed" :
+      metric("halted") > 0 ? "halted" : dryRun || p.dry_run ? "dry run" : "active",
+    // Time left in the rule's duration, or else in its schedule window.
+    timeLeftSeconds: expires >= 0 ? Math.max(0, Math.round((expires - now) / 1000)) : notAfter >= 0 ? Math.max(0, Math.round((notAfter - now) / 1000)) : null,
     rules,
     percentageMax,
     counts: {

@@ -149,3 +149,21 @@ test("with a control plane, the canary (which never gets the live set) does not 
   assert.ok(hfi.reconfigure({ ...config, max_active_faults: 7 }).ok);
   assert.equal(changes().length, 2, changes().join("\n"));
 });
+
+test("a scheduled policy is published with its window, so /policies says not yet started, active or window closed", async () => {
+  const windowed = (name: string, from: string, to: string) => ({
+    metadata: { name }, spec: { schedule: { not_before: from, not_after: to }, rules: [{ match: { path: { prefix: `/${name}` } }, fault: ABORT }] },
+  });
+  const hfi = await startHfiWorkers({ policies: [windowed("later", "2099-01-01T00:00:00Z", "2099-01-01T01:00:00Z"), windowed("now", "2000-01-01T00:00:00Z", "2099-01-01T00:00:00Z"), windowed("past", "2000-01-01T00:00:00Z", "2001-01-01T00:00:00Z")] }, { workers: 1 });
+  respond(hfi.request(0, "GET", "/x"));
+  const [worker] = published(hfi.shared);
+  const byName = new Map(worker.policies.map((row) => [row[0] as string, row]));
+  assert.deepEqual(byName.get("later")!.slice(10), [Date.UTC(2099, 0, 1), Date.UTC(2099, 0, 1, 1)]);
+  assert.deepEqual(byName.get("past")!.slice(10), [Date.UTC(2000, 0, 1), Date.UTC(2001, 0, 1)]);
+  const { effectivePolicies } = await import("../../host/runner/effective-policies");
+  const view = effectivePolicies(hfi.workers[0].vm, hfi.stats, hfi.clock.now());
+  const states = new Map(view.workers[0].policies.map((p) => [p.name, p.state]));
+  assert.equal(states.get("later"), "not yet started");
+  assert.equal(states.get("now"), "active");
+  assert.equal(states.get("past"), "window closed");
+});
