@@ -7,6 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { policy, respond, startHfi, startHfiWorkers } from "../helpers/hfi";
 import type { SharedState } from "../../host/index";
+import { effectivePolicies } from "../../host/runner/effective-policies";
 
 const ABORT = { percentage: 100, abort: { httpStatus: 503 } };
 const set = (...names: string[]) => ({ policies: names.map((n) => policy(n, { path: { prefix: `/${n}` } }, ABORT)) });
@@ -160,7 +161,6 @@ test("a scheduled policy is published with its window, so /policies says not yet
   const byName = new Map(worker.policies.map((row) => [row[0] as string, row]));
   assert.deepEqual(byName.get("later")!.slice(10), [Date.UTC(2099, 0, 1), Date.UTC(2099, 0, 1, 1)]);
   assert.deepEqual(byName.get("past")!.slice(10), [Date.UTC(2000, 0, 1), Date.UTC(2001, 0, 1)]);
-  const { effectivePolicies } = await import("../../host/runner/effective-policies");
   const view = effectivePolicies(hfi.workers[0].vm, hfi.stats, hfi.clock.now());
   const states = new Map(view.workers[0].policies.map((p) => [p.name, p.state]));
   assert.equal(states.get("later"), "not yet started");
