@@ -1,0 +1,55 @@
+/**
+ * build/plugin.wasm carries its static data (string literals, tables) packed into one segment
+ * that a Wasm start function expands at instantiation (scripts/pack-data.ts, docs/size.md).
+ * Whatever the module does afterwards must see exactly the memory the compiler laid out.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { PLUGIN_WASM } from "../helpers/hfi";
+import { decode, encode, pack } from "../../scripts/pack-data";
+
+const UNPACKED = path.join(path.dirname(PLUGIN_WASM), "plugin.unpacked.wasm");
+
+/** Memory right after instantiation: the start section has run, no export has been called. */
+function memoryAfterInstantiation(bytes: Uint8Array): Uint8Array {
+  const module = new WebAssembly.Module(bytes);
+  const imports: Record<string, Record<string, () => never>> = {};
+  for (const i of WebAssembly.Module.imports(module)) {
+    (imports[i.module] ??= {})[i.name] = () => {
+      throw new Error(`import ${i.module}.${i.name} called during instantiation`);
+    };
+  }
+  const instance = new WebAssembly.Instance(module, imports);
+  return new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer.slice(0));
+}
+
+test("the packed module's memory equals the compiler's layout, byte for byte", () => {
+  const unpacked = readFileSync(UNPACKED);
+  const packed = readFileSync(PLUGIN_WASM);
+  assert.deepEqual(pack(unpacked), new Uint8Array(packed), "build/plugin.wasm is pack-data's output of the compiler's");
+  assert.ok(packed.length < unpacked.length, `packed ${packed.length} < unpacked ${unpacked.length}`);
+  const a = memoryAfterInstantiation(unpacked);
+  const b = memoryAfterInstantiation(packed);
+  assert.equal(b.length, a.length);
+  const first = a.findIndex((x, i) => x !== b[i]);
+  assert.equal(first, -1, `memory differs first at ${first}`);
+  // Not vacuous: the image holds the module's texts.
+  assert.ok(Buffer.from(b).includes(Buffer.from("policies", "utf16le")));
+});
+
+test("the encoding round-trips every kind of run", () => {
+  const mem = new Uint8Array(4096);
+  const text = Buffer.from("hfi: a message of ASCII text", "utf16le");
+  mem.set(text, 100);
+  mem.set([1, 2, 3, 0, 4, 0, 0, 5, 255, 128, 0x7f], 300); // bytes, short zero runs
+  mem.set([9, 0, 9, 0, 7], 400); // a short 16-bit run inside bytes
+  mem.fill(0xab, 1000, 1300); // a run longer than 63 (the length follows as a LEB128)
+  mem[3000] = 1;
+  const blob = encode(mem, 64, 3001);
+  assert.ok(blob.length < 2937 / 4, `blob ${blob.length}`);
+  const out = new Uint8Array(4096);
+  decode(blob, out, 64);
+  assert.deepEqual(out, mem);
+});
