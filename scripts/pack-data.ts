@@ -13,7 +13,8 @@
  * Encoding: a sequence of tokens, each a control byte `op << 6 | n` (n = 0: the count follows
  * as an unsigned LEB128), then for op 1 `n` bytes copied as they are, for op 2 `n` bytes each
  * written as a 16-bit unit (ASCII UTF-16 text), for op 0 nothing: skip `n` bytes (memory
- * starts zeroed).
+ * starts zeroed), for op 3 an ASCII string object of n units (its 20-byte header, computed,
+ * then the units as op 2).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -83,6 +84,10 @@ function section(id: number, body: number[] | Uint8Array): number[] {
   return [id, ...uleb(body.length), ...body];
 }
 
+/** AssemblyScript's runtime id of String, and the block size word of a static string of n units. */
+const STRING_ID = 2;
+const stringBlockInfo = (n: number): number => ((2 * n + 35) & ~15) - 4;
+
 /** Encodes memory[lo, hi) (see the header comment). */
 export function encode(mem: Uint8Array, lo: number, hi: number): Uint8Array {
   const out: number[] = [];
@@ -92,9 +97,26 @@ export function encode(mem: Uint8Array, lo: number, hi: number): Uint8Array {
   };
   const wide = (j: number): boolean => j + 1 < hi && mem[j] !== 0 && mem[j + 1] === 0;
   const zeros = (j: number): boolean => j + 2 < hi && mem[j] === 0 && mem[j + 1] === 0 && mem[j + 2] === 0;
+  const u32 = (j: number): number => (mem[j] | (mem[j + 1] << 8) | (mem[j + 2] << 16) | (mem[j + 3] << 24)) >>> 0;
+  /** Characters of an ASCII string object whose block starts at j, or 0. */
+  const stringAt = (j: number): number => {
+    const bytes = u32(j + 16);
+    const n = bytes / 2;
+    if (n < 1 || bytes % 2 !== 0 || j + 20 + bytes > hi) return 0;
+    if (u32(j) !== stringBlockInfo(n) || u32(j + 4) !== 0 || u32(j + 8) !== 0 || u32(j + 12) !== STRING_ID) return 0;
+    for (let k = j + 20; k < j + 20 + bytes; k += 2) if (!wide(k)) return 0;
+    return n;
+  };
   let i = lo;
   while (i < hi) {
     let j = i;
+    const chars = stringAt(i);
+    if (chars > 0) {
+      token(3, chars);
+      for (let k = i + 20; k < i + 20 + 2 * chars; k += 2) out.push(mem[k]);
+      i += 20 + 2 * chars;
+      continue;
+    }
     if (mem[i] === 0) {
       while (j < hi && mem[j] === 0) j++;
       token(0, j - i);
@@ -115,6 +137,8 @@ export function encode(mem: Uint8Array, lo: number, hi: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
+const u32le = (v: number): number[] => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, v >>> 24];
+
 /** The start function's algorithm, in JS: checks the encoding before the module is written. */
 export function decode(blob: Uint8Array, mem: Uint8Array, lo: number): void {
   const r = new Reader(blob);
@@ -123,7 +147,12 @@ export function decode(blob: Uint8Array, mem: Uint8Array, lo: number): void {
     const c = r.u8();
     let n = c & 63;
     if (n === 0) n = r.uleb();
-    const op = c >> 6;
+    let op = c >> 6;
+    if (op === 3) {
+      mem.set([...u32le(stringBlockInfo(n)), 0, 0, 0, 0, 0, 0, 0, 0, ...u32le(STRING_ID), ...u32le(2 * n)], dst);
+      dst += 20;
+      op = 2;
+    }
     if (op === 0) dst += n;
     else
       for (; n > 0; n--) {
@@ -142,7 +171,8 @@ function unpackBody(src: number, end: number, dst: number): number[] {
   const i32 = (v: number): number[] => [0x41, ...sleb(v | 0)];
   const load8 = [0x2d, 0, 0];
   const store16 = [0x3b, 0, 0];
-  const [ADD, AND, OR, SHL, SHR_U, EQZ, LT_U, SUB] = [0x6a, 0x71, 0x72, 0x74, 0x76, 0x45, 0x49, 0x6b];
+  const store32 = (offset: number): number[] => [0x36, 2, ...uleb(offset)];
+  const [ADD, AND, OR, SHL, SHR_U, EQZ, EQ, LT_U, SUB] = [0x6a, 0x71, 0x72, 0x74, 0x76, 0x45, 0x46, 0x49, 0x6b];
   const [LOOP, IF, ELSE, END, BR_IF, VOID] = [0x03, 0x04, 0x05, 0x0b, 0x0d, 0x40];
   const nextByte = (into: number): number[] => [...get(SRC), ...load8, ...set(into), ...get(SRC), ...i32(1), ADD, ...set(SRC)];
   const code = [
@@ -161,6 +191,15 @@ function unpackBody(src: number, end: number, dst: number): number[] {
         END,
       END,
       ...get(C), ...i32(6), SHR_U, ...set(C),
+      // op 3: a string object's header (block size, zero GC words, String's id, byte
+      // length), then its n units as op 2.
+      ...get(C), ...i32(3), EQ, IF, VOID,
+        ...get(DST), ...get(N), ...i32(1), SHL, ...i32(35), ADD, ...i32(-16), AND, ...i32(4), SUB, ...store32(0),
+        ...get(DST), ...i32(STRING_ID), ...store32(12),
+        ...get(DST), ...get(N), ...i32(1), SHL, ...store32(16),
+        ...get(DST), ...i32(20), ADD, ...set(DST),
+        ...i32(2), ...set(C),
+      END,
       ...get(C), EQZ, IF, VOID,
         ...get(DST), ...get(N), ADD, ...set(DST),
       ELSE,
@@ -183,14 +222,14 @@ function unpackBody(src: number, end: number, dst: number): number[] {
   return [0x01, 0x06, 0x7f, ...code];
 }
 
-export function pack(input: Uint8Array): Uint8Array {
+export function pack(input: Uint8Array): Uint8Array<ArrayBuffer> {
   const sections = readSections(input);
   const find = (id: number): Section | undefined => sections.find((s) => s.id === id);
   if (find(8)) throw new Error("pack-data: the module already has a start section");
 
   // The memory image of the active segments.
   const data = find(11);
-  if (!data) return input;
+  if (!data) return new Uint8Array(input);
   const memSection = new Reader(find(5)!.body);
   if (memSection.uleb() !== 1) throw new Error("pack-data: expected one memory");
   memSection.u8();

@@ -13,7 +13,7 @@ import { decode, encode, pack } from "../../scripts/pack-data";
 const UNPACKED = path.join(path.dirname(PLUGIN_WASM), "plugin.unpacked.wasm");
 
 /** Memory right after instantiation: the start section has run, no export has been called. */
-function memoryAfterInstantiation(bytes: Uint8Array): Uint8Array {
+function memoryAfterInstantiation(bytes: Uint8Array<ArrayBuffer>): Uint8Array {
   const module = new WebAssembly.Module(bytes);
   const imports: Record<string, Record<string, () => never>> = {};
   for (const i of WebAssembly.Module.imports(module)) {
@@ -26,9 +26,9 @@ function memoryAfterInstantiation(bytes: Uint8Array): Uint8Array {
 }
 
 test("the packed module's memory equals the compiler's layout, byte for byte", () => {
-  const unpacked = readFileSync(UNPACKED);
-  const packed = readFileSync(PLUGIN_WASM);
-  assert.deepEqual(pack(unpacked), new Uint8Array(packed), "build/plugin.wasm is pack-data's output of the compiler's");
+  const unpacked = new Uint8Array(readFileSync(UNPACKED));
+  const packed = new Uint8Array(readFileSync(PLUGIN_WASM));
+  assert.deepEqual(pack(unpacked), packed, "build/plugin.wasm is pack-data's output of the compiler's");
   assert.ok(packed.length < unpacked.length, `packed ${packed.length} < unpacked ${unpacked.length}`);
   const a = memoryAfterInstantiation(unpacked);
   const b = memoryAfterInstantiation(packed);
@@ -46,8 +46,13 @@ test("the encoding round-trips every kind of run", () => {
   mem.set([1, 2, 3, 0, 4, 0, 0, 5, 255, 128, 0x7f], 300); // bytes, short zero runs
   mem.set([9, 0, 9, 0, 7], 400); // a short 16-bit run inside bytes
   mem.fill(0xab, 1000, 1300); // a run longer than 63 (the length follows as a LEB128)
+  // A static string object as AssemblyScript lays it out: block size, two GC words, String's
+  // runtime id (2), byte length, then the UTF-16 units.
+  mem.set([28, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 10, 0, 0, 0], 2000);
+  mem.set(Buffer.from("hello", "utf16le"), 2020);
   mem[3000] = 1;
   const blob = encode(mem, 64, 3001);
+  assert.ok(blob.includes((3 << 6) | 5), "the string object is one token");
   assert.ok(blob.length < 2937 / 4, `blob ${blob.length}`);
   const out = new Uint8Array(4096);
   decode(blob, out, 64);
