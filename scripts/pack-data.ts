@@ -10,11 +10,12 @@
  * byte-for-byte the one the compiler laid out (tests/integration/packed-data.test.ts checks
  * it); the code is untouched. See docs/size.md.
  *
- * Encoding: a sequence of tokens, each a control byte `op << 6 | n` (n = 0: the count follows
+ * Encoding: a sequence of tokens, each a control byte `op << 5 | n` (n = 0: the count follows
  * as an unsigned LEB128), then for op 1 `n` bytes copied as they are, for op 2 `n` bytes each
  * written as a 16-bit unit (ASCII UTF-16 text), for op 0 nothing: skip `n` bytes (memory
- * starts zeroed), for op 3 an ASCII string object of n units (its 20-byte header, computed,
- * then the units as op 2).
+ * starts zeroed), for op 3 nothing: the 20-byte header of a string object of n units (block
+ * size, GC words, String's id, byte length: all follow from n), for op 4 a u16 distance: copy
+ * n bytes from that far back in the output (LZ77).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -88,16 +89,29 @@ function section(id: number, body: number[] | Uint8Array): number[] {
 const STRING_ID = 2;
 const stringBlockInfo = (n: number): number => ((2 * n + 35) & ~15) - 4;
 
-/** Encodes memory[lo, hi) (see the header comment). */
-export function encode(mem: Uint8Array, lo: number, hi: number): Uint8Array {
+const SKIP = 0;
+const BYTES = 1;
+const UNITS = 2;
+const STRING = 3;
+const MATCH = 4;
+/** Matches copy from at most this far back (the distance is a u16), at least this long. */
+const WINDOW = 65535;
+const MIN_MATCH = 4;
+
+const u32le = (v: number): number[] => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, v >>> 24];
+
+/**
+ * Encodes memory[lo, hi) (see the header comment). Matches never copy from [avoidLo, avoidHi):
+ * the encoded copy lies there while it is expanded.
+ */
+export function encode(mem: Uint8Array, lo: number, hi: number, avoidLo = 0, avoidHi = 0): Uint8Array {
   const out: number[] = [];
   const token = (op: number, n: number): void => {
-    if (n < 64) out.push((op << 6) | n);
-    else out.push(op << 6, ...uleb(n));
+    if (n < 32) out.push((op << 5) | n);
+    else out.push(op << 5, ...uleb(n));
   };
-  const wide = (j: number): boolean => j + 1 < hi && mem[j] !== 0 && mem[j + 1] === 0;
-  const zeros = (j: number): boolean => j + 2 < hi && mem[j] === 0 && mem[j + 1] === 0 && mem[j + 2] === 0;
   const u32 = (j: number): number => (mem[j] | (mem[j + 1] << 8) | (mem[j + 2] << 16) | (mem[j + 3] << 24)) >>> 0;
+  const wide = (j: number): boolean => j + 1 < hi && mem[j] !== 0 && mem[j + 1] === 0;
   /** Characters of an ASCII string object whose block starts at j, or 0. */
   const stringAt = (j: number): number => {
     const bytes = u32(j + 16);
@@ -107,60 +121,113 @@ export function encode(mem: Uint8Array, lo: number, hi: number): Uint8Array {
     for (let k = j + 20; k < j + 20 + bytes; k += 2) if (!wide(k)) return 0;
     return n;
   };
+  // Earlier positions by their next 4 bytes.
+  const chains = new Map<number, number[]>();
+  const key = (j: number): number => u32(j);
+  const remember = (from: number, to: number): void => {
+    for (let j = from; j < to; j++) {
+      const k = key(j);
+      const list = chains.get(k);
+      if (list) list.push(j);
+      else chains.set(k, [j]);
+    }
+  };
+  const longestMatch = (i: number): [number, number] => {
+    let bestLen = 0;
+    let bestDist = 0;
+    const list = chains.get(key(i));
+    if (!list) return [0, 0];
+    for (let c = list.length - 1, tries = 0; c >= 0 && tries < 1024; c--, tries++) {
+      const j = list[c];
+      if (i - j > WINDOW) break;
+      let len = 0;
+      while (i + len < hi && mem[j + len] === mem[i + len] && !(j + len >= avoidLo && j + len < avoidHi)) len++;
+      if (len > bestLen) [bestLen, bestDist] = [len, i - j];
+    }
+    return [bestLen, bestDist];
+  };
+  let pending: number[] = [];
+  let pendingOp = BYTES;
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    token(pendingOp, pending.length);
+    out.push(...pending);
+    pending = [];
+  };
   let i = lo;
   while (i < hi) {
-    let j = i;
+    const start = i;
     const chars = stringAt(i);
     if (chars > 0) {
-      token(3, chars);
-      for (let k = i + 20; k < i + 20 + 2 * chars; k += 2) out.push(mem[k]);
-      i += 20 + 2 * chars;
-      continue;
-    }
-    if (mem[i] === 0) {
+      flush();
+      token(STRING, chars);
+      i += 20;
+    } else if (mem[i] === 0 && (i + 1 >= hi || mem[i + 1] === 0 || pendingOp !== BYTES || pending.length === 0)) {
+      let j = i;
       while (j < hi && mem[j] === 0) j++;
-      token(0, j - i);
+      flush();
+      token(SKIP, j - i);
+      i = j;
     } else {
-      while (wide(j)) j += 2;
-      if (j - i >= 6) {
-        token(2, (j - i) / 2);
-        for (let k = i; k < j; k += 2) out.push(mem[k]);
+      const [len, dist] = i + 4 <= hi ? longestMatch(i) : [0, 0];
+      // A match costs 3-5 bytes; the same bytes as literals cost one per byte, or one per unit.
+      const literalCost = wide(i) ? len / 2 : len;
+      const step = wide(i) ? 2 : 1;
+      // Lazy: a longer match one literal later wins.
+      const later = len >= MIN_MATCH && i + step + 4 <= hi ? longestMatch(i + step)[0] : 0;
+      if (len >= MIN_MATCH && later <= len + step && literalCost > 3 + (len >= 32 ? uleb(len).length : 0)) {
+        flush();
+        token(MATCH, len);
+        out.push(dist & 255, dist >> 8);
+        i += len;
       } else {
-        j = i + 1;
-        while (j < hi && !zeros(j) && !(wide(j) && wide(j + 2) && wide(j + 4))) j++;
-        token(1, j - i);
-        for (let k = i; k < j; k++) out.push(mem[k]);
+        const op = wide(i) ? UNITS : BYTES;
+        if (op !== pendingOp) flush();
+        pendingOp = op;
+        pending.push(mem[i]);
+        i += op;
       }
     }
-    i = j;
+    remember(start, i);
   }
+  flush();
   return Uint8Array.from(out);
 }
 
-const u32le = (v: number): number[] => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, v >>> 24];
-
-/** The start function's algorithm, in JS: checks the encoding before the module is written. */
-export function decode(blob: Uint8Array, mem: Uint8Array, lo: number): void {
-  const r = new Reader(blob);
+/**
+ * The start function's algorithm, in JS: expands `blob` into mem from `lo`. With `at`, the
+ * blob is first placed in mem at `at` and zeroed at the end, as in the module.
+ */
+export function decode(blob: Uint8Array, mem: Uint8Array, lo: number, at = -1): void {
+  let src = 0;
+  const input = at < 0 ? blob : mem;
+  if (at >= 0) {
+    mem.set(blob, at);
+    src = at;
+  }
+  const end = src + blob.length;
+  const byte = (): number => input[src++];
   let dst = lo;
-  while (r.p < blob.length) {
-    const c = r.u8();
-    let n = c & 63;
-    if (n === 0) n = r.uleb();
-    let op = c >> 6;
-    if (op === 3) {
+  while (src < end) {
+    const c = byte();
+    let n = c & 31;
+    if (n === 0) for (let shift = 0, b = 128; b & 128; shift += 7) n |= ((b = byte()) & 127) << shift;
+    const op = c >> 5;
+    if (op === SKIP) dst += n;
+    else if (op === STRING) {
       mem.set([...u32le(stringBlockInfo(n)), 0, 0, 0, 0, 0, 0, 0, 0, ...u32le(STRING_ID), ...u32le(2 * n)], dst);
       dst += 20;
-      op = 2;
-    }
-    if (op === 0) dst += n;
-    else
+    } else if (op === MATCH) {
+      const dist = byte() | (byte() << 8);
+      for (; n > 0; n--, dst++) mem[dst] = mem[dst - dist];
+    } else
       for (; n > 0; n--) {
-        mem[dst] = r.u8();
-        if (op === 2) mem[dst + 1] = 0;
+        mem[dst] = byte();
+        if (op === UNITS) mem[dst + 1] = 0;
         dst += op;
       }
   }
+  if (at >= 0) mem.fill(0, at, end);
 }
 
 /** The start function's body: locals src, dst, c, n, shift, t (all i32). */
@@ -168,49 +235,64 @@ function unpackBody(src: number, end: number, dst: number): number[] {
   const [SRC, DST, C, N, SH, T] = [0, 1, 2, 3, 4, 5];
   const get = (l: number): number[] => [0x20, l];
   const set = (l: number): number[] => [0x21, l];
+  const tee = (l: number): number[] => [0x22, l];
   const i32 = (v: number): number[] => [0x41, ...sleb(v | 0)];
   const load8 = [0x2d, 0, 0];
+  const load16 = [0x2f, 0, 0];
+  const store8 = [0x3a, 0, 0];
   const store16 = [0x3b, 0, 0];
   const store32 = (offset: number): number[] => [0x36, 2, ...uleb(offset)];
   const [ADD, AND, OR, SHL, SHR_U, EQZ, EQ, LT_U, SUB] = [0x6a, 0x71, 0x72, 0x74, 0x76, 0x45, 0x46, 0x49, 0x6b];
   const [LOOP, IF, ELSE, END, BR_IF, VOID] = [0x03, 0x04, 0x05, 0x0b, 0x0d, 0x40];
-  const nextByte = (into: number): number[] => [...get(SRC), ...load8, ...set(into), ...get(SRC), ...i32(1), ADD, ...set(SRC)];
+  const advance = (local: number, by: number[]): number[] => [...get(local), ...by, ADD, ...set(local)];
+  const nextByte = (into: number): number[] => [...get(SRC), ...load8, ...set(into), ...advance(SRC, i32(1))];
+  const nMinus1BrIf = [...get(N), ...i32(1), SUB, ...tee(N), BR_IF, 0];
   const code = [
     ...i32(src), ...set(SRC),
     ...i32(dst), ...set(DST),
     LOOP, VOID,
       ...nextByte(C),
-      ...get(C), ...i32(63), AND, ...set(N),
+      ...get(C), ...i32(31), AND, ...set(N),
       ...get(N), EQZ, IF, VOID,
         ...i32(0), ...set(SH),
         LOOP, VOID,
           ...nextByte(T),
           ...get(N), ...get(T), ...i32(127), AND, ...get(SH), SHL, OR, ...set(N),
-          ...get(SH), ...i32(7), ADD, ...set(SH),
+          ...advance(SH, i32(7)),
           ...get(T), ...i32(128), AND, BR_IF, 0,
         END,
       END,
-      ...get(C), ...i32(6), SHR_U, ...set(C),
-      // op 3: a string object's header (block size, zero GC words, String's id, byte
-      // length), then its n units as op 2.
-      ...get(C), ...i32(3), EQ, IF, VOID,
-        ...get(DST), ...get(N), ...i32(1), SHL, ...i32(35), ADD, ...i32(-16), AND, ...i32(4), SUB, ...store32(0),
-        ...get(DST), ...i32(STRING_ID), ...store32(12),
-        ...get(DST), ...get(N), ...i32(1), SHL, ...store32(16),
-        ...get(DST), ...i32(20), ADD, ...set(DST),
-        ...i32(2), ...set(C),
-      END,
+      ...get(C), ...i32(5), SHR_U, ...set(C),
       ...get(C), EQZ, IF, VOID,
-        ...get(DST), ...get(N), ADD, ...set(DST),
+        ...advance(DST, get(N)),
       ELSE,
-        // Copy n bytes, each as one byte (op 1) or as a 16-bit unit (op 2). A 16-bit store
-        // also zeroes the byte after a copied one: the next token overwrites it, or it is
-        // inside a run of zeros.
-        LOOP, VOID,
-          ...get(DST), ...get(SRC), ...load8, ...store16,
-          ...get(DST), ...get(C), ADD, ...set(DST),
-          ...get(SRC), ...i32(1), ADD, ...set(SRC),
-          ...get(N), ...i32(1), SUB, 0x22, N, BR_IF, 0,
+        ...get(C), ...i32(STRING), EQ, IF, VOID,
+          // A string object's header: block size, zero GC words, String's id, byte length.
+          ...get(DST), ...get(N), ...i32(1), SHL, ...i32(35), ADD, ...i32(-16), AND, ...i32(4), SUB, ...store32(0),
+          ...get(DST), ...i32(STRING_ID), ...store32(12),
+          ...get(DST), ...get(N), ...i32(1), SHL, ...store32(16),
+          ...advance(DST, i32(20)),
+        ELSE,
+          ...get(C), ...i32(MATCH), EQ, IF, VOID,
+            // Copy n bytes from `distance` (a u16) back, one at a time (they may overlap).
+            ...get(SRC), ...load16, ...set(T),
+            ...advance(SRC, i32(2)),
+            LOOP, VOID,
+              ...get(DST), ...get(DST), ...get(T), SUB, ...load8, ...store8,
+              ...advance(DST, i32(1)),
+              ...nMinus1BrIf,
+            END,
+          ELSE,
+            // Copy n bytes, each as one byte (op 1) or as a 16-bit unit (op 2). A 16-bit
+            // store also zeroes the byte after a copied one: the next token overwrites it,
+            // or it is inside a run of zeros.
+            LOOP, VOID,
+              ...get(DST), ...get(SRC), ...load8, ...store16,
+              ...advance(DST, get(C)),
+              ...advance(SRC, i32(1)),
+              ...nMinus1BrIf,
+            END,
+          END,
         END,
       END,
       ...get(SRC), ...i32(end), LT_U, BR_IF, 0,
@@ -248,13 +330,10 @@ export function pack(input: Uint8Array): Uint8Array<ArrayBuffer> {
     lo = Math.min(lo, offset);
     hi = Math.max(hi, offset + bytes.length);
   }
-  const blob = encode(mem, lo, hi);
-  const check = new Uint8Array(memoryEnd);
-  decode(blob, check, lo);
-  for (let i = 0; i < memoryEnd; i++) if (check[i] !== mem[i]) throw new Error(`pack-data: round trip differs at ${i}`);
-
   // Where the encoded copy lives until it is expanded: inside the image's longest run of zeros
   // (a static buffer), 16 bytes clear of its ends, or else at the top of the initial memory.
+  // The encoding without matches bounds its length.
+  const bound = encode(mem, lo, hi, 0, memoryEnd).length;
   let at = -1;
   let best = 0;
   for (let i = lo; i < hi; ) {
@@ -267,8 +346,13 @@ export function pack(input: Uint8Array): Uint8Array<ArrayBuffer> {
     if (j - i > best) [best, at] = [j - i, i + 16];
     i = j;
   }
-  if (best < blob.length + 32) at = memoryEnd - blob.length;
-  if (best < blob.length + 32 && at < hi) throw new Error("pack-data: no room for the encoded data in the initial memory");
+  if (best < bound + 32) at = memoryEnd - bound;
+  if (best < bound + 32 && at < hi) throw new Error("pack-data: no room for the encoded data in the initial memory");
+  const blob = encode(mem, lo, hi, at, at + bound);
+  if (blob.length > bound) throw new Error("pack-data: the encoding with matches is longer than without");
+  const check = new Uint8Array(memoryEnd);
+  decode(blob, check, lo, at);
+  for (let i = 0; i < memoryEnd; i++) if (check[i] !== mem[i]) throw new Error(`pack-data: round trip differs at ${i}`);
 
   // Type () -> (): reuse it or append it.
   const types = new Reader(find(1)!.body);

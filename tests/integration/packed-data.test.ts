@@ -50,11 +50,22 @@ test("the encoding round-trips every kind of run", () => {
   // runtime id (2), byte length, then the UTF-16 units.
   mem.set([28, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 10, 0, 0, 0], 2000);
   mem.set(Buffer.from("hello", "utf16le"), 2020);
+  mem.set(Buffer.from("a repeated phrase, a repeated phrase", "utf16le"), 2200); // a match
   mem[3000] = 1;
   const blob = encode(mem, 64, 3001);
-  assert.ok(blob.includes((3 << 6) | 5), "the string object is one token");
+  assert.ok(blob.includes((3 << 5) | 5), "the string header is one token");
+  const noMatches = encode(mem, 64, 3001, 0, 4096);
+  assert.ok(blob.length <= noMatches.length - 10, `the repeated phrase is copied: ${blob.length} vs ${noMatches.length}`);
   assert.ok(blob.length < 2937 / 4, `blob ${blob.length}`);
   const out = new Uint8Array(4096);
   decode(blob, out, 64);
   assert.deepEqual(out, mem);
+
+  // In place, as the start function does it: the blob inside a run of zeros, zeroed at the end;
+  // matches never copy from where it lies.
+  const inPlace = encode(mem, 64, 3001, 3100, 3100 + 2937);
+  const expanded = new Uint8Array(8192);
+  decode(inPlace, expanded, 64, 3100);
+  assert.deepEqual(expanded.subarray(0, 4096), mem);
+  assert.ok(expanded.subarray(4096).every((x) => x === 0));
 });
