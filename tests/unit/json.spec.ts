@@ -488,6 +488,14 @@ describe("JsonValue.toJson", () => {
     expect(canonical("[false]")).toBe("[false]");
   });
 
+  it("sorts member names by UTF-16 code unit, a prefix of a large object included", () => {
+    expect(canonical('{"b":1,"ab":2,"a":3,"B":4,"":5,"\u00e9":6,"z":7}')).toBe('{"":5,"B":4,"a":3,"ab":2,"b":1,"z":7,"\u00e9":6}');
+    let text = "{";
+    for (let i = 999; i >= 100; i--) text += (i < 999 ? "," : "") + '"k' + i.toString() + '":' + i.toString();
+    const big = parsed(text + "}");
+    expect(big.toJsonPrefix(23)).toBe('{"k100":100,"k101":101,');
+  });
+
   it("gives the same text for the same content in a different order", () => {
     expect(canonical('{"x":1,"y":{"q":[1,2],"p":"s"}}')).toBe(canonical('{"y":{"p":"s","q":[1,2]},"x":1.0}'));
   });
