@@ -21,12 +21,16 @@ export class LiveSet {
 
 export class VmState {
   readonly clocks: PolicyClocks = new PolicyClocks();
-  private live: Map<string, LiveSet> = new Map();
+  /** Per control-plane endpoint (in practice one), by its index in `sets`: the module's one
+   * string-keyed map type instead of another instantiation (docs/size.md). */
+  private live: Map<string, i32> = new Map();
+  private sets: LiveSet[] = [];
 
   liveSet(endpoint: string): LiveSet {
-    if (this.live.has(endpoint)) return this.live.get(endpoint);
+    if (this.live.has(endpoint)) return unchecked(this.sets[this.live.get(endpoint)]);
     const set = new LiveSet();
-    this.live.set(endpoint, set);
+    this.live.set(endpoint, this.sets.length);
+    this.sets.push(set);
     return set;
   }
 }

@@ -424,9 +424,10 @@ export function pack(input: Uint8Array): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * binaryen's default -O3 pipeline once more over the compiler's output, at the compiler's
- * settings (shrinkLevel 1, the same features): functions that became small after the first
- * round are inlined and dropped (-1.3 KB of code). See docs/size.md.
+ * binaryen's -O3 pipeline once more over the compiler's output, with binaryen's size passes
+ * (shrinkLevel 2) but still inlining the tiny getters and setters (alwaysInlineMaxSize 6) whose
+ * calls made shrinkLevel 2 alone slow on the hot path: functions that became small after the
+ * first round are inlined and dropped. See docs/size.md.
  */
 export async function optimizeAgain(input: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
   const binaryen = (await import("binaryen")).default;
@@ -436,7 +437,8 @@ export async function optimizeAgain(input: Uint8Array): Promise<Uint8Array<Array
     module.setFeatures(f.MutableGlobals | f.SignExt | f.NontrappingFPToInt | f.BulkMemory);
     if (!module.validate()) throw new Error("pack-data: the compiler's module does not validate with its features");
     binaryen.setOptimizeLevel(3);
-    binaryen.setShrinkLevel(1);
+    binaryen.setShrinkLevel(2);
+    binaryen.setAlwaysInlineMaxSize(6);
     module.optimize();
     return new Uint8Array(module.emitBinary());
   } finally {

@@ -162,25 +162,26 @@ function logChange(log: Logger, source: string, policies: Policy[]): void {
   const previous = before === null ? "" : String.UTF8.decode(before);
   // Equal: already logged. CasMismatch: another VM logs this change right now.
   if (previous == text || setSharedBytes(key, String.UTF8.encode(text), sharedCas) == WasmResult.CasMismatch) return;
-  const oldNames = new Set<string>();
-  const oldEntries = new Set<string>();
+  // String sets as Map<string, i32> (one map type in the module, docs/size.md).
+  const oldNames = new Map<string, i32>();
+  const oldEntries = new Map<string, i32>();
   let at = previous.indexOf("\n");
   while (at >= 0) {
     const next = previous.indexOf("\n", at + 1);
     const e = previous.substring(at, next < 0 ? previous.length : next);
-    oldEntries.add(e);
-    oldNames.add(e.substring(1, e.indexOf("\t")));
+    oldEntries.set(e, 0);
+    oldNames.set(e.substring(1, e.indexOf("\t")), 0);
     at = next;
   }
-  const names = new Set<string>();
+  const names = new Map<string, i32>();
   const added = new NameList(" added "), changed = new NameList(" changed "), removed = new NameList(" removed ");
   for (let i = 0; i < policies.length; i++) {
     const p = unchecked(policies[i]);
-    names.add(p.name);
+    names.set(p.name, 0);
     if (!oldNames.has(p.name)) added.add(p.name);
     else if (!oldEntries.has(entry(p))) changed.add(p.name);
   }
-  const old = oldNames.values();
+  const old = oldNames.keys();
   for (let i = 0; i < old.length; i++) if (!names.has(unchecked(old[i]))) removed.add(unchecked(old[i]));
   log.write(LogLevel.Info, "policies changed (" + source + "):" + added.toString() + changed.toString() + removed.toString() +
     " " + policies.length.toString() + " now");

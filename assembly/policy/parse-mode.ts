@@ -18,9 +18,9 @@ export function markDryRun(rules: Rule[], mode: i32): void {
 
 /** True (and an error naming both) when an earlier policy of the list has this name: policies
  * are tried in the order received, so the first one stays and this one is dropped. */
-export function isDuplicate(name: string, position: i32, seen: Set<string>, items: JsonValue[], diag: Diagnostics): bool {
+export function isDuplicate(name: string, position: i32, seen: Map<string, i32>, items: JsonValue[], diag: Diagnostics): bool {
   if (!seen.has(name)) {
-    seen.add(name);
+    seen.set(name, position);
     return false;
   }
   let first = 0;

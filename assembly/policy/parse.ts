@@ -51,7 +51,7 @@ export function parsePolicies(list: JsonValue, slots: HeaderSlots, limits: Parse
     diag.refuse("configuration", "policies", tooMany(totalRules, "rules in all", MAX_RULES));
     return policies;
   }
-  const names = new Set<string>();
+  const names = new Map<string, i32>(); // a string set (one map type in the module)
   for (let i = 0; i < items.length; i++) {
     const p = parsePolicy(unchecked(items[i]), i, slots, limits, diag);
     if (diag.refused.length > 0) return [];
