@@ -154,6 +154,14 @@ export class EffectiveSet {
 /** Logs what changed in one source's list since the proxy last logged it (once per proxy: the
  * VM that swaps the shared copy logs). */
 function logChange(log: Logger, source: string, policies: Policy[]): void {
+  // The list's digest first (policy identities in order): a VM that finds the same digest knows
+  // another VM of the proxy (the canary, an earlier worker) logged this list, and builds no text
+  // for it, which keeps a large configuration's peak memory down in every worker.
+  let digest: u64 = 0xcbf29ce484222325;
+  for (let i = 0; i < policies.length; i++) digest = (digest ^ unchecked(policies[i]).identity) * 0x100000001b3;
+  const digestKey = String.UTF8.encode("hfi.effective.digest." + source);
+  if (getSharedI64(digestKey) == <i64>digest) return;
+  setSharedI64(digestKey, <i64>digest, 0);
   const w = new JsonWriter(); // a linear-time string builder here
   for (let i = 0; i < policies.length; i++) w.writeAscii(entry(unchecked(policies[i])));
   const text = w.toString();
