@@ -75,3 +75,8 @@ test("with no policies every request passes untouched and the VM stays healthy",
   assert.equal(hfi.vm.failed, false);
   assert.deepEqual(hfi.logs("warn"), []);
 });
+
+test("build/plugin.wasm is at most 100 KiB (102,400 bytes): what Istio pulls and Envoy loads in every VM", () => {
+  const bytes = readFileSync(PLUGIN_WASM).byteLength;
+  assert.ok(bytes <= 102_400, `build/plugin.wasm is ${bytes} bytes; the bound is 102,400 (docs/size.md says where the room is)`);
+});
