@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   console.log(renderTable(results));
   console.log("\n" + renderRegexTable(regex));
   console.log(formatNewFaults(newFaults));
+  console.log("\n" + renderExtras(results.guard, policyCounters, delayDistribution));
   console.log(`\nwritten: ${path.relative(process.cwd(), RESULTS)} (${results.durationSeconds} s)`);
   await configLimitsBench(say);
 }
@@ -79,3 +80,25 @@ main().catch((e) => {
   console.error(e instanceof Error ? e.stack : e);
   process.exit(1);
 });
+
+/** The guard's cost (issue 12), the per-policy counters' matched-path cost (issue 11) and the
+ * delay precision of a distribution (issue 13), as printed lines. */
+function renderExtras(
+  guard: Awaited<ReturnType<typeof runGuard>>,
+  counters: Awaited<ReturnType<typeof runPolicyCounters>>,
+  dist: Awaited<ReturnType<typeof runDistributionPrecision>>,
+): string {
+  const lines = ["Guard, cap and schedule (ns per request, host calls; extra = above the unguarded twin):"];
+  for (const c of Object.values(guard)) {
+    lines.push(`  ${c.label.padEnd(52)} ${c.nsPerRequest.toFixed(0).padStart(7)} ns  ${c.extraNs >= 0 ? "+" : ""}${c.extraNs.toFixed(0)} ns  ${c.perRequest.hostCalls} host calls`);
+  }
+  lines.push("Per-policy counters and access-log marks on the matched path:");
+  for (const [name, c] of Object.entries(counters.cases)) {
+    const calls = Object.values(c.hostCallsByName).reduce((a, b) => a + b, 0);
+    lines.push(`  ${name.padEnd(52)} ${c.nsPerRequest.toFixed(0).padStart(7)} ns  ${calls} host calls ${JSON.stringify(c.hostCallsByName)}`);
+  }
+  lines.push(`Delay distribution ${JSON.stringify(dist.delay)} over ${dist.requests} concurrent requests (real clock, local runner): ` +
+    dist.quantiles.map((q) => `p${Math.round(q.q * 100)} ${q.heldMs.toFixed(1)} ms (expected ${q.expectedMs})`).join(", ") +
+    `; KS distance ${dist.ksDistance.toFixed(3)}`);
+  return lines.join("\n");
+}
