@@ -285,6 +285,8 @@ export class FaultInjector {
       const t = rule.tally;
       if (plan.delayMs > 0) count(t.dryRunDelay);
       if (plan.abort !== null) count(t.dryRunAbort);
+      else if (fault.reset) count(t.dryRunReset);
+      if (fault.response !== null) count(t.dryRunResponse);
       markStream(t, true);
       return HeadersStatus.Continue;
     }
@@ -536,6 +538,7 @@ export class FaultInjector {
   private faultResponse(stream: FaultedStream, response: ResponseFault, endOfStream: bool): HeadersStatus {
     stream.response = rewriteResponseHeaders(response, stream.rule.policyName, this.settings.policyHeader, endOfStream);
     this.metrics.add(Metric.ResponseFaults, 1);
+    count(stream.rule.tally.injectedResponse);
     if (response.delayMs <= 0) return HeadersStatus.Continue;
     const slot = this.takeSlot(stream.contextId, stream.rule);
     if (slot == HoldSlot.Full) return HeadersStatus.Continue;
@@ -576,6 +579,7 @@ export class FaultInjector {
       if (!rule.fault.reset) return;
       // Envoy resets the stream once this callback returns (docs/how-it-works.md, "Reset").
       this.metrics.add(Metric.Resets, 1);
+      count(rule.tally.injectedReset);
       closeStream(StreamType.Request);
       return;
     }

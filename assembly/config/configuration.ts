@@ -98,6 +98,27 @@ const KNOWN_SETTINGS: string[] = [
   "log_level", "control_plane", "control_plane_address", "poll_interval_ms", "max_fault_percentage",
   "mode", "max_labelled_policies", "exclude",
 ];
+/** The JSON type each known setting must have, in KNOWN_SETTINGS order: b(oolean), n(umber),
+ * s(tring), o(bject), a(rray), * (any: `policies` reports its own shape problems). One check
+ * for all of them, before the setting is read. */
+const SETTING_TYPES = "*bnnsbssosnnsna";
+
+function hasType(v: JsonValue, type: i32): bool {
+  if (type == 98 /* b */) return v.isBool();
+  if (type == 110 /* n */) return v.isNumber();
+  if (type == 115 /* s */) return v.isString();
+  if (type == 111 /* o */) return v.isObject();
+  if (type == 97 /* a */) return v.isArray();
+  return true;
+}
+
+function typeName(type: i32): string {
+  if (type == 98) return "true or false";
+  if (type == 110) return "a number";
+  if (type == 115) return "a string";
+  if (type == 111) return "an object";
+  return "an array of matches";
+}
 const KNOWN_CONTROL_PLANE: string[] = ["cluster", "authority", "address", "path", "poll_interval_ms", "timeout_ms", "lease_seconds"];
 
 /** The refusal for a key no configuration has. */
@@ -119,39 +140,34 @@ function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots
   for (let k = 0; k < root.keys.length; k++) {
     const key = unchecked(root.keys[k]);
     const value = unchecked(root.values[k]);
+    const known = KNOWN_SETTINGS.indexOf(key);
+    if (known < 0) return unknownKey(key, key, KNOWN_SETTINGS);
+    const type = SETTING_TYPES.charCodeAt(known);
+    if (!hasType(value, type)) return wrongType(key, typeName(type), value);
     if (key == "policies") continue;
     if (key == "enabled") {
-      if (!value.isBool()) return wrongType(key, "true or false", value);
       s.enabled = value.bool;
     } else if (key == "max_delay_ms") {
-      if (!value.isNumber()) return wrongType(key, "a number", value);
       if (isWhole(value, 0, 86400000)) s.maxDelayMs = <i64>value.num;
       else diag.error(WHERE, "max_delay_ms", "must be a whole number of ms from 0 to 86400000, got " + show(value) + "; keeping 30000");
     } else if (key == "max_active_faults") {
-      if (!value.isNumber()) return wrongType(key, "a number", value);
       if (isWhole(value, 0, 1000000000)) s.maxActiveFaults = <i64>value.num;
       else diag.error(WHERE, "max_active_faults", "must be a whole number >= 0, got " + show(value) + "; keeping 10000");
     } else if (key == "policy_header") {
-      if (!value.isString()) return wrongType(key, "a string", value);
       if (reportTooLong(diag, WHERE, "policy_header", value, MAX_HEADER_NAME_BYTES)) continue;
       if (value.isString() && isHeaderNameOrEmpty(value.str)) s.policyHeader = asciiLower(value.str);
       else diag.error(WHERE, "policy_header", 'must be a header name, or "" to turn it off; got ' + show(value));
     } else if (key == "mark_delayed_responses") {
-      if (!value.isBool()) return wrongType(key, "true or false", value);
       s.markDelayedResponses = value.bool;
     } else if (key == "metric_prefix") {
-      if (!value.isString()) return wrongType(key, "a string", value);
       if (!reportTooLong(diag, WHERE, "metric_prefix", value, MAX_METRIC_PREFIX_BYTES)) s.metricPrefix = value.str;
     } else if (key == "log_level") {
-      if (!value.isString()) return wrongType(key, "a string", value);
       const level = value.isString() ? logLevelFromName(value.str) : -1;
       if (level >= 0) s.logLevel = level;
       else diag.error(WHERE, "log_level", "must be one of trace, debug, info, warn, error, critical; got " + show(value));
     } else if (key == "mode" || key == "max_labelled_policies") {
-      if (key == "mode" ? !value.isString() : !value.isNumber()) return wrongType(key, key == "mode" ? "a string" : "a number", value);
       readObserveSetting(key, value, s, diag);
     } else if (key == "exclude") {
-      if (!value.isArray()) return wrongType(key, "an array of matches", value);
       const list = parseMatchList(value, WHERE, "exclude", slots, diag);
       // Faulting what was meant to be excluded is worse than faulting nothing.
       if (list !== null) s.exclude = list;
@@ -160,21 +176,15 @@ function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots
         diag.warn(WHERE, "exclude", "is broken: injection is off until it is fixed");
       }
     } else if (key == "control_plane") {
-      if (!value.isObject()) return wrongType(key, "an object", value);
       const refusal = unknownKeys(value);
       if (refusal.length > 0) return refusal;
       s.controlPlane = readControlPlane(value, diag);
     } else if (key == "control_plane_address") {
-      if (!value.isString()) return wrongType(key, "a string", value);
       legacyAddress = value;
     } else if (key == "poll_interval_ms") {
-      if (!value.isNumber()) return wrongType(key, "a number", value);
       legacyInterval = value;
     } else if (key == "max_fault_percentage") {
-      if (!value.isNumber()) return wrongType(key, "a number", value);
       readSafetySettings(value.num, s, diag);
-    } else {
-      return unknownKey(key, key, KNOWN_SETTINGS);
     }
   }
   if (legacyAddress !== null && s.controlPlane === null) {

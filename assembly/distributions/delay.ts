@@ -41,7 +41,8 @@ export const Z99: f64 = 2.3263478740408408;
 
 const TWO_POW_MINUS_53: f64 = 1.0 / 9007199254740992.0;
 const NO_CAP: f64 = 9007199254740992.0;
-const NO_POINTS: StaticArray<f64> = new StaticArray<f64>(0);
+// f64[] (not StaticArray<f64>): one array type fewer in the module (docs/size.md).
+const NO_POINTS: f64[] = [];
 
 /** The top 53 bits of a 64-bit random value as a double in [0, 1). */
 export function unitFromBits(x: u64): f64 {
@@ -58,8 +59,8 @@ export class DelayDistribution {
     /** The cap in ms (NO_CAP when none). */
     public capMs: f64,
     /** percentiles: the points, p in [0, 1] and ms, the implied (0, 0) included. */
-    public ps: StaticArray<f64> = NO_POINTS,
-    public ms: StaticArray<f64> = NO_POINTS,
+    public ps: f64[] = NO_POINTS,
+    public ms: f64[] = NO_POINTS,
     /** normal: Phi at 0 and at the cap, so a draw maps into the truncated interval. */
     public cdfLow: f64 = 0,
     public cdfHigh: f64 = 1,
@@ -198,12 +199,15 @@ export function percentilesDelay(ps: f64[], ms: f64[], maxDelayMs: i64): DelayRe
   }
   if (prevP != 100) return fail("fault.delay.percentiles[" + (n - 1).toString() + "].p: " + formatNumber(prevP) + " must be 100 (the last point)");
   const implied = unchecked(ps[0]) > 0 ? 1 : 0;
-  const P = new StaticArray<f64>(n + implied);
-  const M = new StaticArray<f64>(n + implied);
-  // implied point (0, 0 ms): the arrays start zeroed
+  const P: f64[] = [];
+  const M: f64[] = [];
+  if (implied == 1) {
+    P.push(0); // the implied point (0, 0 ms)
+    M.push(0);
+  }
   for (let i = 0; i < n; i++) {
-    unchecked(P[i + implied] = unchecked(ps[i]) / 100.0);
-    unchecked(M[i + implied] = unchecked(ms[i]));
+    P.push(unchecked(ps[i]) / 100.0);
+    M.push(unchecked(ms[i]));
   }
   return new DelayResult(new DelayDistribution(DelayKind.Percentiles, 0, 0, cap(maxDelayMs), P, M), "");
 }

@@ -103,7 +103,8 @@ class Parser {
   // Open containers, innermost last. Their elements (and keys) wait on the shared stacks
   // below and become exactly-sized arrays when the container closes.
   private depth: i32 = 0;
-  private frameIsObject: StaticArray<bool> = new StaticArray<bool>(MAX_DEPTH);
+  /** 1 where the frame is an object (i32, not bool: one StaticArray type fewer in the module). */
+  private frameIsObject: StaticArray<i32> = new StaticArray<i32>(MAX_DEPTH);
   private frameOffset: StaticArray<i32> = new StaticArray<i32>(MAX_DEPTH);
   private frameValuesStart: StaticArray<i32> = new StaticArray<i32>(MAX_DEPTH);
   private frameKeysStart: StaticArray<i32> = new StaticArray<i32>(MAX_DEPTH);
@@ -164,7 +165,7 @@ class Parser {
         if (value === null) return this.fail("internal error: missing value", this.pos);
         if (this.depth == 0) return this.finish(value);
         this.valueStack.push(value);
-        const inObject = this.frameIsObject[this.depth - 1];
+        const inObject = this.frameIsObject[this.depth - 1] != 0;
         this.skipWhitespace();
         const next = this.peek();
         if (next == COMMA) {
@@ -193,7 +194,7 @@ class Parser {
   @inline
   private openFrame(isObject: bool, offset: i32): void {
     const d = this.depth;
-    this.frameIsObject[d] = isObject;
+    this.frameIsObject[d] = isObject ? 1 : 0;
     this.frameOffset[d] = offset;
     this.frameValuesStart[d] = this.valueStack.length;
     this.frameKeysStart[d] = this.keyStack.length;
@@ -205,7 +206,7 @@ class Parser {
     const d = this.depth - 1;
     this.depth = d;
     const valuesStart = this.frameValuesStart[d];
-    if (!this.frameIsObject[d]) {
+    if (this.frameIsObject[d] == 0) {
       return JsonValue.arrayOf(this.valueStack.popArrayFrom(valuesStart), this.frameOffset[d]);
     }
     const values = this.valueStack.popArrayFrom(valuesStart);
@@ -252,7 +253,7 @@ class Parser {
   // ' (in "key")' when a member value of an object is being read, for error messages.
   private currentKey(): string {
     const d = this.depth - 1;
-    if (d < 0 || !this.frameIsObject[d]) return "";
+    if (d < 0 || this.frameIsObject[d] == 0) return "";
     const keys = this.keyStack;
     if (keys.length <= this.frameKeysStart[d]) return "";
     return ` (in ${shownKey(keys[keys.length - 1])})`;

@@ -6,7 +6,10 @@ import { Logger } from "../log";
 import { Metrics, PolicyMetric } from "../metrics";
 import { Rule } from "../policy/model";
 import { firstToReport } from "../problems";
-import { KIND_ABORT, KIND_DELAY, RuleTally } from "./tally";
+import { KIND_ABORT, KIND_DELAY, KIND_RESET, KIND_RESPONSE, RuleTally } from "./tally";
+
+/** The `hfi_fault` kinds, by index: their injected counters at k, dry-run counters at k + 4. */
+const KINDS: string[] = [KIND_ABORT, KIND_DELAY, KIND_RESET, KIND_RESPONSE];
 import { policyLabel } from "./label";
 
 /** The label policies beyond `max_labelled_policies` share. */
@@ -17,8 +20,8 @@ class LabelIds {
   matched: i64;
   overflow: i64;
   percentageMax: i64;
-  /** injected abort, injected delay, dry-run abort, dry-run delay; -2: not defined yet. */
-  kinds: StaticArray<i64> = [-2, -2, -2, -2];
+  /** injected abort, delay, reset, response, then the same dry-run; -2: not defined yet. */
+  kinds: StaticArray<i64> = [-2, -2, -2, -2, -2, -2, -2, -2];
   /** Highest percentage among the rules counted under this label. */
   percentage: f64 = 0;
   constructor(public label: string, private metrics: Metrics) {
@@ -27,13 +30,13 @@ class LabelIds {
     this.percentageMax = metrics.definePolicy(PolicyMetric.PercentageMax, label, "");
   }
 
-  /** Defines (once) the injected and dry-run counters of a kind (0 abort, 1 delay). */
+  /** Defines (once) the injected and dry-run counters of a kind (index into KINDS). */
   kind(k: i32): void {
     const ids = this.kinds;
     if (unchecked(ids[k]) != -2) return;
-    const name = k == 0 ? KIND_ABORT : KIND_DELAY;
+    const name = unchecked(KINDS[k]);
     unchecked((ids[k] = this.metrics.definePolicy(PolicyMetric.Injected, this.label, name)));
-    unchecked((ids[k + 2] = this.metrics.definePolicy(PolicyMetric.DryRun, this.label, name)));
+    unchecked((ids[k + 4] = this.metrics.definePolicy(PolicyMetric.DryRun, this.label, name)));
   }
 
   /** hfi_faults_policy_percentage_max, rounded up to a whole percent: the same value from every
@@ -69,10 +72,14 @@ export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logge
     }
     const ids = changetype<LabelIds>(l); // set just above
     const fault = rule.fault;
-    const delay = fault.delayMs > 0;
+    const delay = fault.delayMs > 0 || fault.delay !== null;
     const abort = fault.abort !== null;
+    const reset = fault.reset;
+    const response = fault.response !== null;
     if (abort) ids.kind(0);
     if (delay) ids.kind(1);
+    if (reset) ids.kind(2);
+    if (response) ids.kind(3);
     const k = ids.kinds;
     const t = new RuleTally();
     t.label = ids.label;
@@ -80,13 +87,23 @@ export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logge
     t.overflow = ids.overflow;
     if (abort) {
       t.injectedAbort = unchecked(k[0]);
-      t.dryRunAbort = unchecked(k[2]);
+      t.dryRunAbort = unchecked(k[4]);
     }
     if (delay) {
       t.injectedDelay = unchecked(k[1]);
-      t.dryRunDelay = unchecked(k[3]);
+      t.dryRunDelay = unchecked(k[5]);
     }
-    const kinds = delay && abort ? KIND_DELAY + "," + KIND_ABORT : delay ? KIND_DELAY : KIND_ABORT;
+    if (reset) {
+      t.injectedReset = unchecked(k[2]);
+      t.dryRunReset = unchecked(k[6]);
+    }
+    if (response) {
+      t.injectedResponse = unchecked(k[3]);
+      t.dryRunResponse = unchecked(k[7]);
+    }
+    // The access-log mark: what the rule does, in order (a delay first).
+    const end = abort ? KIND_ABORT : reset ? KIND_RESET : response ? KIND_RESPONSE : "";
+    const kinds = delay ? (end.length > 0 ? KIND_DELAY + "," + end : KIND_DELAY) : end.length > 0 ? end : KIND_ABORT;
     t.policyMark = String.UTF8.encode(name);
     t.faultMark = String.UTF8.encode(kinds);
     t.dryRunMark = String.UTF8.encode("dry_run:" + kinds);

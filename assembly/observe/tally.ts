@@ -6,6 +6,8 @@ import { incrementMetric } from "../glue/host";
 /** The `hfi_fault` kinds. A rule with both a delay and an abort injects both. */
 export const KIND_ABORT = "abort";
 export const KIND_DELAY = "delay";
+export const KIND_RESET = "reset";
+export const KIND_RESPONSE = "response";
 
 export class RuleTally {
   /** The `hfi_policy` label this rule's policy counts under (its encoded name, or `_other`). */
@@ -16,6 +18,10 @@ export class RuleTally {
   injectedDelay: i64 = -1;
   dryRunAbort: i64 = -1;
   dryRunDelay: i64 = -1;
+  injectedReset: i64 = -1;
+  injectedResponse: i64 = -1;
+  dryRunReset: i64 = -1;
+  dryRunResponse: i64 = -1;
   /** UTF-8 of the policy name and of the fault kinds ("delay,abort"), for filter state. */
   policyMark: ArrayBuffer = new ArrayBuffer(0);
   faultMark: ArrayBuffer = new ArrayBuffer(0);

@@ -134,7 +134,8 @@ class Builder {
   stFlags: Array<i32> = new Array<i32>();
   slots: StaticArray<i32> = new StaticArray<i32>(0);
   slotMask: i32 = 0;
-  trans: Array<u16> = new Array<u16>();
+  /** Rows as they are built (i32: the module's own array type; stored as u16 in the DFA). */
+  trans: Array<i32> = new Array<i32>();
   maxStates: i32 = 0;
   closures: Array<Array<i32>> = [new Array<i32>(), new Array<i32>()];
   next: Array<i32> = new Array<i32>();
@@ -204,8 +205,8 @@ class Builder {
       this.stStart.push(0);
       this.stLen.push(0);
       this.stFlags.push(-1);
-      for (let k = 0; k < classes; k++) this.trans.push(<u16>(r * stride));
-      this.trans.push(r == 1 ? END_MATCH : 0);
+      for (let k = 0; k < classes; k++) this.trans.push(r * stride);
+      this.trans.push(r == 1 ? <i32>END_MATCH : 0);
     }
     const first = [0];
     this.dfa.start = this.intern(first, AT_START) * stride;
@@ -224,7 +225,7 @@ class Builder {
         const c = this.rep[k];
         const w = word && isWordByte(c) ? 1 : 0;
         if (closureMatched[w]) {
-          this.trans.push(<u16>stride);
+          this.trans.push(stride);
           continue;
         }
         next.length = 0;
@@ -236,15 +237,15 @@ class Builder {
         this.steps += list.length;
         const target = next.length == 0 ? 0 : this.intern(next, w == 1 ? PREV_WORD : 0);
         if (target < 0) return new DfaResult(null, this.error);
-        this.trans.push(<u16>(target * stride));
+        this.trans.push(target * stride);
       }
-      this.trans.push(this.selfLoopRange(s) | endMatch);
+      this.trans.push(<i32>(this.selfLoopRange(s) | endMatch));
       if (this.steps > MAX_DFA_BUILD_STEPS) return this.fail(this.tooComplex("its automaton needs more than " + MAX_DFA_BUILD_STEPS.toString() + " steps to build (MAX_DFA_BUILD_STEPS)"));
       if (totalSteps + this.steps > MAX_TOTAL_DFA_BUILD_STEPS) return this.fail(tooMuch("building all its automata takes more than " + MAX_TOTAL_DFA_BUILD_STEPS.toString() + " steps (MAX_TOTAL_DFA_BUILD_STEPS)"));
     }
     const dfa = this.dfa;
     const trans = new StaticArray<u16>(this.trans.length);
-    for (let i = 0; i < trans.length; i++) trans[i] = this.trans[i];
+    for (let i = 0; i < trans.length; i++) trans[i] = <u16>this.trans[i];
     dfa.trans = trans;
     return new DfaResult(dfa, "");
   }

@@ -20,20 +20,22 @@ describe("hfi simulate", () => {
     const r = await hfi("simulate", "-f", ENVOY_FIXTURE, "-n", "4000", "GET", "/api/x");
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split("\n");
-    assert.deepEqual(lines.slice(0, 6), [
+    assert.deepEqual(lines.slice(0, 8), [
       "GET /api/x",
       'workload "frontend" namespace "demo" labels app=frontend',
       "",
       'policy checkout-fails rule 0: no match: path prefix "/checkout", request path "/api/x"',
       'policy slow-catalog rule 0: no match: path prefix "/catalog", request path "/api/x"',
       "policy flaky-api rule 0: MATCH -> abort 500 at 20 %",
+      'policy reviews-degraded rule 0: no match: path prefix "/reviews", request path "/api/x"',
+      'policy drop-connections rule 0: no match: path prefix "/drop", request path "/api/x"',
     ]);
-    assert.equal(lines[7], "decision: policy flaky-api rule 0: abort 500");
-    const m = /^configured: 20 % {3}observed: ([\d.]+) % \((\d+) of 4000 requests\)$/.exec(lines[8]);
-    assert.ok(m, lines[8]);
+    assert.equal(lines[9], "decision: policy flaky-api rule 0: abort 500");
+    const m = /^configured: 20 % {3}observed: ([\d.]+) % \((\d+) of 4000 requests\)$/.exec(lines[10]);
+    assert.ok(m, lines[10]);
     // 4000 draws at 20 %: the standard deviation is 0.63 points; 16..24 is more than 6 of them.
-    assert.ok(Number(m[1]) > 16 && Number(m[1]) < 24, lines[8]);
-    assert.equal(lines[9], `  abort 500: ${m[2]}`);
+    assert.ok(Number(m[1]) > 16 && Number(m[1]) < 24, lines[10]);
+    assert.equal(lines[11], `  abort 500: ${m[2]}`);
   });
 
   test("resets and response faults are recognised, matched and counted like aborts and delays", async () => {
@@ -109,7 +111,7 @@ describe("hfi simulate", () => {
   test("--format json carries the same verdicts", async () => {
     const r = JSON.parse((await hfi("simulate", "-f", ENVOY_FIXTURE, "--format", "json", "-n", "10", "GET", "/checkout")).stdout);
     assert.deepEqual(r.decision, { policy: "checkout-fails", rule: 0, fault: "abort 503", percentage: 100 });
-    assert.deepEqual(r.rules.map((x: { verdict: string }) => x.verdict), ["decides", "no match", "no match"]);
+    assert.deepEqual(r.rules.map((x: { verdict: string }) => x.verdict), ["decides", "no match", "no match", "no match", "no match"]);
     assert.deepEqual(r.observed.outcomes, { "abort 503": 10 });
   });
 
@@ -139,7 +141,7 @@ describe("hfi render", () => {
       path: "/v1/policies",
     }, "the poll interval and timeout keep the plugin's defaults");
     const policies = wasm.spec.pluginConfig.policies as Array<{ metadata: { name: string }; spec: { selector: object } }>;
-    assert.deepEqual(policies.map((p) => p.metadata.name), ["checkout-fails", "slow-catalog", "flaky-api"]);
+    assert.deepEqual(policies.map((p) => p.metadata.name), ["checkout-fails", "slow-catalog", "flaky-api", "reviews-degraded", "drop-connections"]);
     // The settings come from the shipped WasmPlugin, the policies from the given files.
     assert.equal(wasm.spec.pluginConfig.policy_header, "x-hfi-policy");
     for (const p of policies) assert.deepEqual(p.spec.selector, { service: "frontend", namespace: "demo" });

@@ -160,3 +160,31 @@ test("access-log marks: filter state hfi_policy and hfi_fault on faulted and dry
   const plain = respond(hfi.request("GET", "/other"));
   assert.equal(plain.filterState.size, 0, "nothing set on a request no policy faulted");
 });
+
+test("resets and response faults have their own hfi_fault kind, in the per-policy series and the access-log mark", async () => {
+  const stats = taggedStats();
+  const hfi = await startHfi({
+    policies: [
+      policy("drop", { path: { prefix: "/drop" } }, { percentage: 100, reset: true }),
+      policy("rewrite", { path: { prefix: "/rewrite" } }, { percentage: 100, delay: { fixed_delay_ms: 10 }, response: { httpStatus: 503, body: "x" } }),
+      { metadata: { name: "look" }, spec: { mode: "dry_run", rules: [{ match: { path: { prefix: "/look" } }, fault: { percentage: 100, reset: true } }] } },
+    ],
+  }, { stats });
+  const text = (v: Uint8Array | undefined) => (v === undefined ? undefined : Buffer.from(v).toString());
+  const drop = hfi.request("GET", "/drop");
+  assert.equal(drop.state, "reset");
+  assert.equal(text(drop.filterState.get("hfi_fault")), "reset");
+  const rewrite = hfi.request("GET", "/rewrite");
+  assert.equal(text(rewrite.filterState.get("hfi_fault")), "delay,response");
+  hfi.clock.advance(10);
+  assert.equal(respond(rewrite).reply.status, 503);
+  const look = respond(hfi.request("GET", "/look"));
+  assert.equal(text(look.filterState.get("hfi_fault")), "dry_run:reset");
+  const prom = lines(stats.renderPrometheus());
+  for (const line of [
+    'hfi_faults_policy_injected_total{hfi_policy="drop",hfi_fault="reset"} 1',
+    'hfi_faults_policy_injected_total{hfi_policy="rewrite",hfi_fault="delay"} 1',
+    'hfi_faults_policy_injected_total{hfi_policy="rewrite",hfi_fault="response"} 1',
+    'hfi_faults_policy_dry_run_total{hfi_policy="look",hfi_fault="reset"} 1',
+  ]) assert.ok(prom.includes(line), `${line}\n${prom.filter((l) => l.includes("hfi_faults_policy_")).join("\n")}`);
+});

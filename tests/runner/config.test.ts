@@ -16,7 +16,7 @@ test("envoy/envoy.yaml yields the plugin JSON, root id and node metadata", () =>
   assert.equal(source.rootId, "hfi-fault-injection");
   assert.equal(source.vmId, "hfi");
   const config = JSON.parse(source.configuration);
-  assert.deepEqual(config.policies.map((p: { metadata: { name: string } }) => p.metadata.name), ["checkout-fails", "slow-catalog", "flaky-api"]);
+  assert.deepEqual(config.policies.map((p: { metadata: { name: string } }) => p.metadata.name), ["checkout-fails", "slow-catalog", "flaky-api", "reviews-degraded", "drop-connections"]);
   assert.equal(config.policy_header, "x-hfi-policy");
   assert.deepEqual(source.node?.metadata, { WORKLOAD_NAME: "frontend", NAMESPACE: "demo", LABELS: { app: "frontend" } });
   assert.equal(source.node?.id, "hfi-local");

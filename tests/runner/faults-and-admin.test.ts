@@ -64,7 +64,7 @@ describe("envoy/envoy.yaml policies through the runner", () => {
     assert.equal(reply.status, 200);
     assert.equal(reply.headers["x-hfi-root-id"], "hfi-fault-injection");
     const config = JSON.parse(reply.body);
-    assert.deepEqual(config.policies.map((p: { metadata: { name: string } }) => p.metadata.name), ["checkout-fails", "slow-catalog", "flaky-api"]);
+    assert.deepEqual(config.policies.map((p: { metadata: { name: string } }) => p.metadata.name), ["checkout-fails", "slow-catalog", "flaky-api", "reviews-degraded", "drop-connections"]);
   });
 
   test("the banner names the curl lines for the policies", () => {
@@ -75,12 +75,12 @@ describe("envoy/envoy.yaml policies through the runner", () => {
   });
 
   test("the plugin's configure log reaches the console", () => {
-    assert.ok(r.lines.some((l) => /\[info\] \[hfi w0\] .*configured: 3 policies/.test(l)), r.lines.join("\n"));
+    assert.ok(r.lines.some((l) => /\[info\] \[hfi w0\] .*configured: 5 policies/.test(l)), r.lines.join("\n"));
     assert.ok(r.lines.some((l) => /\[hfi w1\]/.test(l)), "both workers log");
   });
 
   test("the configuration canary configures first, in the same log, as Envoy does", () => {
-    const configured = r.lines.filter((l) => /configured: 3 policies/.test(l));
+    const configured = r.lines.filter((l) => /configured: 5 policies/.test(l));
     assert.equal(configured.length, 3, `the canary and two workers:\n${configured.join("\n")}`);
     assert.match(configured[0], /\[hfi canary\]/, "the canary comes first");
   });

@@ -32,7 +32,7 @@ describe("observability through the runner", () => {
     const view = JSON.parse(reply.body);
     assert.equal(view.workers.length, 2, reply.body);
     for (const w of view.workers) {
-      assert.deepEqual(w.policies.map((p: { name: string }) => p.name), ["checkout-fails", "slow-catalog", "flaky-api"]);
+      assert.deepEqual(w.policies.map((p: { name: string }) => p.name), ["checkout-fails", "slow-catalog", "flaky-api", "reviews-degraded", "drop-connections"]);
       const checkout = w.policies[0];
       assert.equal(checkout.source, "configuration");
       assert.equal(checkout.state, "active");
