@@ -91,12 +91,6 @@ export class Fault {
   /** Applied when the upstream answers (response/). */
   response: ResponseFault | null = null;
 
-  /** What the fault does, as per-policy series name it (`hfi_fault.<kind>`). */
-  get kind(): string {
-    if (this.reset) return "reset";
-    if (this.abort !== null) return "abort";
-    return this.holdMs() > 0 ? "delay" : "response";
-  }
   /** A delay form other than fixed_delay_ms (parse-delay.ts): drawn per faulted request. */
   delay: DelayDistribution | null = null;
   /** `max_injections` (parse-fault-extras.ts); `budgetKey` is set once the policy's identity is known. */

@@ -3,7 +3,6 @@ import {
   REMOVE_LENGTH, SET_LENGTH, SET_STATUS,
 } from "../../assembly/response/decide";
 import { ResponseFault } from "../../assembly/response/model";
-import { Abort, Fault } from "../../assembly/policy/model";
 
 function fault(status: i32, body: string | null): ResponseFault {
   const r = new ResponseFault();
@@ -60,20 +59,5 @@ describe("gRPC helpers", () => {
 
   it("percent-encodes UTF-8 bytes outside 0x20-0x7e and %", () => {
     expect(percentEncode(String.UTF8.encode("a b%\n é"))).toBe("a b%25%0A %C3%A9");
-  });
-});
-
-describe("Fault.kind", () => {
-  it("names what the fault does, as the per-policy series will", () => {
-    const f = new Fault();
-    f.response = new ResponseFault();
-    expect(f.kind).toBe("response");
-    f.delayMs = 10;
-    expect(f.kind).toBe("delay");
-    f.abort = new Abort(503, -1, "");
-    expect(f.kind).toBe("abort");
-    f.abort = null;
-    f.reset = true;
-    expect(f.kind).toBe("reset");
   });
 });
