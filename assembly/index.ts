@@ -1,4 +1,4 @@
 // The plugin's module entry: exports the Proxy-Wasm ABI (marker, callbacks, malloc).
 import "./glue/abort";
-export * from "./glue/abi";
+export * from "./exports";
 export { malloc, free } from "./glue/memory";

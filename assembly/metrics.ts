@@ -69,6 +69,8 @@ export const enum PolicyMetric {
   DryRun = 2,
   Overflow = 3,
   PercentageMax = 4,
+  Halted = 5,
+  GuardTrips = 6,
 }
 
 const POLICY_NAMES: string[] = [
@@ -77,6 +79,8 @@ const POLICY_NAMES: string[] = [
   "hfi_faults_policy_dry_run_total",
   "hfi_faults_policy_overflow_total",
   "hfi_faults_policy_percentage_max",
+  "hfi_faults_policy_halted",
+  "hfi_faults_policy_guard_trips_total",
 ];
 
 /** Host ids of the defined metrics; -1 where the host refused (the metric is then skipped). */
@@ -101,7 +105,8 @@ export class Metrics {
   definePolicy(metric: PolicyMetric, label: string, fault: string): i64 {
     let name = unchecked(POLICY_NAMES[metric]) + ".hfi_policy." + label;
     if (fault.length > 0) name += ".hfi_fault." + fault;
-    return defineMetric(metric == PolicyMetric.PercentageMax ? MetricType.Gauge : MetricType.Counter, this.prefix + name);
+    const gauge = metric == PolicyMetric.PercentageMax || metric == PolicyMetric.Halted;
+    return defineMetric(gauge ? MetricType.Gauge : MetricType.Counter, this.prefix + name);
   }
 
   /** Adds `delta` to a counter, or a signed delta to a gauge. */

@@ -1,4 +1,4 @@
-// Spending a rule's `max_injections` (issue 13 item 5): the count lives in Proxy-Wasm shared
+// Spending a rule's `max_injections`: the count lives in Proxy-Wasm shared
 // data under the rule's budget key and moves by compare-and-swap, so every worker VM of the
 // proxy draws from one budget and no two workers can both take the last injection.
 // Envoy's semantics (envoy-host.md): a set with the cas of the read fails with CasMismatch if
@@ -6,7 +6,7 @@
 // creates the key only if it is still missing (a set with cas 0 would overwrite).
 import { TakeResult } from "../budgets/injection-budget";
 import { LogLevel } from "../config/settings";
-import { getSharedI64, setSharedI64, sharedCas, WasmResult } from "../glue/host";
+import { getSharedI64, setSharedI64, sharedCas, sharedFound, WasmResult } from "../glue/host";
 import { Logger } from "../log";
 import { Metric, Metrics } from "../metrics";
 import { Rule } from "../policy/model";
@@ -50,4 +50,18 @@ export function spendInjection(rule: Rule, metrics: Metrics, log: Logger): bool 
       (<i64>budget.maxInjections).toString() + " reached; no more faults until the policy changes");
   }
   return false;
+}
+
+/** Gives back an injection taken with spendInjection whose fault was then refused (admission
+ * reserves the budget before the blast-radius cap). */
+export function refundInjection(rule: Rule): void {
+  const budget = rule.fault.budget;
+  if (budget === null) return;
+  const key = rule.fault.budgetKey;
+  for (let i = 0; i < TRIES; i++) {
+    const used = getSharedI64(key);
+    const cas = sharedCas;
+    if (!sharedFound || used <= 0) return;
+    if (setSharedI64(key, used - 1, cas) != WasmResult.CasMismatch) return;
+  }
 }

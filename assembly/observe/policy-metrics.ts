@@ -1,27 +1,42 @@
 // Defines the per-policy metrics of an assembled policy set and hands each rule its tally.
 // Runs when a set is assembled (configuration, control-plane update), never per request.
+// Every per-policy series, the guard's included, is named through policyLabel and the
+// max_labelled_policies cap here.
 import { LogLevel } from "../config/settings";
 import { recordMetric } from "../glue/host";
 import { Logger } from "../log";
 import { Metrics, PolicyMetric } from "../metrics";
-import { Rule } from "../policy/model";
+import { Kind, KIND_COUNT, KIND_NAMES } from "../policy/kinds";
+import { Fault, Rule } from "../policy/model";
 import { firstToReport } from "../problems";
-import { KIND_ABORT, KIND_DELAY, KIND_RESET, KIND_RESPONSE, RuleTally } from "./tally";
-
-/** The `hfi_fault` kinds, by index: their injected counters at k, dry-run counters at k + 4. */
-const KINDS: string[] = [KIND_ABORT, KIND_DELAY, KIND_RESET, KIND_RESPONSE];
 import { policyLabel } from "./label";
+import { RuleTally } from "./tally";
 
 /** The label policies beyond `max_labelled_policies` share. */
 export const OTHER_LABEL = "_other";
+
+/** The kinds a rule can inject: its own fault's, and a delay and an abort when the request's
+ * x-envoy-fault-* headers may ask for them. */
+export function possibleKinds(f: Fault): u8 {
+  let kinds: u8 = 0;
+  const response = f.response;
+  if (f.delayMs > 0 || f.delay !== null || f.fromHeaders || (response !== null && response.delayMs > 0)) kinds |= <u8>Kind.Delay;
+  if (f.abort !== null || f.fromHeaders) kinds |= <u8>Kind.Abort;
+  if (f.reset) kinds |= <u8>Kind.Reset;
+  if (response !== null) kinds |= <u8>Kind.Response;
+  return kinds;
+}
 
 /** The ids of one label's metrics; a kind's are defined when a rule first needs them. */
 class LabelIds {
   matched: i64;
   overflow: i64;
   percentageMax: i64;
-  /** injected abort, delay, reset, response, then the same dry-run; -2: not defined yet. */
-  kinds: StaticArray<i64> = [-2, -2, -2, -2, -2, -2, -2, -2];
+  /** The guard's series, defined when a guarded policy first needs them (-2: not yet). */
+  halted: i64 = -2;
+  guardTrips: i64 = -2;
+  injected: StaticArray<i64> = [-2, -2, -2, -2];
+  dryRun: StaticArray<i64> = [-2, -2, -2, -2];
   /** Highest percentage among the rules counted under this label. */
   percentage: f64 = 0;
   constructor(public label: string, private metrics: Metrics) {
@@ -30,13 +45,20 @@ class LabelIds {
     this.percentageMax = metrics.definePolicy(PolicyMetric.PercentageMax, label, "");
   }
 
-  /** Defines (once) the injected and dry-run counters of a kind (index into KINDS). */
-  kind(k: i32): void {
-    const ids = this.kinds;
-    if (unchecked(ids[k]) != -2) return;
-    const name = unchecked(KINDS[k]);
-    unchecked((ids[k] = this.metrics.definePolicy(PolicyMetric.Injected, this.label, name)));
-    unchecked((ids[k + 4] = this.metrics.definePolicy(PolicyMetric.DryRun, this.label, name)));
+  /** Defines (once) the injected and dry-run counters of the kinds in `kinds`. */
+  define(kinds: u8): void {
+    for (let k = 0; k < KIND_COUNT; k++) {
+      if ((<i32>kinds & (1 << k)) == 0 || unchecked(this.injected[k]) != -2) continue;
+      const name = unchecked(KIND_NAMES[k]);
+      unchecked((this.injected[k] = this.metrics.definePolicy(PolicyMetric.Injected, this.label, name)));
+      unchecked((this.dryRun[k] = this.metrics.definePolicy(PolicyMetric.DryRun, this.label, name)));
+    }
+  }
+
+  defineGuard(): void {
+    if (this.halted != -2) return;
+    this.halted = this.metrics.definePolicy(PolicyMetric.Halted, this.label, "");
+    this.guardTrips = this.metrics.definePolicy(PolicyMetric.GuardTrips, this.label, "");
   }
 
   /** hfi_faults_policy_percentage_max, rounded up to a whole percent: the same value from every
@@ -49,7 +71,7 @@ class LabelIds {
 /**
  * Gives every rule (in evaluation order, a policy's rules together) the ids of its policy's
  * metrics; the first `cap` policies get their own label, the rest share `_other` (one warning
- * per proxy).
+ * per proxy). A guarded policy's rails get their guard series here too.
  */
 export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logger): void {
   let l: LabelIds | null = null;
@@ -72,41 +94,24 @@ export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logge
     }
     const ids = changetype<LabelIds>(l); // set just above
     const fault = rule.fault;
-    const delay = fault.delayMs > 0 || fault.delay !== null;
-    const abort = fault.abort !== null;
-    const reset = fault.reset;
-    const response = fault.response !== null;
-    if (abort) ids.kind(0);
-    if (delay) ids.kind(1);
-    if (reset) ids.kind(2);
-    if (response) ids.kind(3);
-    const k = ids.kinds;
+    ids.define(possibleKinds(fault));
     const t = new RuleTally();
     t.label = ids.label;
     t.matched = ids.matched;
     t.overflow = ids.overflow;
-    if (abort) {
-      t.injectedAbort = unchecked(k[0]);
-      t.dryRunAbort = unchecked(k[4]);
+    for (let k = 0; k < KIND_COUNT; k++) {
+      const id = unchecked(ids.injected[k]);
+      if (id == -2) continue;
+      unchecked((t.injected[k] = id));
+      unchecked((t.dryRun[k] = unchecked(ids.dryRun[k])));
     }
-    if (delay) {
-      t.injectedDelay = unchecked(k[1]);
-      t.dryRunDelay = unchecked(k[5]);
-    }
-    if (reset) {
-      t.injectedReset = unchecked(k[2]);
-      t.dryRunReset = unchecked(k[6]);
-    }
-    if (response) {
-      t.injectedResponse = unchecked(k[3]);
-      t.dryRunResponse = unchecked(k[7]);
-    }
-    // The access-log mark: what the rule does, in order (a delay first).
-    const end = abort ? KIND_ABORT : reset ? KIND_RESET : response ? KIND_RESPONSE : "";
-    const kinds = delay ? (end.length > 0 ? KIND_DELAY + "," + end : KIND_DELAY) : end.length > 0 ? end : KIND_ABORT;
     t.policyMark = String.UTF8.encode(name);
-    t.faultMark = String.UTF8.encode(kinds);
-    t.dryRunMark = String.UTF8.encode("dry_run:" + kinds);
+    const safety = rule.safety;
+    if (safety !== null && safety.local !== null) {
+      ids.defineGuard();
+      safety.haltedGauge = ids.halted;
+      safety.tripsCounter = ids.guardTrips;
+    }
     if (fault.percentage > ids.percentage) ids.percentage = fault.percentage;
     rule.tally = t;
   }

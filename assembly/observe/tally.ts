@@ -1,31 +1,18 @@
-// What a rule reports when it matches: the host ids of its policy's per-policy metrics and
-// its access-log marks, made once when a policy set is assembled so that counting on the
-// request path is a host call and nothing else (no name built, no allocation).
+// What a rule reports: the host ids of its policy's per-policy metrics, made once when a policy
+// set is assembled (observe/policy-metrics.ts), so that counting on the request path is a host
+// call and nothing else (no name built, no allocation).
 import { incrementMetric } from "../glue/host";
 
-/** The `hfi_fault` kinds. A rule with both a delay and an abort injects both. */
-export const KIND_ABORT = "abort";
-export const KIND_DELAY = "delay";
-export const KIND_RESET = "reset";
-export const KIND_RESPONSE = "response";
-
 export class RuleTally {
-  /** The `hfi_policy` label this rule's policy counts under (its encoded name, or `_other`). */
+  /** The `hfi_policy` label this rule's policy counts under (its escaped name, or `_other`). */
   label: string = "";
   matched: i64 = -1;
   overflow: i64 = -1;
-  injectedAbort: i64 = -1;
-  injectedDelay: i64 = -1;
-  dryRunAbort: i64 = -1;
-  dryRunDelay: i64 = -1;
-  injectedReset: i64 = -1;
-  injectedResponse: i64 = -1;
-  dryRunReset: i64 = -1;
-  dryRunResponse: i64 = -1;
-  /** UTF-8 of the policy name and of the fault kinds ("delay,abort"), for filter state. */
+  /** Injected and dry-run counters by kind index (policy/kinds.ts, KIND_COUNT); -1: not defined. */
+  injected: StaticArray<i64> = [-1, -1, -1, -1];
+  dryRun: StaticArray<i64> = [-1, -1, -1, -1];
+  /** UTF-8 of the policy name, for the hfi_policy access-log mark. */
   policyMark: ArrayBuffer = new ArrayBuffer(0);
-  faultMark: ArrayBuffer = new ArrayBuffer(0);
-  dryRunMark: ArrayBuffer = new ArrayBuffer(0);
 }
 
 /** Every rule's tally until its set is assembled: counts nothing. */

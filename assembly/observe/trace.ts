@@ -40,8 +40,17 @@ export const enum Decision {
   NotSampled = 3,
   DryRun = 4,
   Inject = 5,
+  Closed = 6,
+  Halted = 7,
+  Overflow = 8,
+  Exhausted = 9,
+  NotAsked = 10,
 }
-const SAID: string[] = ["no policy applies here", "injection disabled", "no rule matched", "not sampled", "dry run", "injecting"];
+const SAID: string[] = [
+  "no policy applies here", "injection disabled", "no rule matched", "not sampled", "dry run", "injecting",
+  "outside its schedule window", "halted by its guard", "no room (max_active_faults or max_fault_percentage)",
+  "max_injections spent", "from_headers: the request asks for no fault",
+];
 
 /** The debug trace of request decisions. Callers check `log.enabled(LogLevel.Debug)` first, so
  * with debug off a request pays nothing for it. */

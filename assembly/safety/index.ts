@@ -1,11 +1,12 @@
-// The act layer of the safety rails (issue 12): turns the pure decisions of guard/, schedule/
-// and budgets/blast-radius.ts into host calls (clocks, shared data, logs, metrics). The
-// FaultInjector routes callbacks here; a request no policy matches never reaches this file
-// except for the cap's integer count (and only when max_fault_percentage is set).
+// The act layer of the safety rails: turns the pure decisions of guard/, schedule/ and
+// budgets/blast-radius.ts into host calls (clocks, shared data, logs, metrics). Admission asks
+// it about one request (gate, cap share); the root routes on_log and ticks here. A request no
+// policy matches never reaches this file except for the cap's integer count (and only when
+// max_fault_percentage is set).
 import { BlastRadius, BLAST_RADIUS_KEY } from "../budgets/blast-radius";
 import { LogLevel, Settings } from "../config/settings";
 import { monotonicNanos, wallNanos } from "../glue/clock";
-import { defineMetric, getHeader, HeaderMapType, incrementMetric, MetricType, recordMetric, WasmResult } from "../glue/host";
+import { getHeader, HeaderMapType, incrementMetric, WasmResult } from "../glue/host";
 import { GuardDecision } from "../guard/guard";
 import { isFailedOutcome, parseGrpcStatus } from "../guard/failure";
 import { Logger } from "../log";
@@ -24,13 +25,16 @@ const STATUS = String.UTF8.encode(":status");
 const GRPC_STATUS = String.UTF8.encode("grpc-status");
 const CAP_KEY = String.UTF8.encode(BLAST_RADIUS_KEY);
 
-export const enum Admission {
-  /** No guard: inject as usual, nothing to track. */
-  Plain = 0,
-  /** Guarded: inject as usual; the outcome is recorded at on_log if the upstream answers. */
-  Track = 1,
-  /** Halted by the guard or outside the schedule: inject nothing. */
-  Skip = 2,
+/** A policy's rails' verdict on a matched request (admission/admission.ts asks). */
+export const enum Gate {
+  /** No guard: may be faulted; nothing to watch. */
+  Open = 0,
+  /** Guarded and not halted: may be faulted; its outcome feeds the guard. */
+  Watched = 1,
+  /** Outside its schedule window: inject nothing. */
+  Closed = 2,
+  /** Halted by its guard: inject nothing. */
+  Halted = 3,
 }
 
 @inline function nowMs(): i64 {
@@ -43,7 +47,6 @@ export class Safety {
   /** The distinct rails of the policy set in force. */
   private rails: PolicySafety[] = [];
   cap: BlastRadius | null = null;
-  private prefix: string = "";
 
   constructor(private readonly metrics: Metrics, private readonly log: Logger) {}
 
@@ -56,7 +59,6 @@ export class Safety {
       if (s !== null && (rails.length == 0 || unchecked(rails[rails.length - 1]) !== s)) rails.push(s);
     }
     this.rails = rails;
-    this.prefix = settings.metricPrefix;
     const pct = settings.maxFaultPercentage;
     const cap = this.cap;
     if (pct < 0) this.cap = null;
@@ -68,24 +70,23 @@ export class Safety {
     return this.rails.length > 0 || this.cap !== null ? monotonicNanos() + SAFETY_TICK_MS * NS_PER_MS : i64.MAX_VALUE;
   }
 
-  /** A request matched a rule of a policy with rails: may it be faulted, and is it watched? */
-  admit(s: PolicySafety): Admission {
-    if (s.window !== null && s.isClosed(wallNanos() / NS_PER_MS)) return Admission.Skip;
-    if (s.local === null) return Admission.Plain;
-    return s.isHalted(nowMs()) ? Admission.Skip : Admission.Track;
+  /** A request matched a rule of a policy with rails: may it be faulted, and is it watched?
+   * The schedule first: a closed window needs no look at the guard. */
+  gate(s: PolicySafety): Gate {
+    if (s.window !== null && s.isClosed(wallNanos() / NS_PER_MS)) return Gate.Closed;
+    if (s.local === null) return Gate.Open;
+    return s.isHalted(nowMs()) ? Gate.Halted : Gate.Watched;
   }
 
   track(contextId: u32, s: PolicySafety): void {
     this.tracked.set(contextId, s);
   }
 
-  /** The blast-radius cap's verdict on one more fault (true when no cap is set). */
-  grantFault(): bool {
+  /** The blast-radius cap's verdict on one more fault (true when no cap is set); a granted
+   * fault is committed to the proxy-wide window. */
+  takeCapShare(): bool {
     const cap = this.cap;
-    if (cap === null) return true;
-    if (this.stepCap(cap, nowMs(), true)) return true;
-    this.metrics.add(Metric.Overflow, 1);
-    return false;
+    return cap === null || this.stepCap(cap, nowMs(), true);
   }
 
   /** The stream ended: record a watched request's outcome. */
@@ -150,24 +151,20 @@ export class Safety {
       if (d == GuardDecision.Tripped) {
         this.log.write(LogLevel.Warn, pooled.describeTrip(s.name));
         this.metrics.add(Metric.GuardTrips, 1);
-        this.perPolicy(s, 1);
+        this.perPolicy(s, true);
       } else if (d == GuardDecision.Resumed) {
         this.log.write(LogLevel.Info, "guard resumed policy \"" + s.name + "\"");
-        this.perPolicy(s, 0);
+        this.perPolicy(s, false);
       }
       return;
     }
   }
 
-  /** The per-policy series: halted gauge and trips counter, defined at the first transition. */
-  private perPolicy(s: PolicySafety, halted: u64): void {
-    if (s.haltedGauge < 0) {
-      const tag = ".hfi_policy." + s.name;
-      s.haltedGauge = defineMetric(MetricType.Gauge, this.prefix + "hfi_faults_policy_halted" + tag);
-      s.tripsCounter = defineMetric(MetricType.Counter, this.prefix + "hfi_faults_policy_guard_trips_total" + tag);
-    }
-    if (s.haltedGauge >= 0) recordMetric(<u32>s.haltedGauge, halted);
-    if (halted == 1 && s.tripsCounter >= 0) incrementMetric(<u32>s.tripsCounter, 1);
+  /** The per-policy series (defined under the policy's label, observe/policy-metrics.ts): the
+   * halted gauge moves by +1 / -1, so policies that share the `_other` label add up. */
+  private perPolicy(s: PolicySafety, halted: bool): void {
+    if (s.haltedGauge >= 0) incrementMetric(<u32>s.haltedGauge, halted ? 1 : -1);
+    if (halted && s.tripsCounter >= 0) incrementMetric(<u32>s.tripsCounter, 1);
   }
 
   /** The cap's CAS loop; true when a wanted fault was granted (and committed). */

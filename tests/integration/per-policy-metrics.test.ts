@@ -151,9 +151,17 @@ test("access-log marks: filter state hfi_policy and hfi_fault on faulted and dry
   assert.equal(text(fail.filterState.get("hfi_policy")), "fails");
   assert.equal(text(fail.filterState.get("hfi_fault")), "abort");
   const both = hfi.request("GET", "/both");
-  assert.equal(text(both.filterState.get("hfi_fault")), "delay,abort");
+  assert.equal(text(both.filterState.get("hfi_fault")), "delay", "while held, only the delay has happened");
   hfi.clock.advance(10);
   assert.equal(both.localReply?.status, 500);
+  assert.equal(text(both.filterState.get("hfi_fault")), "delay,abort", "what the access log reads at the stream's end");
+  // A client that leaves during the delay never gets the abort: the mark says so, as the counts do.
+  const left = hfi.request("GET", "/both");
+  left.reset();
+  hfi.clock.advance(10);
+  assert.equal(text(left.filterState.get("hfi_fault")), "delay");
+  assert.equal(hfi.metric("hfi_faults_policy_injected_total.hfi_policy.slow-fail.hfi_fault.delay"), 2);
+  assert.equal(hfi.metric("hfi_faults_policy_injected_total.hfi_policy.slow-fail.hfi_fault.abort"), 1);
   const look = hfi.request("GET", "/look");
   assert.equal(text(look.filterState.get("hfi_policy")), "look");
   assert.equal(text(look.filterState.get("hfi_fault")), "dry_run:delay");
@@ -175,9 +183,10 @@ test("resets and response faults have their own hfi_fault kind, in the per-polic
   assert.equal(drop.state, "reset");
   assert.equal(text(drop.filterState.get("hfi_fault")), "reset");
   const rewrite = hfi.request("GET", "/rewrite");
-  assert.equal(text(rewrite.filterState.get("hfi_fault")), "delay,response");
+  assert.equal(text(rewrite.filterState.get("hfi_fault")), "delay");
   hfi.clock.advance(10);
   assert.equal(respond(rewrite).reply.status, 503);
+  assert.equal(text(rewrite.filterState.get("hfi_fault")), "delay,response");
   const look = respond(hfi.request("GET", "/look"));
   assert.equal(text(look.filterState.get("hfi_fault")), "dry_run:reset");
   const prom = lines(stats.renderPrometheus());

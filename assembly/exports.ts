@@ -1,9 +1,10 @@
 // Proxy-Wasm ABI 0.2.0 callbacks. The plugin owns its dispatch: proxy-runtime's stock context
 // bookkeeping builds log strings on every call and slows down with every request in flight,
 // so only its host bindings are used. A request that no policy faults leaves no state here.
-import { FaultInjector, HeadersStatus } from "../plugin";
-import { BufferType, getBuffer } from "./host";
-import { collectIfDue, collectNow } from "./memory";
+import { BufferType, getBuffer } from "./glue/host";
+import { collectIfDue, collectNow } from "./glue/memory";
+import { HeadersStatus } from "./request/path";
+import { FaultInjector } from "./root";
 
 export function proxy_abi_version_0_2_0(): void {}
 
@@ -82,27 +83,27 @@ export function proxy_on_request_headers(context_id: u32, headers: u32, end_of_s
 
 export function proxy_on_request_body(context_id: u32, body_size: u32, end_of_stream: u32): u32 {
   const root = rootOf(context_id);
-  return root === null ? 0 : root.onRequestBody(context_id);
+  return root === null ? 0 : root.path.onRequestBody(context_id);
 }
 
 export function proxy_on_request_trailers(context_id: u32, trailers: u32): u32 {
   const root = rootOf(context_id);
-  return root === null ? 0 : root.onRequestTrailers(context_id);
+  return root === null ? 0 : root.path.onRequestTrailers(context_id);
 }
 
 export function proxy_on_response_headers(context_id: u32, headers: u32, end_of_stream: u32): u32 {
   const root = rootOf(context_id);
-  return root === null ? 0 : root.onResponseHeaders(context_id, end_of_stream != 0);
+  return root === null ? 0 : root.path.onResponseHeaders(context_id, end_of_stream != 0);
 }
 
 export function proxy_on_response_body(context_id: u32, body_size: u32, end_of_stream: u32): u32 {
   const root = rootOf(context_id);
-  return root === null ? 0 : root.onResponseBody(context_id, body_size, end_of_stream != 0);
+  return root === null ? 0 : root.path.onResponseBody(context_id, body_size, end_of_stream != 0);
 }
 
 export function proxy_on_response_trailers(context_id: u32, trailers: u32): u32 {
   const root = rootOf(context_id);
-  return root === null ? 0 : root.onResponseTrailers(context_id);
+  return root === null ? 0 : root.path.onResponseTrailers(context_id);
 }
 
 export function proxy_on_http_call_response(context_id: u32, token: u32, headers: u32, body_size: u32, trailers: u32): void {
@@ -117,7 +118,7 @@ export function proxy_on_done(context_id: u32): u32 {
 
 export function proxy_on_log(context_id: u32): void {
   const root = rootOf(context_id);
-  if (root !== null) root.onLog(context_id);
+  if (root !== null) root.path.onLog(context_id);
 }
 
 export function proxy_on_delete(context_id: u32): void {
@@ -133,7 +134,7 @@ export function proxy_on_delete(context_id: u32): void {
     return;
   }
   const root = rootOf(context_id);
-  if (root !== null) root.onDelete(context_id);
+  if (root !== null) root.path.onDelete(context_id);
   if (streamRoots.size > 0) streamRoots.delete(context_id);
   collectIfDue();
 }

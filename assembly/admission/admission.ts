@@ -1,0 +1,106 @@
+// Admission: may this planned fault happen now? Every gate, in one fixed order, cheap checks
+// first and reservations last:
+//   1. schedule window (a policy with `schedule`)        → Closed
+//   2. SLO guard (a policy with `guard`)                 → Halted
+//   3. nothing planned                                   → NotPlanned
+//   4. dry run: no reservation is taken                  → Admitted
+//   5. a hold slot (max_active_faults), for a held plan  → Overflow
+//   6. one injection of max_injections                   → Exhausted
+//   7. a share of the blast-radius cap                   → Overflow (the slot and injection
+//                                                          taken above are given back)
+// One verdict with its reason; the request path records it (observe/record.ts).
+import { HoldSlot, releaseHoldSlot, takeHoldSlot } from "../faults/active";
+import { refundInjection, spendInjection } from "../faults/budget";
+import { Logger } from "../log";
+import { Metrics } from "../metrics";
+import { Plan } from "../plan/plan";
+import { Rule } from "../policy/model";
+import { Gate, Safety } from "../safety/index";
+
+export const enum Verdict {
+  Admitted = 0,
+  /** Outside the policy's schedule window. */
+  Closed = 1,
+  /** The policy's guard halted it. */
+  Halted = 2,
+  /** The plan has no fault. */
+  NotPlanned = 3,
+  /** No room: max_active_faults or max_fault_percentage. */
+  Overflow = 4,
+  /** The rule's max_injections is spent. */
+  Exhausted = 5,
+}
+
+/** A hold place taken for a stream: given back when its hold ends. */
+export const enum Slot {
+  None = 0,
+  /** Counted in the proxy-wide shared count. */
+  Shared = 1,
+  /** Shared data did not work: counted in this VM alone. */
+  Local = 2,
+}
+
+export class Admission {
+  /** Holds this VM counts itself (when shared data fails). */
+  private localHolds: i64 = 0;
+  /** The gate of the last verdict: Watched when its outcome feeds a guard. */
+  gate: Gate = Gate.Open;
+  /** The hold place the last Admitted verdict took (Slot.None if none). */
+  slot: Slot = Slot.None;
+
+  constructor(readonly safety: Safety, private readonly metrics: Metrics, private readonly log: Logger) {}
+
+  /** The verdict on `plan` for a request matched by `rule`. `plan.kinds` is 0 when it was not
+   * sampled: the rails are still asked, so a guard watches every request it may fault. */
+  admit(rule: Rule, plan: Plan, dryRun: bool, maxActive: i64): Verdict {
+    this.slot = Slot.None;
+    this.gate = Gate.Open;
+    const s = rule.safety;
+    if (s !== null) {
+      const gate = this.safety.gate(s);
+      this.gate = gate;
+      if (gate == Gate.Closed) return Verdict.Closed;
+      if (gate == Gate.Halted) return Verdict.Halted;
+    }
+    if (plan.kinds == 0) return Verdict.NotPlanned;
+    if (dryRun) return Verdict.Admitted;
+    if (plan.holdMs() > 0) {
+      const slot = this.takeSlot(maxActive);
+      if (slot == Slot.None) return Verdict.Overflow;
+      this.slot = slot;
+    }
+    if (!spendInjection(rule, this.metrics, this.log)) {
+      this.giveBack(this.slot);
+      this.slot = Slot.None;
+      return Verdict.Exhausted;
+    }
+    if (!this.safety.takeCapShare()) {
+      refundInjection(rule);
+      this.giveBack(this.slot);
+      this.slot = Slot.None;
+      return Verdict.Overflow;
+    }
+    return Verdict.Admitted;
+  }
+
+  /** A hold place for a response hold, taken when the upstream answers. */
+  takeResponseSlot(maxActive: i64): Slot {
+    return this.takeSlot(maxActive);
+  }
+
+  /** A hold ended: its place is free again. */
+  giveBack(slot: Slot): void {
+    if (slot == Slot.Shared) releaseHoldSlot();
+    else if (slot == Slot.Local) this.localHolds--;
+  }
+
+  /** One of `limit` places, proxy-wide (faults/active.ts); this VM's own count when shared
+   * data does not work. */
+  private takeSlot(limit: i64): Slot {
+    const r = takeHoldSlot(limit);
+    if (r == HoldSlot.Taken) return Slot.Shared;
+    if (r == HoldSlot.Full || this.localHolds >= limit) return Slot.None;
+    this.localHolds++;
+    return Slot.Local;
+  }
+}
