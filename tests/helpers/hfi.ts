@@ -11,7 +11,8 @@ import {
   type PluginResult, type PropertyMode, type PropertyValue, type WasmVm, type FailStrategy, type LogLevelName,
 } from "../../host/index";
 
-export const PLUGIN_WASM = path.resolve(__dirname, "..", "..", "build", "plugin.wasm");
+/** The module under test: build/plugin.wasm, or another build named by HFI_WASM (as for hfi). */
+export const PLUGIN_WASM = process.env.HFI_WASM ?? path.resolve(__dirname, "..", "..", "build", "plugin.wasm");
 export const ROOT_ID = "hfi-fault-injection";
 
 let compiled: Promise<CompiledModule> | undefined;
