@@ -10,6 +10,7 @@
  * the next problem of the same rule shows too. Problems at fields hfi repaired are its own
  * artefacts and are not reported.
  */
+import path from "node:path";
 import { istioHint, durationMs } from "./hints";
 import { isRefusal, parseLogLine, type PluginMessage, type Severity } from "./messages";
 import { startEngine } from "./engine";
@@ -38,6 +39,16 @@ export async function validatePaths(paths: string[]): Promise<ValidationReport> 
   const loaded = loadSources(paths);
   const problems: Problem[] = loaded.problems.map((p) => ({ ...p.at, severity: p.severity ?? ("error" as Severity), field: p.field, message: p.message }));
   for (const unit of loaded.configurations) problems.push(...(await validateConfiguration(unit)));
+  problems.push(...duplicateNames(loaded.configurations));
+  // A path that held nothing hfi checks must not read as "ok".
+  for (const given of paths) {
+    const root = path.resolve(given);
+    const under = (f: string) => f === root || f.startsWith(root + path.sep);
+    if (loaded.configurations.some((c) => under(path.resolve(c.file)))) continue;
+    if (!loaded.files.some((f) => under(path.resolve(f)))) continue; // reported by loadSources
+    problems.push({ file: given, line: 1, column: 1, severity: "error", field: "(path)",
+      message: "nothing to check: no policy, list of policies, plugin configuration, WasmPlugin or Envoy bootstrap with the Wasm filter" });
+  }
   const order = new Map(loaded.files.map((f, i) => [f, i]));
   problems.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line || a.column - b.column);
   return {
@@ -86,7 +97,8 @@ function withPolicies(unit: ConfigurationInput, policies: unknown): string {
   return JSON.stringify({ ...judgedSettings(unit.settings), policies });
 }
 
-export async function validateConfiguration(unit: ConfigurationInput): Promise<Problem[]> {
+export async function validateConfiguration(input: ConfigurationInput): Promise<Problem[]> {
+  let unit = input;
   const problems: Problem[] = [];
   if (unit.settings === undefined) {
     // Not a JSON object: judged as the proxy would judge the text.
@@ -96,11 +108,16 @@ export async function validateConfiguration(unit: ConfigurationInput): Promise<P
     return problems;
   }
   const seen = new Set<string>();
-  // 1. The settings alone (and `policies` when it is not a list).
+  // 1. The settings alone (and `policies` when it is not a list). Any problem in them refuses
+  // the configuration; each setting is then judged alone, so that every problem shows at the
+  // setting it is about.
   const settingsVerdict = await judge(unit, withPolicies(unit, unit.policiesValue ?? []));
   if (settingsVerdict.refusal !== undefined) {
-    problems.push({ ...unit.at, severity: "error", field: "(configuration)", message: `refused: ${settingsVerdict.refusal}` });
-    return problems;
+    const found = await settingProblems(unit, settingsVerdict.refusal);
+    problems.push(...found.problems);
+    if (found.bad.size === 0) return problems;
+    // The policies are judged with the refused settings left out, so their problems show too.
+    unit = { ...unit, settings: Object.fromEntries(Object.entries(unit.settings).filter(([k]) => !found.bad.has(k))) };
   }
   for (const m of settingsVerdict.messages) {
     seen.add(normalized(m));
@@ -133,6 +150,62 @@ export async function validateConfiguration(unit: ConfigurationInput): Promise<P
     }
   }
   return problems;
+}
+
+/**
+ * Policy documents (bare policies and lists, in every file given) are one set when they are
+ * applied together (a policy directory, a ConfigMap, the control plane), where the plugin keeps
+ * the first policy of a name and drops the later ones: each later one is an error here too.
+ * A configuration's own list is judged by the plugin itself (step 3 above).
+ */
+function duplicateNames(units: ConfigurationInput[]): Problem[] {
+  const problems: Problem[] = [];
+  const first = new Map<string, Position>();
+  for (const unit of units) {
+    if (unit.kind !== "policies") continue;
+    for (const policy of unit.policies) {
+      const name = policyName(policy.value);
+      if (name === undefined) continue;
+      const at = policy.locate(["metadata", "name"]);
+      const earlier = first.get(name);
+      if (earlier === undefined) {
+        first.set(name, at);
+        continue;
+      }
+      problems.push({
+        ...at, severity: "error", field: joinFieldPath([...policy.prefix, "metadata", "name"]), policy: name,
+        message: `has the name of the policy at ${earlier.file}:${earlier.line}:${earlier.column}; applied together, the later one is dropped`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Every problem of a refused configuration's settings, each at its own setting. */
+async function settingProblems(unit: ConfigurationInput, refusal: string): Promise<{ problems: Problem[]; bad: Set<string> }> {
+  const problems: Problem[] = [];
+  const bad = new Set<string>();
+  for (const [key, value] of Object.entries(judgedSettings(unit.settings))) {
+    const v = await judge(unit, JSON.stringify({ [key]: value, policies: [] }));
+    if (v.refusal === undefined) continue;
+    bad.add(key);
+    for (const part of splitRefusal(v.refusal)) {
+      const m = SETTING_PROBLEM.exec(part);
+      const field = m ? m[1] : key;
+      problems.push({ ...unit.locate(splitFieldPath(field)), severity: "error", field, message: m ? m[2] : part });
+    }
+  }
+  // Settings that are wrong only together: the plugin's own words, at the configuration.
+  if (problems.length === 0) problems.push({ ...unit.at, severity: "error", field: "(configuration)", message: `refused: ${refusal}` });
+  return { problems, bad };
+}
+
+/** `configuration: <setting>: <problem>`, as assembly/config/configuration.ts words each one. */
+const SETTING_PROBLEM = /^configuration: (\S+): (.*)$/s;
+
+/** The problems of one refusal (joined with "; configuration: "). */
+function splitRefusal(refusal: string): string[] {
+  return refusal.split(/; (?=configuration: \S+: )/);
 }
 
 async function validatePolicy(unit: ConfigurationInput, policy: PolicyInput, seenOverall: Set<string>): Promise<Problem[]> {

@@ -40,7 +40,7 @@ export class CapResult {
 
 /** Validates `max_fault_percentage` (0..100, fractions allowed). */
 export function maxFaultPercentage(v: f64): CapResult {
-  if (!(v >= 0 && v <= 100)) return new CapResult(0, "max_fault_percentage: " + formatNumber(v) + " is not in [0, 100]");
+  if (!(v >= 0 && v <= 100)) return new CapResult(0, "max_fault_percentage: must be a number from 0 to 100, got " + formatNumber(v));
   return new CapResult(v, "");
 }
 

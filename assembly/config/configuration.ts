@@ -78,8 +78,11 @@ export function parseConfiguration(bytes: ArrayBuffer): ConfigurationResult {
     return new ConfigurationResult(null, "plugin configuration must be a JSON object, got " + show(root));
   }
   // Strict, as Envoy refuses unknown proto fields: a misspelled kill switch must never be ignored.
-  const refusal = readSettings(root, config, config.slots);
-  if (refusal.length > 0) return new ConfigurationResult(null, refusal);
+  // Any problem in the settings refuses the configuration: no default stands in for what was
+  // asked. Every problem is named, each as `configuration: <setting>: <problem>`.
+  readSettings(root, config, config.slots);
+  const settingErrors = config.diagnostics.errors;
+  if (settingErrors.length > 0) return new ConfigurationResult(null, settingErrors.join("; "));
   const policies = root.get("policies");
   if (policies !== null) {
     const limits = new ParseLimits();
@@ -121,18 +124,19 @@ function typeName(type: i32): string {
 }
 const KNOWN_CONTROL_PLANE: string[] = ["cluster", "authority", "address", "path", "poll_interval_ms", "timeout_ms", "lease_seconds"];
 
-/** The refusal for a key no configuration has. */
-function unknownKey(field: string, key: string, known: string[]): string {
-  return field + ": unknown setting" + didYouMean(key, known);
+/** The problem of a key no configuration has. */
+function unknownSetting(key: string, known: string[]): string {
+  return "unknown setting" + didYouMean(key, known);
 }
 
-/** The refusal for a known setting of the wrong JSON type. */
-function wrongType(field: string, expected: string, v: JsonValue): string {
-  return field + ": must be " + expected + ", got " + show(v);
+/** The problem of a known setting of the wrong JSON type. */
+function wrongType(expected: string, v: JsonValue): string {
+  return "must be " + expected + ", got " + show(v);
 }
 
-/** Reads the settings; returns why the configuration is refused ("" when it is not). */
-function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots): string {
+/** Reads the settings. Every problem goes to the diagnostics, each naming its setting: any
+ * one refuses the configuration. */
+function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots): void {
   const s = config.settings;
   const diag = config.diagnostics;
   let legacyAddress: JsonValue | null = null;
@@ -141,18 +145,24 @@ function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots
     const key = unchecked(root.keys[k]);
     const value = unchecked(root.values[k]);
     const known = KNOWN_SETTINGS.indexOf(key);
-    if (known < 0) return unknownKey(key, key, KNOWN_SETTINGS);
+    if (known < 0) {
+      diag.error(WHERE, key, unknownSetting(key, KNOWN_SETTINGS));
+      continue;
+    }
     const type = SETTING_TYPES.charCodeAt(known);
-    if (!hasType(value, type)) return wrongType(key, typeName(type), value);
+    if (!hasType(value, type)) {
+      diag.error(WHERE, key, wrongType(typeName(type), value));
+      continue;
+    }
     if (key == "policies") continue;
     if (key == "enabled") {
       s.enabled = value.bool;
     } else if (key == "max_delay_ms") {
       if (isWhole(value, 0, 86400000)) s.maxDelayMs = <i64>value.num;
-      else diag.error(WHERE, "max_delay_ms", "must be a whole number of ms from 0 to 86400000, got " + show(value) + "; keeping 30000");
+      else diag.error(WHERE, "max_delay_ms", "must be a whole number of ms from 0 to 86400000, got " + show(value));
     } else if (key == "max_active_faults") {
       if (isWhole(value, 0, 1000000000)) s.maxActiveFaults = <i64>value.num;
-      else diag.error(WHERE, "max_active_faults", "must be a whole number >= 0, got " + show(value) + "; keeping 10000");
+      else diag.error(WHERE, "max_active_faults", "must be a whole number >= 0, got " + show(value));
     } else if (key == "policy_header") {
       if (reportTooLong(diag, WHERE, "policy_header", value, MAX_HEADER_NAME_BYTES)) continue;
       if (value.isString() && isHeaderNameOrEmpty(value.str)) s.policyHeader = asciiLower(value.str);
@@ -168,17 +178,12 @@ function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots
     } else if (key == "mode" || key == "max_labelled_policies") {
       readObserveSetting(key, value, s, diag);
     } else if (key == "exclude") {
+      // A broken exclusion refuses the configuration (below): faulting what was meant to be
+      // excluded is worse than faulting nothing.
       const list = parseMatchList(value, WHERE, "exclude", slots, diag);
-      // Faulting what was meant to be excluded is worse than faulting nothing.
       if (list !== null) s.exclude = list;
-      else {
-        s.enabled = false;
-        diag.warn(WHERE, "exclude", "is broken: injection is off until it is fixed");
-      }
     } else if (key == "control_plane") {
-      const refusal = unknownKeys(value);
-      if (refusal.length > 0) return refusal;
-      s.controlPlane = readControlPlane(value, diag);
+      if (checkControlPlaneKeys(value, diag)) s.controlPlane = readControlPlane(value, diag);
     } else if (key == "control_plane_address") {
       legacyAddress = value;
     } else if (key == "poll_interval_ms") {
@@ -200,19 +205,24 @@ function readSettings(root: JsonValue, config: Configuration, slots: HeaderSlots
       cp.pollIntervalMs = <i64>legacyInterval.num;
     }
   }
-  return "";
 }
 
-/** Refuses unknown or wrongly typed keys of `control_plane` (their values are checked later). */
-function unknownKeys(v: JsonValue): string {
+/** Unknown or wrongly typed keys of `control_plane` (their values are checked later); true
+ * when there are none. */
+function checkControlPlaneKeys(v: JsonValue, diag: Diagnostics): bool {
+  const before = diag.errors.length;
   for (let k = 0; k < v.keys.length; k++) {
     const key = unchecked(v.keys[k]);
     const value = unchecked(v.values[k]);
-    if (!KNOWN_CONTROL_PLANE.includes(key)) return unknownKey("control_plane." + key, key, KNOWN_CONTROL_PLANE);
+    const field = "control_plane." + key;
+    if (!KNOWN_CONTROL_PLANE.includes(key)) {
+      diag.error(WHERE, field, unknownSetting(key, KNOWN_CONTROL_PLANE));
+      continue;
+    }
     const numeric = key == "poll_interval_ms" || key == "timeout_ms" || key == "lease_seconds";
-    if (numeric ? !value.isNumber() : !value.isString()) return wrongType("control_plane." + key, numeric ? "a number" : "a string", value);
+    if (numeric ? !value.isNumber() : !value.isString()) diag.error(WHERE, field, wrongType(numeric ? "a number" : "a string", value));
   }
-  return "";
+  return diag.errors.length == before;
 }
 
 function readControlPlane(v: JsonValue, diag: Diagnostics): ControlPlaneSettings | null {
@@ -272,9 +282,6 @@ function readControlPlane(v: JsonValue, diag: Diagnostics): ControlPlaneSettings
         return null;
       }
       cp.leaseSeconds = <i64>value.num;
-    } else {
-      diag.error(WHERE, field + "." + key, "unknown field (expected cluster, authority, address, path, poll_interval_ms, timeout_ms, lease_seconds)");
-      return null;
     }
   }
   if (cp.authority.length == 0 && cp.cluster.length > 0) {

@@ -1,6 +1,7 @@
 // Errors are values: parsing collects what is wrong (and what was adjusted) as messages that
 // name the policy, the rule, the field and the bad value, and drops only what is broken.
 import { JsonValue } from "../json/index";
+import { didYouMean } from "../suggest/index";
 
 const MAX_SHOWN_VALUE = 80;
 
@@ -44,4 +45,10 @@ export function policyWhere(policyName: string): string {
 
 export function ruleWhere(policyName: string, ruleIndex: i32): string {
   return 'policy "' + policyName + '" rule ' + ruleIndex.toString();
+}
+
+/** An unknown field is an error, never ignored: a misspelled condition or selector would widen
+ * what the policy does. `known` are the object's fields, `expected` says them for a person. */
+export function unknownField(diag: Diagnostics, where: string, field: string, key: string, known: string[], expected: string): void {
+  diag.error(where, field, "unknown field" + didYouMean(key, known) + " (expected " + expected + ")");
 }

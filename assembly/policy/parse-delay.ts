@@ -1,14 +1,15 @@
-// `fault.delay` (issue 13 item 3): exactly one form. `fixed_delay_ms` keeps its meaning (a whole
+// `fault.delay`: exactly one form. `fixed_delay_ms` keeps its meaning (a whole
 // number of ms, clamped to max_delay_ms with a warning); the other forms become a
 // DelayDistribution (distributions/delay.ts) drawn per faulted request, every draw clamped to
 // max_delay_ms.
 import { JsonValue } from "../json/index";
 import { DelayResult, lognormalDelay, normalDelay, percentilesDelay, uniformDelay } from "../distributions/delay";
 import { Fault } from "./model";
-import { Diagnostics, show } from "./diagnostics";
+import { Diagnostics, show, unknownField } from "./diagnostics";
 import { milliseconds, ParseLimits } from "./parse";
 
 const FORMS = "fixed_delay_ms, uniform, normal, lognormal, percentiles";
+const FORM_FIELDS: string[] = ["fixed_delay_ms", "uniform", "normal", "lognormal", "percentiles"];
 /** The two numbers of uniform, normal, lognormal (in FORMS order, from index 1). */
 const PARAMS: string[] = ["min_ms", "max_ms", "mean_ms", "stddev_ms", "median_ms", "p99_ms"];
 
@@ -30,7 +31,10 @@ export function parseDelay(v: JsonValue, f: Fault, where: string, limits: ParseL
   const n = v.isObject() ? v.length : 0;
   for (let k = 0; k < n; k++) {
     const key = v.keyAt(k);
-    if (formIndex(key) < 0) return refuse(diag, where, "fault.delay." + key, "unknown field (expected one of " + FORMS + ")");
+    if (formIndex(key) < 0) {
+      unknownField(diag, where, "fault.delay." + key, key, FORM_FIELDS, "one of " + FORMS);
+      return false;
+    }
   }
   if (n != 1) return refuse(diag, where, "fault.delay", "needs exactly one of " + FORMS + "; got " + show(v));
   const form = formIndex(v.keyAt(0));
@@ -83,7 +87,10 @@ function pair(v: JsonValue, a: string, b: string, field: string, where: string, 
   if (!v.isObject()) return refuse(diag, where, field, "must be an object with " + a + " and " + b + ", got " + show(v));
   for (let k = 0; k < v.length; k++) {
     const key = v.keyAt(k);
-    if (key != a && key != b) return refuse(diag, where, field + "." + key, "unknown field (expected " + a + " and " + b + ")");
+    if (key != a && key != b) {
+      unknownField(diag, where, field + "." + key, key, [a, b], a + " and " + b);
+      return false;
+    }
   }
   const bad = isNumber(v, a) ? isNumber(v, b) ? "" : b : a;
   return bad.length == 0 || refuse(diag, where, field + "." + bad, "must be a number, got " + show(v.get(bad)));

@@ -6,7 +6,8 @@ import { HeaderSlots } from "../match/request";
 import { ResponseFault } from "../response/model";
 import { prepare } from "../response/decide";
 import { Abort, Fault, Match, Rule } from "./model";
-import { Diagnostics, show } from "./diagnostics";
+import { Diagnostics, show, unknownField } from "./diagnostics";
+import { RESPONSE_FIELDS, RESPONSE_HEADER_FIELDS } from "./fields";
 import { milliseconds, parseMatch, ParseLimits } from "./parse";
 
 const MAX_HEADERS = 16;
@@ -159,7 +160,7 @@ function parseResponse(v: JsonValue, where: string, limits: ParseLimits, diag: D
     } else if (key == "headers") {
       if (!parseResponseHeaders(value, r, where, diag)) return null;
     } else {
-      diag.error(where, at, "unknown field (expected delay_ms, httpStatus, body, headers)");
+      unknownField(diag, where, at, key, RESPONSE_FIELDS, "delay_ms, httpStatus, body, headers");
       return null;
     }
   }
@@ -191,7 +192,7 @@ function parseResponseHeaders(v: JsonValue, r: ResponseFault, where: string, dia
       }
       r.remove = names;
     } else {
-      diag.error(where, at, "unknown field (expected add and remove)");
+      unknownField(diag, where, at, key, RESPONSE_HEADER_FIELDS, "add and remove");
       return false;
     }
   }

@@ -11,11 +11,6 @@ import { Policy } from "./model";
 const GUARD_KEYS: string[] = ["max_error_rate", "min_requests", "window_seconds", "cooldown_seconds"];
 const SCHEDULE_KEYS: string[] = ["not_before", "not_after"];
 
-/** Is `key` a field of `spec` this file reads? */
-export function isSafetyKey(key: string): bool {
-  return key == "guard" || key == "schedule";
-}
-
 /** Gives the policy's rules their guard and schedule; null (the policy dropped) on an error. */
 export function withSafety(policy: Policy, spec: JsonValue, where: string, diag: Diagnostics): Policy | null {
   const g = spec.get("guard");

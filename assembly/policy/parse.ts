@@ -6,7 +6,11 @@ import { compileRegex } from "../regex/index";
 import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
 import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selector, StringMatch, StringMatchKind } from "./model";
-import { Diagnostics, policyWhere, ruleWhere, show } from "./diagnostics";
+import { Diagnostics, policyWhere, ruleWhere, show, unknownField } from "./diagnostics";
+import {
+  ABORT_FIELDS, FAULT_FIELDS, HEADER_MATCH_FIELDS, MATCH_FIELDS, RULE_FIELDS, SAMPLING_FIELDS, SELECTOR_FIELDS, SPEC_FIELDS,
+  STRING_MATCH_FIELDS,
+} from "./fields";
 import {
   MAX_ABORT_BODY_BYTES, MAX_CONDITIONS_PER_RULE, MAX_HEADER_NAME_BYTES, MAX_HEADER_NAMES, MAX_LITERAL_BYTES,
   MAX_PATTERN_BYTES, MAX_POLICIES, MAX_POLICY_NAME_BYTES, MAX_REGEX_BYTES, MAX_REGEXES, MAX_RULES,
@@ -17,7 +21,7 @@ import { isDuplicate, markDryRun, parseMode } from "./parse-mode";
 import { checkFaultKinds, parseAbortExtras, parseExclusions, parseFaultExtra } from "./parse-faults";
 import { parseDelay } from "./parse-delay";
 import { isFaultExtra, keyBudgets, parseFaultExtra as parseBudgetOrHeaders } from "./parse-fault-extras";
-import { isSafetyKey, withSafety } from "./parse-safety";
+import { withSafety } from "./parse-safety";
 
 /** Settings that bound a parse, and what one document has used of the document-wide budgets
  * (a new ParseLimits per document). */
@@ -100,7 +104,10 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   }
   for (let k = 0; k < spec.keys.length; k++) {
     const key = unchecked(spec.keys[k]);
-    if (key != "selector" && key != "rules" && key != "mode" && key != "exclude" && !isSafetyKey(key)) diag.warn(where, "spec." + key, "unknown field, ignored");
+    if (!SPEC_FIELDS.includes(key)) {
+      unknownField(diag, where, "spec." + key, key, SPEC_FIELDS, "selector, rules, mode, exclude, guard or schedule");
+      return null;
+    }
   }
 
   const selector = parseSelector(spec.get("selector"), where, diag);
@@ -123,7 +130,8 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
     const rule = parseRule(unchecked(items[i]), name, i, slots, limits, diag);
     if (rule !== null) rules.push(rule);
   }
-  if (rules.length == 0) return null;
+  // A broken rule refuses its whole policy: the rest alone is not what the author asked for.
+  if (rules.length < items.length) return null;
   markDryRun(rules, mode);
   if (spec.has("exclude") && !parseExclusions(spec.get("exclude"), where, rules, slots, diag)) return null;
   // Same name and same content (in any member order) = same policy, same expiry clock.
@@ -144,7 +152,7 @@ function parseSelector(v: JsonValue | null, where: string, diag: Diagnostics): S
     const key = unchecked(v.keys[k]);
     const value = unchecked(v.values[k]);
     if (key != "service" && key != "namespace") {
-      diag.error(where, "spec.selector." + key, "unknown field (expected service or namespace)");
+      unknownField(diag, where, "spec.selector." + key, key, SELECTOR_FIELDS, "service or namespace");
       return null;
     }
     if (!value.isString()) {
@@ -167,7 +175,7 @@ function parseRule(v: JsonValue, policyName: string, index: i32, slots: HeaderSl
   for (let k = 0; k < v.keys.length; k++) {
     const key = unchecked(v.keys[k]);
     if (key != "match" && key != "fault") {
-      diag.error(where, key, "unknown field (expected match and fault)");
+      unknownField(diag, where, key, key, RULE_FIELDS, "match and fault");
       return null;
     }
   }
@@ -212,7 +220,7 @@ export function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlot
       }
       m.headers = headers;
     } else {
-      diag.error(where, field + "." + key, "unknown field (expected method, path or headers)");
+      unknownField(diag, where, field + "." + key, key, MATCH_FIELDS, "method, path or headers");
       return null;
     }
   }
@@ -243,7 +251,7 @@ function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: 
     const kind = stringMatchKind(key);
     if (kind < 0) {
       const expected = isHeader ? "name and one of exact, prefix, suffix, contains, regex, present" : "one of exact, prefix, suffix, contains, regex";
-      diag.error(where, field + "." + key, "unknown field (expected " + expected + ")");
+      unknownField(diag, where, field + "." + key, key, isHeader ? HEADER_MATCH_FIELDS : STRING_MATCH_FIELDS, expected);
       return null;
     }
     if (!value.isString()) {
@@ -354,7 +362,7 @@ function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limi
     } else if (isFaultExtra(key)) {
       if (!parseBudgetOrHeaders(key, value, f, where, diag)) return null;
     } else {
-      diag.error(where, "fault." + key, "unknown field (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling, reset, response, max_injections, from_headers)");
+      unknownField(diag, where, "fault." + key, key, FAULT_FIELDS, "percentage, abort, delay, start_delay_ms, duration_seconds, sampling, reset, response, max_injections, from_headers");
       return null;
     }
   }
@@ -383,8 +391,9 @@ function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | nul
       }
       httpStatus = <i32>value.num;
     } else if (key == "grpcStatus") {
-      if (!value.isNumber() || !value.isInteger || value.num < 0 || value.num > 16) {
-        diag.error(where, "fault.abort.grpcStatus", "must be a gRPC status code from 0 to 16, got " + show(value));
+      // 0 is OK: an abort that says the call succeeded injects no fault at all.
+      if (!value.isNumber() || !value.isInteger || value.num < 1 || value.num > 16) {
+        diag.error(where, "fault.abort.grpcStatus", "must be a gRPC error status from 1 to 16 (0 is OK, not a fault), got " + show(value));
         return null;
       }
       grpcStatus = <i32>value.num;
@@ -396,7 +405,7 @@ function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | nul
       if (reportTooLong(diag, where, "fault.abort.body", value, MAX_ABORT_BODY_BYTES)) return null;
       body = value.str;
     } else if (key != "headers" && key != "grpcMessage") {
-      diag.error(where, "fault.abort." + key, "unknown field (expected httpStatus, grpcStatus, body, headers, grpcMessage)");
+      unknownField(diag, where, "fault.abort." + key, key, ABORT_FIELDS, "httpStatus, grpcStatus, body, headers, grpcMessage");
       return null;
     }
   }
@@ -416,7 +425,7 @@ function parseSampling(v: JsonValue, f: Fault, where: string, slots: HeaderSlots
   for (let k = 0; k < v.keys.length; k++) {
     const key = unchecked(v.keys[k]);
     if (key != "header") {
-      diag.error(where, "fault.sampling." + key, "unknown field (expected header)");
+      unknownField(diag, where, "fault.sampling." + key, key, SAMPLING_FIELDS, "header");
       return false;
     }
   }

@@ -1,4 +1,4 @@
-// The plugin-wide safety settings (issue 12): `max_fault_percentage`.
+// The plugin-wide safety settings: `max_fault_percentage`.
 import { Settings } from "../config/settings";
 import { maxFaultPercentage } from "../budgets/blast-radius";
 import { Diagnostics } from "../policy/diagnostics";
@@ -6,5 +6,5 @@ import { Diagnostics } from "../policy/diagnostics";
 export function readSafetySettings(percent: f64, s: Settings, diag: Diagnostics): void {
   const r = maxFaultPercentage(percent);
   if (r.ok) s.maxFaultPercentage = r.percent;
-  else diag.errors.push("configuration: " + r.error + "; no cap");
+  else diag.errors.push("configuration: " + r.error);
 }

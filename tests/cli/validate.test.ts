@@ -3,7 +3,7 @@
  * where the field is written, with Istio hints; exit 1 on errors; JSON output.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
@@ -102,21 +102,21 @@ describe("hfi validate", () => {
     assert.equal(r.code, 1);
     assert.deepEqual(r.stdout.split("\n"), [
       `${file}:${line120}:${col120}: policies[2].spec.rules[0].fault.percentage: must be a number from 0 to 100, got 120 (policy "flaky-api")`,
-      `${file}:${lineMax}:${colMax}: max_delay_ms: must be a whole number of ms from 0 to 86400000, got -1; keeping 30000`,
+      `${file}:${lineMax}:${colMax}: max_delay_ms: must be a whole number of ms from 0 to 86400000, got -1`,
       "1 file: 2 errors, 0 warnings",
     ]);
   });
 
-  test("a WasmPlugin's pluginConfig: settings and policies at their YAML positions; warnings do not fail", async () => {
+  test("a WasmPlugin's pluginConfig: settings and policies at their YAML positions; an unknown spec field is an error", async () => {
     const file = path.join(tmp, "wasmplugin.yaml");
     // The shipped base WasmPlugin (no policies) with the demo overlay's policies put in place.
     const demo = readFileSync(path.join(ROOT, "k8s", "demo", "policies.yaml"), "utf8").split("\n");
     const withPolicies = readFileSync(path.join(ROOT, "k8s", "base", "wasmplugin.yaml"), "utf8")
       .replace("    policies: []", demo.slice(demo.findIndex((l) => l.trim() === "policies:")).join("\n").trimEnd());
-    // An unknown field in a policy's spec is a warning; an unknown setting refuses the whole
-    // configuration (issue 12: it used to be a warning, see the test below).
-    const withWarning = withPolicies.replace("        spec:\n", "        spec:\n          colour: blue\n");
-    const text = withWarning.replace("httpStatus: 503", "httpStatus: 99");
+    // An unknown field in a policy's spec refuses the policy, as in the plugin: ignoring a
+    // misspelt selector would widen the experiment to every workload.
+    const withUnknown = withPolicies.replace("        spec:\n", "        spec:\n          colour: blue\n");
+    const text = withUnknown.replace("httpStatus: 503", "httpStatus: 99");
     writeFileSync(file, text);
     const lines = text.split("\n");
     const at = (needle: string) => {
@@ -126,11 +126,11 @@ describe("hfi validate", () => {
     const r = await hfi("validate", file);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stdout.split("\n"), [
-      `${file}:${at("colour")}: warning: policies[0].spec.colour: unknown field, ignored (policy "checkout-fails")`,
+      `${file}:${at("colour")}: policies[0].spec.colour: unknown field (expected selector, rules, mode, exclude, guard or schedule) (policy "checkout-fails")`,
       `${file}:${at("httpStatus: 99")}: policies[0].spec.rules[0].fault.abort.httpStatus: must be an HTTP status from 200 to 599, got 99 (policy "checkout-fails")`,
-      "1 file: 1 error, 1 warning",
+      "1 file: 2 errors, 0 warnings",
     ]);
-    writeFileSync(file, withWarning);
+    writeFileSync(file, withPolicies);
     assert.equal((await hfi("validate", file)).code, 0);
   });
 
@@ -139,12 +139,64 @@ describe("hfi validate", () => {
     const text = readFileSync(path.join(ROOT, "k8s", "base", "wasmplugin.yaml"), "utf8").replace("    enabled: true", "    enabeld: false");
     writeFileSync(file, text);
     const lines = text.split("\n");
-    const i = lines.findIndex((l) => l.includes("pluginConfig:"));
+    const i = lines.findIndex((l) => l.includes("enabeld:"));
     const r = await hfi("validate", file);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stdout.split("\n"), [
-      `${file}:${i + 1}:${lines[i].indexOf("pluginConfig") + 1}: (configuration): refused: enabeld: unknown setting (did you mean "enabled"?)`,
+      `${file}:${i + 1}:${lines[i].indexOf("enabeld") + 1}: enabeld: unknown setting (did you mean "enabled"?)`,
       "1 file: 1 error, 0 warnings",
+    ]);
+  });
+
+  test("two policies of one name across documents and files are an error, as the plugin drops the later one", async () => {
+    const dir = path.join(tmp, "dups");
+    mkdirSync(dir, { recursive: true });
+    const doc = (status: number) => `metadata: { name: checkout }\nspec: { rules: [ { match: {}, fault: { percentage: 5, abort: { httpStatus: ${status} } } } ] }\n`;
+    writeFileSync(path.join(dir, "a.yaml"), doc(503) + "---\n" + doc(500));
+    writeFileSync(path.join(dir, "b.yaml"), doc(502));
+    const r = await hfi("validate", dir);
+    assert.equal(r.code, 1);
+    const a = path.join(dir, "a.yaml");
+    const first = `${a}:1:13`;
+    assert.deepEqual(r.stdout.split("\n"), [
+      `${a}:4:13: metadata.name: has the name of the policy at ${first}; applied together, the later one is dropped (policy "checkout")`,
+      `${path.join(dir, "b.yaml")}:1:13: metadata.name: has the name of the policy at ${first}; applied together, the later one is dropped (policy "checkout")`,
+      "2 files: 2 errors, 0 warnings",
+    ]);
+  });
+
+  test("a path that holds nothing hfi checks is an error, not ok", async () => {
+    const dir = path.join(tmp, "nothing");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "values.yaml"), "replicas: 3\n");
+    const r = await hfi("validate", dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /nothing\S*:1:1: \(path\): nothing to check: no policy/);
+  });
+
+  test("every settings problem and every policy problem of a configuration in one run, each at its own line", async () => {
+    const file = path.join(tmp, "many.json");
+    const text = JSON.stringify({
+      enabeld: false,
+      max_fault_percentage: 150,
+      max_labelled_policis: 10,
+      policies: [{ metadata: { name: "p" }, spec: { selectr: { service: "payments" }, rules: [{ match: {}, fault: { percentage: 100, abort: { grpcStatus: 0 } } }] } }],
+    }, null, 2);
+    writeFileSync(file, text);
+    const lines = text.split("\n");
+    const at = (needle: string) => {
+      const i = lines.findIndex((l) => l.includes(needle));
+      return `${i + 1}:${lines[i].indexOf(needle) + 1}`;
+    };
+    const r = await hfi("validate", file);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.stdout.split("\n"), [
+      `${file}:${at('"enabeld"')}: enabeld: unknown setting (did you mean "enabled"?)`,
+      `${file}:${at('"max_fault_percentage"')}: max_fault_percentage: must be a number from 0 to 100, got 150`,
+      `${file}:${at('"max_labelled_policis"')}: max_labelled_policis: unknown setting (did you mean "max_labelled_policies"?)`,
+      `${file}:${at('"selectr"')}: policies[0].spec.selectr: unknown field (did you mean "selector"?) (expected selector, rules, mode, exclude, guard or schedule) (policy "p")`,
+      `${file}:${at('"grpcStatus"')}: policies[0].spec.rules[0].fault.abort.grpcStatus: must be a gRPC error status from 1 to 16 (0 is OK, not a fault), got 0 (policy "p")`,
+      "1 file: 5 errors, 0 warnings",
     ]);
   });
 

@@ -15,7 +15,13 @@ const BAD: Array<[string, object, string]> = [
   ["status not an integer", named("p", rule({ percentage: 100, abort: { httpStatus: 503.5 } })),
     'policy "p" rule 0: fault.abort.httpStatus: must be an HTTP status from 200 to 599, got 503.5'],
   ["grpc status out of range", named("p", rule({ percentage: 100, abort: { httpStatus: 503, grpcStatus: 20 } })),
-    'policy "p" rule 0: fault.abort.grpcStatus: must be a gRPC status code from 0 to 16, got 20'],
+    'policy "p" rule 0: fault.abort.grpcStatus: must be a gRPC error status from 1 to 16 (0 is OK, not a fault), got 20'],
+  ["grpc status 0 (OK is not a fault)", named("p", rule({ percentage: 100, abort: { grpcStatus: 0 } })),
+    'policy "p" rule 0: fault.abort.grpcStatus: must be a gRPC error status from 1 to 16 (0 is OK, not a fault), got 0'],
+  ["a misspelt selector (it would widen the policy to every workload)", { metadata: { name: "p" }, spec: { selectr: { service: "payments" }, rules: [rule({ percentage: 100, abort: { httpStatus: 503 } })] } },
+    'policy "p": spec.selectr: unknown field (did you mean "selector"?) (expected selector, rules, mode, exclude, guard or schedule)'],
+  ["a misspelt match condition", named("p", rule({ percentage: 100, abort: { httpStatus: 503 } }, { pth: { prefix: "/x" } })),
+    'policy "p" rule 0: match.pth: unknown field (did you mean "path"?) (expected method, path or headers)'],
   ["percentage above 100", named("p", rule({ percentage: 150, abort: { httpStatus: 503 } })),
     'policy "p" rule 0: fault.percentage: must be a number from 0 to 100, got 150'],
   ["percentage as a string", named("p", rule({ percentage: "50", abort: { httpStatus: 503 } })),
@@ -45,7 +51,7 @@ const BAD: Array<[string, object, string]> = [
 ];
 
 for (const [what, bad, message] of BAD) {
-  test(`a bad rule is dropped with a precise error: ${what}`, async () => {
+  test(`a bad rule refuses its policy with a precise error: ${what}`, async () => {
     const hfi = await startHfi({ policies: [bad, policy("good", { path: { prefix: "/good" } }, ok)] });
     const warnings = hfi.logs("warn");
     assert.ok(warnings.includes(`hfi: ${message} (in plugin configuration; dropped)`), `expected:\n  ${message}\ngot:\n  ${warnings.join("\n  ")}`);
@@ -60,10 +66,15 @@ for (const [what, bad, message] of BAD) {
   });
 }
 
-test("within one policy only the broken rule is dropped", async () => {
-  const hfi = await startHfi({ policies: [named("mixed", rule({ percentage: 100, abort: { httpStatus: 999 } }, { path: { exact: "/bad" } }), rule(ok, { path: { exact: "/fine" } }))] });
-  assert.equal(hfi.request("GET", "/fine").localReply?.status, 503);
+test("a broken rule refuses its whole policy; other policies stay", async () => {
+  const hfi = await startHfi({ policies: [
+    named("mixed", rule({ percentage: 100, abort: { httpStatus: 999 } }, { path: { exact: "/bad" } }), rule(ok, { path: { exact: "/fine" } })),
+    policy("other", { path: { exact: "/other" } }, ok),
+  ] });
+  assert.equal(respond(hfi.request("GET", "/fine")).reply.status, 200, "half a policy is not what its author asked for");
   assert.equal(respond(hfi.request("GET", "/bad")).reply.status, 200);
+  assert.equal(hfi.request("GET", "/other").localReply?.status, 503);
+  assert.equal(hfi.metric("hfi_faults_config_problems"), 1);
 });
 
 test("a configuration that is not JSON is refused, and the previous one stays in force", async () => {
@@ -96,17 +107,15 @@ for (const [what, config, expected] of [
   });
 }
 
-test("out-of-range settings are reported and keep their defaults; unknown settings refuse the configuration", async () => {
-  const hfi = await startHfi({ max_delay_ms: -5, policies: [policy("slow", {}, { percentage: 100, delay: { fixed_delay_ms: 40000 } })] });
-  const warnings = hfi.logs("warn");
-  assert.ok(warnings.includes("hfi: configuration: max_delay_ms: must be a whole number of ms from 0 to 86400000, got -5; keeping 30000 (in plugin configuration; dropped)"), warnings.join("\n"));
-  const s = hfi.request("GET", "/");
-  hfi.clock.advance(30000);
-  assert.ok(s.upstream.headers, "clamped to the default 30000 ms");
-  // Until issue 12 an unknown setting was a warning and ignored; now it refuses the configuration.
+test("out-of-range and unknown settings refuse the configuration, every out-of-range one named", async () => {
+  const hfi = await startHfiUnchecked({ max_delay_ms: -5, max_active_faults: 1.5, policies: [policy("slow", {}, { percentage: 100, delay: { fixed_delay_ms: 400 } })] });
+  assert.equal(hfi.plugin.ok, false);
+  const line = hfi.logs("error").find((l) => l.includes("configuration refused"));
+  assert.equal(line, "hfi: configuration refused: configuration: max_delay_ms: must be a whole number of ms from 0 to 86400000, got -5; " +
+    "configuration: max_active_faults: must be a whole number >= 0, got 1.5", hfi.logs().join("\n"));
   const refused = await startHfiUnchecked({ max_active_fault: 3 });
   assert.equal(refused.plugin.ok, false);
-  assert.ok(refused.logs("error").some((l) => l.includes('configuration refused: max_active_fault: unknown setting (did you mean "max_active_faults"?)')), refused.logs().join("\n"));
+  assert.ok(refused.logs("error").some((l) => l.includes('configuration refused: configuration: max_active_fault: unknown setting (did you mean "max_active_faults"?)')), refused.logs().join("\n"));
 });
 
 test("a reconfiguration replaces the policies without a restart", async () => {

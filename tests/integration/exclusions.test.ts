@@ -37,12 +37,14 @@ test("the global exclude setting applies to every policy, static and live", asyn
   assert.equal(hfi.request("GET", "/home").localReply?.status, 503);
 });
 
-test("a broken global exclude turns injection off (faulting excluded traffic is worse) and says so", async () => {
-  const hfi = await startHfi({ exclude: [{ path: { begins: "/x" } }], policies: [withExclude("a", [], abort(503))] });
-  assert.equal(respond(hfi.request("GET", "/")).reply.status, 200);
-  const warnings = hfi.logs("warn").join("\n");
-  assert.ok(warnings.includes("configuration: exclude[0].path.begins: unknown field"), warnings);
-  assert.ok(warnings.includes("configuration: exclude: is broken: injection is off until it is fixed"), warnings);
+test("a broken global exclude refuses the configuration (faulting excluded traffic is worse); the previous one stays", async () => {
+  const hfi = await startHfi({ exclude: [{ path: { prefix: "/health" } }], policies: [withExclude("a", [], abort(503))] });
+  const result = hfi.plugin.reconfigure({ exclude: [{ path: { begins: "/x" } }], policies: [withExclude("b", [], abort(500))] });
+  assert.equal(result.ok, false);
+  const errors = hfi.logs("error").join("\n");
+  assert.ok(errors.includes("configuration refused: configuration: exclude[0].path.begins: unknown field"), errors);
+  assert.equal(respond(hfi.request("GET", "/health")).reply.status, 200, "the previous exclusion still holds");
+  assert.equal(hfi.request("GET", "/").localReply?.status, 503, "the previous policy still applies");
 });
 
 test("a broken spec.exclude drops its policy, never applies it unexcluded", async () => {

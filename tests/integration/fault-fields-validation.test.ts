@@ -18,7 +18,7 @@ const BAD: Array<[string, object, string]> = [
   ["uniform not an object", delayed({ uniform: [1, 2] }), "fault.delay.uniform: must be an object with min_ms and max_ms, got [1,2]"],
   ["uniform without max_ms", delayed({ uniform: { min_ms: 1 } }), "fault.delay.uniform.max_ms: must be a number, got nothing"],
   ["uniform with a stray field", delayed({ uniform: { min_ms: 1, max_ms: 5, mean_ms: 3 } }),
-    "fault.delay.uniform.mean_ms: unknown field (expected min_ms and max_ms)"],
+    "fault.delay.uniform.mean_ms: unknown field (did you mean \"min_ms\"?) (expected min_ms and max_ms)"],
   ["uniform inverted", delayed({ uniform: { min_ms: 100, max_ms: 50 } }), "fault.delay.uniform.max_ms: 50 is below min_ms 100"],
   ["uniform negative", delayed({ uniform: { min_ms: -1, max_ms: 50 } }), "fault.delay.uniform.min_ms: -1 is negative"],
   ["normal negative stddev", delayed({ normal: { mean_ms: 100, stddev_ms: -3 } }), "fault.delay.normal.stddev_ms: -3 is negative"],
@@ -41,7 +41,7 @@ const BAD: Array<[string, object, string]> = [
   ["max_injections as a string", { ...ok, max_injections: "10" }, 'fault.max_injections: must be a whole number >= 1, got "10"'],
   ["from_headers not a boolean", { ...ok, from_headers: "yes" }, 'fault.from_headers: must be true or false, got "yes"'],
   ["misspelt from_headers", { ...ok, frm_headers: true },
-    "fault.frm_headers: unknown field (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling, reset, response, max_injections, from_headers)"],
+    "fault.frm_headers: unknown field (did you mean \"from_headers\"?) (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling, reset, response, max_injections, from_headers)"],
 ];
 
 for (const [what, fault, problem] of BAD) {

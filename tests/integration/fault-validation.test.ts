@@ -45,7 +45,7 @@ const BAD: Array<[string, object, string]> = [
   ["grpcMessage with a newline", abortWith({ grpcMessage: "a\nb" }),
     'policy "p" rule 0: fault.abort.grpcMessage: must be a string of at most 4096 characters without CR, LF or NUL, got "a\\nb"'],
   ["unknown abort field", abortWith({ header: [] }),
-    'policy "p" rule 0: fault.abort.header: unknown field (expected httpStatus, grpcStatus, body, headers, grpcMessage)'],
+    'policy "p" rule 0: fault.abort.header: unknown field (did you mean "headers"?) (expected httpStatus, grpcStatus, body, headers, grpcMessage)'],
   ["reset not a boolean", p({ reset: "yes" }),
     'policy "p" rule 0: fault.reset: must be true or false, got "yes"'],
   ["reset with abort", p({ reset: true, abort: { httpStatus: 503 } }),
@@ -103,5 +103,5 @@ test("the response delay is clamped to max_delay_ms with a warning, like request
 test("the global exclude setting of the wrong type refuses the configuration (strict settings)", async () => {
   const hfi = await startHfiUnchecked({ exclude: { path: { prefix: "/h" } }, policies: [] });
   assert.equal(hfi.plugin.ok, false);
-  assert.ok(hfi.logs("error").some((l) => l.includes('configuration refused: exclude: must be an array of matches, got {"path":{"prefix":"/h"}}')), hfi.logs().join("\n"));
+  assert.ok(hfi.logs("error").some((l) => l.includes('configuration refused: configuration: exclude: must be an array of matches, got {"path":{"prefix":"/h"}}')), hfi.logs().join("\n"));
 });

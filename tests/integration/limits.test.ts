@@ -116,11 +116,10 @@ test("header names, literals, patterns and selectors over their limits drop thei
     `policy "s": spec.selector.service: is 254 bytes long, over the 253-byte limit: "${"s".repeat(79)}...`);
 });
 
-test("a metric_prefix over 128 bytes is an error and the default prefix stays", async () => {
-  const hfi = await startHfi({ metric_prefix: "p".repeat(129), policies: [good] });
-  assert.ok(hfi.logs("warn").some((l) => l.startsWith("hfi: configuration: metric_prefix: is 129 bytes long, over the 128-byte limit")));
-  assert.equal(status(hfi, "/good"), 503);
-  assert.equal(hfi.metric("hfi_faults_aborts_total"), 1);
+test("a metric_prefix over 128 bytes refuses the configuration", async () => {
+  const hfi = await startHfiUnchecked({ metric_prefix: "p".repeat(129), policies: [good] });
+  assert.equal(hfi.plugin.ok, false);
+  assert.ok(hfi.logs("error").some((l) => l.includes("configuration refused: configuration: metric_prefix: is 129 bytes long, over the 128-byte limit")), hfi.logs().join("\n"));
 });
 
 test("a control-plane body over a count limit is refused and the last good set stays", async () => {

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { StatsStore } from "../../host/index";
-import { policy, respond, startHfi } from "../helpers/hfi";
+import { policy, respond, startHfi, startHfiUnchecked } from "../helpers/hfi";
 
 const ENVOY_YAML = path.resolve(__dirname, "..", "fixtures", "envoy.yaml");
 const taggedStats = (): StatsStore => new StatsStore({ tags: parse(readFileSync(ENVOY_YAML, "utf8")).stats_config });
@@ -94,9 +94,10 @@ test("policies beyond max_labelled_policies count under _other, with one warning
   assert.match(warnings[0], /2 policies over max_labelled_policies: hfi_policy="_other"/);
 });
 
-test("max_labelled_policies must be a whole number", async () => {
-  const hfi = await startHfi({ max_labelled_policies: -1, policies: [] });
-  assert.ok(hfi.logs("warn").some((l) => l.includes("max_labelled_policies") && l.includes("-1")));
+test("max_labelled_policies must be a whole number: anything else refuses the configuration", async () => {
+  const hfi = await startHfiUnchecked({ max_labelled_policies: -1, policies: [] });
+  assert.equal(hfi.plugin.ok, false);
+  assert.ok(hfi.logs("error").some((l) => l.includes("configuration refused") && l.includes("max_labelled_policies") && l.includes("-1")), hfi.logs().join("\n"));
 });
 
 test("spec.mode dry_run: matched and sampled, counted as dry run with its kinds, nothing injected", async () => {
@@ -133,9 +134,10 @@ test("global mode dry_run applies to every policy; a bad mode is an error naming
   assert.ok(bad.logs("warn").some((l) => l.includes('policy "typo": spec.mode: must be "inject" or "dry_run", got "dry-run"')), bad.logs("warn").join("\n"));
   assert.ok(bad.request("GET", "/").upstream.headers, "the policy is dropped");
 
-  const badGlobal = await startHfi({ mode: "off", policies: [policy("p", {}, ABORT)] });
-  assert.ok(badGlobal.logs("warn").some((l) => l.includes('mode: must be "inject" or "dry_run", got "off"')));
-  assert.ok(badGlobal.request("GET", "/").upstream.headers, "a bad switch fails safe: nothing injected");
+  // A bad switch refuses the configuration: the previous one (here: none) stays in force.
+  const badGlobal = await startHfiUnchecked({ mode: "off", policies: [policy("p", {}, ABORT)] });
+  assert.equal(badGlobal.plugin.ok, false);
+  assert.ok(badGlobal.logs("error").some((l) => l.includes('configuration refused: configuration: mode: must be "inject" or "dry_run", got "off"')), badGlobal.logs().join("\n"));
 });
 
 test("access-log marks: filter state hfi_policy and hfi_fault on faulted and dry-run requests, absent on others", async () => {

@@ -252,12 +252,12 @@ test("lease: 0 (the default) keeps the last good set forever", async () => {
 
 test("strict settings: an unknown setting refuses the configuration with a suggestion; a wrong type refuses it too", async () => {
   for (const [config, expected] of [
-    [{ enabeld: false }, 'configuration refused: enabeld: unknown setting (did you mean "enabled"?)'],
-    [{ colour: "blue" }, "configuration refused: colour: unknown setting"],
-    [{ enabled: "false" }, 'configuration refused: enabled: must be true or false, got "false"'],
-    [{ max_fault_percentage: "5" }, 'configuration refused: max_fault_percentage: must be a number, got "5"'],
-    [{ control_plane: { address: "cp:8080", lease_second: 5 } }, 'configuration refused: control_plane.lease_second: unknown setting (did you mean "lease_seconds"?)'],
-    [{ control_plane: { address: "cp:8080", timeout_ms: "1s" } }, 'configuration refused: control_plane.timeout_ms: must be a number, got "1s"'],
+    [{ enabeld: false }, 'configuration refused: configuration: enabeld: unknown setting (did you mean "enabled"?)'],
+    [{ colour: "blue" }, "configuration refused: configuration: colour: unknown setting"],
+    [{ enabled: "false" }, 'configuration refused: configuration: enabled: must be true or false, got "false"'],
+    [{ max_fault_percentage: "5" }, 'configuration refused: configuration: max_fault_percentage: must be a number, got "5"'],
+    [{ control_plane: { address: "cp:8080", lease_second: 5 } }, 'configuration refused: configuration: control_plane.lease_second: unknown setting (did you mean "lease_seconds"?)'],
+    [{ control_plane: { address: "cp:8080", timeout_ms: "1s" } }, 'configuration refused: configuration: control_plane.timeout_ms: must be a number, got "1s"'],
   ] as const) {
     const hfi = await startHfiUnchecked(config);
     assert.equal(hfi.plugin.ok, false, JSON.stringify(config));

@@ -233,7 +233,7 @@ describe("max_fault_percentage across worker VMs", () => {
     expect(a.allow(2000)).toBe(true);
   });
   it("validates max_fault_percentage", () => {
-    expect(maxFaultPercentage(150).error).toBe("max_fault_percentage: 150 is not in [0, 100]");
+    expect(maxFaultPercentage(150).error).toBe("max_fault_percentage: must be a number from 0 to 100, got 150");
     expect(maxFaultPercentage(12.5).percent).toBe(12.5);
     expect(maxFaultPercentage(NaN).ok).toBe(false);
   });

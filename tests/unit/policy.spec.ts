@@ -47,12 +47,11 @@ describe("policy parsing", () => {
     expect(late.holdMs()).toBe(200);
   });
 
-  it("drops only the bad rule and names policy, rule, field and value", () => {
+  it("refuses the whole policy for one bad rule and names policy, rule, field and value", () => {
     const p = parse(one("mixed",
       rule('{"percentage": 100, "abort": {"httpStatus": 503}}') + "," +
       rule('{"percentage": 100, "abort": {"httpStatus": 700}}')));
-    expect(p.policies.length).toBe(1);
-    expect(p.policies[0].rules.length).toBe(1);
+    expect(p.policies.length).toBe(0);
     expect(p.diag.errors.length).toBe(1);
     expect(p.diag.errors[0]).toBe('policy "mixed" rule 1: fault.abort.httpStatus: must be an HTTP status from 200 to 599, got 700');
   });
@@ -83,7 +82,7 @@ describe("policy parsing", () => {
     expect(parse(one("p", rule('{"percentage": 1, "delay": {"fixed_delay": 5}}'))).diag.errors[0])
       .toBe('policy "p" rule 0: fault.delay.fixed_delay: unknown field (expected one of fixed_delay_ms, uniform, normal, lognormal, percentiles)');
     expect(parse(one("p", rule('{"percentage": 1, "abort": {"httpStatus": 500, "grpcStatus": 17}}'))).diag.errors[0])
-      .toBe('policy "p" rule 0: fault.abort.grpcStatus: must be a gRPC status code from 0 to 16, got 17');
+      .toBe('policy "p" rule 0: fault.abort.grpcStatus: must be a gRPC error status from 1 to 16 (0 is OK, not a fault), got 17');
     expect(parse(one("p", rule('{"percentage": 1}'))).diag.errors[0])
       .toBe('policy "p" rule 0: fault: needs an abort, a delay, a reset or a response (or from_headers: true); got {"percentage":1}');
   });
