@@ -1,9 +1,10 @@
-# HFI fault-injection plugin. `make run` and `make test` are the two commands users need.
+# HFI fault-injection plugin. `make run` and `make test` are the two commands users need;
+# `make help` lists the others.
 SHELL := /bin/bash
 ASC := node_modules/.bin/asc
 PLUGIN_SRC := $(shell find assembly shims -name '*.ts' -not -path '*/__tests__/*') asconfig.json package-lock.json
 
-.PHONY: all build deps test unit integration typecheck bench clean
+.PHONY: all build deps test unit integration typecheck bench clean help
 
 all: build
 
@@ -13,7 +14,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 deps: node_modules/.package-lock.json
 
-build: build/plugin.wasm build/plugin.debug.wasm build/bench/stock-sdk.wasm
+build: build/plugin.wasm build/plugin.debug.wasm build/bench/stock-sdk.wasm ## compile the plugin: build/plugin.wasm, its debug build, the stock-SDK baseline
 
 # The compiler's output, optimized once more, its static data packed into one segment
 # (docs/size.md).
@@ -36,22 +37,29 @@ build/bench/stock-sdk.wasm: node_modules/.package-lock.json bench/modules/stock-
 # A new suite is one more name here, or `TEST_SUITES += name` in its own mk/*.mk file.
 TEST_SUITES := typecheck unit test-host integration test-differential test-runner test-deploy test-observability test-cli
 
-test: build host-fixtures
+test: build host-fixtures ## every test suite, one line each, then N passed, M failed (logs in build/test-logs/)
 	@node --import tsx scripts/test-report.ts $(TEST_SUITES)
 
-typecheck: deps
+typecheck: deps ## tsc over the whole project
 	node_modules/.bin/tsc -p tsconfig.json
 	@echo "typecheck: 0 errors"
 
 # as-pect prints binaryen's bundled source on some errors: keep lines readable.
-unit: deps
+unit: deps ## the plugin's unit tests (as-pect)
 	@set -o pipefail; node_modules/.bin/asp --config as-pect.config.js --no-logo 2>&1 | awk 'length($$0) < 2000'
 
-integration: build/plugin.wasm
+integration: build/plugin.wasm ## the plugin's integration tests on build/plugin.wasm
 	node --import tsx --test tests/integration/*.test.ts
 
-clean:
+clean: ## remove build/
 	rm -rf build
+
+# The user-facing targets, each from the `## ` comment on its own line (here and in mk/*.mk),
+# so that the list cannot drift from the rules. Targets without one are steps of others.
+help: ## this list
+	@echo "Usage: make [TARGET] [SETTING=value ...]  (no TARGET: build; settings in the comments of Makefile and mk/*.mk)"
+	@awk '/^[a-zA-Z0-9_-]+:[^=]*## / { name = $$0; sub(/:.*/, "", name); text = $$0; sub(/^[^#]*## /, "", text); \
+	  printf "  %-20s %s\n", name, text }' $(MAKEFILE_LIST)
 
 # Rules owned by one area each (host fixtures, deployment, bench) live in mk/.
 include $(wildcard mk/*.mk)

@@ -106,9 +106,17 @@ function requireFiles(files: string[], command: string): string[] {
   return files;
 }
 
+/**
+ * `hfi` with no command at all. Unlike other command-line mistakes it carries the whole usage,
+ * printed on stderr (run() prints it whole) with exit status 2: a script that calls `hfi` with
+ * its arguments lost fails, while `hfi --help` asks for the same text on stdout and exits 0.
+ */
+export class UsageError extends CliError {}
+
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+  if (command === undefined) throw new UsageError(USAGE);
+  if (command === "--help" || command === "-h" || command === "help") {
     out(rest[0] && HELP[rest[0]] ? HELP[rest[0]] : USAGE);
     return 0;
   }
@@ -165,7 +173,10 @@ function parseHeader(text: string): [string, string] {
   return [text.slice(0, colon).trim().toLowerCase(), text.slice(colon + 1).trim()];
 }
 
-/** Runs the CLI as a process: one line on stderr for any failure, never a stack trace. */
+/**
+ * Runs the CLI as a process: one line on stderr for any failure (the usage for a missing
+ * command), never a stack trace.
+ */
 export function run(argv: string[]): void {
   main(argv).then(
     (code) => {
@@ -173,7 +184,7 @@ export function run(argv: string[]): void {
     },
     (e: unknown) => {
       const message = e instanceof Error ? e.message : String(e);
-      process.stderr.write(`${message.split("\n")[0]}\n`);
+      process.stderr.write(`${e instanceof UsageError ? message : message.split("\n")[0]}\n`);
       if (process.env.HFI_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
       process.exitCode = e instanceof CliError ? e.exitCode : 1;
     },

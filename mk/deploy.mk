@@ -20,7 +20,7 @@ IMAGE_TOOL ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
 COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo docker compose; \
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
-image: build/plugin.wasm
+image: build/plugin.wasm ## the plugin's OCI image IMG, with docker, else buildah
 	@case "$(IMAGE_TOOL)" in \
 	  docker)  set -x; docker build -t "$(IMG)" . ;; \
 	  buildah) set -x; $(BUILDAH) bud --isolation chroot -t "$(IMG)" . ;; \
@@ -30,7 +30,7 @@ image: build/plugin.wasm
 # A failed push exits non-zero with one line naming the likely fix; `pin it:` is printed only
 # for a well-formed digest this very push produced (buildah's --digestfile, or the
 # "<tag>: digest: sha256:... size: N" line docker push ends with).
-push:
+push: ## push IMG; prints the digest to pin
 	@set -o pipefail; rm -f "$(DIGEST_FILE)"; mkdir -p "$(dir $(DIGEST_FILE))"; \
 	log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
 	case "$(IMAGE_TOOL)" in \
@@ -69,7 +69,7 @@ push:
 
 # sha256 of the module itself: what WasmPlugin.sha256 checks for https:// and file:// urls.
 # (For oci:// urls Istio checks the image's manifest digest instead: see `make push`.)
-plugin-sha256: build/plugin.wasm
+plugin-sha256: build/plugin.wasm ## sha256 of build/plugin.wasm, for WasmPlugin.sha256
 	@sha256sum build/plugin.wasm | cut -d' ' -f1
 
 # The engine is checked before anything is built: without one, compose can only fail (and
@@ -84,19 +84,23 @@ define need_docker_engine
 	fi
 endef
 
-compose-up:
+compose-up: ## real Envoy + echo server with compose (needs a Docker engine)
 	$(need_docker_engine)
 	@$(MAKE) --no-print-directory build/plugin.wasm
 	$(COMPOSE) up -d
 	@echo "Envoy on http://localhost:10000 (admin http://localhost:9901); try: curl -i localhost:10000/checkout"
 
-compose-down:
+compose-down: ## stop what compose-up started
 	$(need_docker_engine)
 	$(COMPOSE) down
 
-compose-config:
-	docker-compose config -q
+# Parses and validates docker-compose.yaml; needs no Docker engine, so no need_docker_engine.
+compose-config: ## check docker-compose.yaml (config -q) with docker compose, else docker-compose
+	@if [ -z "$(COMPOSE)" ]; then \
+	  echo "make $@: neither docker compose nor docker-compose is installed" >&2; exit 1; \
+	fi
+	$(COMPOSE) config -q
 
 # The deployment checks (manifests, Envoy configs, compose file, image round trip).
-test-deploy: build/plugin.wasm
+test-deploy: build/plugin.wasm ## the deployment checks: manifests, Envoy configs, compose file, image
 	node --import tsx --test tests/deploy/*.test.ts

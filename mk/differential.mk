@@ -3,5 +3,5 @@
 # both observe. Where the tool is absent (a fresh clone without ../shared) the suite skips and
 # says why; HFI_CPPHOST_RUN points it at another copy.
 .PHONY: test-differential
-test-differential: build/plugin.wasm
+test-differential: build/plugin.wasm ## the scenarios through this host and proxy-wasm-cpp-host, compared
 	node --import tsx --test tests/differential/*.test.ts

@@ -10,5 +10,5 @@ build/fixtures/%.wasm: tests/fixtures/%.ts node_modules/.package-lock.json
 host-fixtures: $(HOST_FIXTURES)
 
 # The host's own conformance tests (needs build/plugin.wasm for the smoke check).
-test-host: build/plugin.wasm host-fixtures
+test-host: build/plugin.wasm host-fixtures ## the host's conformance tests
 	node --import tsx --test tests/host/*.test.ts

@@ -8,11 +8,11 @@
 
 .PHONY: dashboards alerts test-observability
 
-dashboards: deps
+dashboards: deps ## regenerate the Grafana dashboard (dashboards/hfi.json and its ConfigMap)
 	node --import tsx dashboards/hfi.ts
 
-alerts: deps
+alerts: deps ## regenerate the PrometheusRule from alerts/hfi-rules.yaml
 	node --import tsx alerts/prometheusrule.ts
 
-test-observability: build/plugin.wasm
+test-observability: build/plugin.wasm ## promtool and PromQL checks of the alerts, the dashboard and /stats/prometheus
 	node --import tsx --test tests/observability/*.test.ts

@@ -10,9 +10,9 @@
 # Empty means the runner's default (see host/runner/main.ts).
 RUN_SETTINGS := PORT ADMIN_PORT CONFIG UPSTREAM POLICY_DIR CONTROL_PLANE_PORT WORKERS LOG_LEVEL BIND ACCESS_LOG
 
-run: build/plugin.wasm
+run: build/plugin.wasm ## the plugin in the local runner: a proxy on PORT, admin on ADMIN_PORT (settings: mk/run.mk)
 	@$(foreach v,$(RUN_SETTINGS),$(v)='$($(v))') node --import tsx host/runner/main.ts
 
 # The runner's own tests: real servers on free loopback ports.
-test-runner: build/plugin.wasm
+test-runner: build/plugin.wasm ## the local runner's tests
 	node --import tsx --test tests/runner/*.test.ts

@@ -115,3 +115,63 @@ describe("make compose-up / compose-down without a Docker engine", () => {
     });
   }
 });
+
+// `make compose-config` needs no engine, only a compose: the docker CLI's plugin when
+// `docker compose version` succeeds, else the standalone docker-compose, else one line saying
+// neither is there. Checked with stand-ins that print how they were called.
+describe("make compose-config picks docker compose, else docker-compose", () => {
+  let work = "";
+  const plugin = 'if [ "$1 $2" = "compose version" ]; then echo "Docker Compose version v2.29.7"; exit 0; fi\necho "stub: docker $*"';
+  // The docker CLI without the compose plugin, as it answers `docker compose ...`.
+  const noPlugin = 'if [ "$1" = compose ]; then echo "docker: unknown command: docker compose" >&2; exit 1; fi\necho "stub: docker $*"';
+  const standalone = 'echo "stub: docker-compose $*"';
+
+  /** "this machine, minus docker and docker-compose", plus the given stand-ins. */
+  function machine(name: string, stubs: Record<string, string>): string {
+    const dir = pathWithout(path.join(work, name), ["docker", "docker-compose"]);
+    for (const [tool, script] of Object.entries(stubs)) addStub(dir, tool, script);
+    return dir;
+  }
+
+  before(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "hfi-compose-config-"));
+  });
+  after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  test("docker compose when both are installed", () => {
+    const r = runMake("compose-config", {}, { path: machine("both", { docker: plugin, "docker-compose": standalone }) });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "docker compose config -q\nstub: docker compose config -q\n");
+  });
+
+  test("docker-compose when the docker CLI has no compose plugin", () => {
+    const r = runMake("compose-config", {}, { path: machine("no-plugin", { docker: noPlugin, "docker-compose": standalone }) });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "docker-compose config -q\nstub: docker-compose config -q\n");
+  });
+
+  test("docker-compose when docker is not installed at all", () => {
+    const r = runMake("compose-config", {}, { path: machine("standalone-only", { "docker-compose": standalone }) });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "docker-compose config -q\nstub: docker-compose config -q\n");
+  });
+
+  for (const [name, stubs] of [
+    ["docker without the plugin", { docker: noPlugin }],
+    ["nothing", {}],
+  ] as Array<[string, Record<string, string>]>) {
+    test(`neither (${name}): one line, non-zero exit, nothing run`, () => {
+      const r = runMake("compose-config", {}, { path: machine(`neither-${name.replace(/\W+/g, "-")}`, stubs) });
+      assert.notEqual(r.status, 0);
+      assert.equal(r.stdout, "");
+      assert.deepEqual(recipeErrors(r.stderr), ["make compose-config: neither docker compose nor docker-compose is installed"]);
+    });
+  }
+
+  test("a compose that rejects the file fails the target", () => {
+    const rejects = 'if [ "$1 $2" = "compose version" ]; then exit 0; fi\necho "services.envoy Additional property volums is not allowed" >&2; exit 15';
+    const r = runMake("compose-config", {}, { path: machine("rejects", { docker: rejects }) });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /volums/);
+  });
+});
