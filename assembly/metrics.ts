@@ -71,6 +71,8 @@ export const enum PolicyMetric {
   PercentageMax = 4,
   Halted = 5,
   GuardTrips = 6,
+  State = 7,
+  StateUntil = 8,
 }
 
 const POLICY_NAMES: string[] = [
@@ -81,6 +83,8 @@ const POLICY_NAMES: string[] = [
   "hfi_faults_policy_percentage_max",
   "hfi_faults_policy_halted",
   "hfi_faults_policy_guard_trips_total",
+  "hfi_faults_policy_state",
+  "hfi_faults_policy_state_until_seconds",
 ];
 
 /** Host ids of the defined metrics; -1 where the host refused (the metric is then skipped). */
@@ -105,7 +109,8 @@ export class Metrics {
   definePolicy(metric: PolicyMetric, label: string, fault: string): i64 {
     let name = unchecked(POLICY_NAMES[metric]) + ".hfi_policy." + label;
     if (fault.length > 0) name += ".hfi_fault." + fault;
-    const gauge = metric == PolicyMetric.PercentageMax || metric == PolicyMetric.Halted;
+    const gauge = metric == PolicyMetric.PercentageMax || metric == PolicyMetric.Halted || metric == PolicyMetric.State ||
+      metric == PolicyMetric.StateUntil;
     return defineMetric(gauge ? MetricType.Gauge : MetricType.Counter, this.prefix + name);
   }
 

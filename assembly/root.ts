@@ -175,8 +175,9 @@ export class FaultInjector extends Waker {
       this.livePolicies = poller.live.policies; // the lease ran out
       this.rebuild();
     }
-    this.effective.onTick(nowNs / NS_PER_MS);
+    // The rails first: a guard that trips or resumes now is in the state published below.
     this.safety.onTick();
+    this.effective.onTick(nowNs / NS_PER_MS);
     // Releasing many requests takes time, and the host arms the tick from the moment it is
     // asked: measure the wait from now, not from when this tick began.
     this.arm(monotonicNanos(), this.nextDueNs());
@@ -209,6 +210,11 @@ export class FaultInjector extends Waker {
     setTickPeriodMs(periodMs);
     this.tickMs = periodMs;
     this.nextWakeNs = nowNs + <i64>periodMs * NS_PER_MS;
+  }
+
+  /** A policy's state changed on the request path: publish it with the next request or tick. */
+  stateChanged(): void {
+    this.effective.stateChanged(monotonicNanos() / NS_PER_MS);
   }
 
   /** Makes sure the tick comes no later than `dueNs`. */

@@ -47,7 +47,8 @@ export interface Engine {
 
 /** A fresh VM with the plugin configured with `configuration`. */
 export async function startEngine(configuration: string, options: EngineOptions = {}): Promise<Engine> {
-  const clock = new TestClock();
+  // Simulated time starts at the real time, so schedule windows are judged as a proxy would now.
+  const clock = new TestClock(Date.now());
   const stats = new StatsStore();
   const vm = instantiate(await pluginModule(), { clock, stats, node: options.node, logLevel: "trace", failStrategy: "closed" });
   const plugin = startPlugin(vm, { rootId: options.rootId ?? "hfi-fault-injection", configuration });
@@ -95,7 +96,7 @@ export function finish(engine: Engine, stream: HttpStream, policyHeader: string,
     stream.events.once("upstreamHeaders", mark);
     stream.events.once("localReply", mark);
     stream.events.once("reset", mark);
-    engine.clock.advance(maxHoldMs + 1);
+    engine.clock.advance(maxHoldMs + 1, () => releasedAt !== undefined);
   }
   const heldMs = (releasedAt ?? start) - start;
   if (stream.localReply) {
@@ -105,7 +106,7 @@ export function finish(engine: Engine, stream: HttpStream, policyHeader: string,
   if (stream.upstream.headers !== undefined) {
     stream.sendResponseHeaders(responseHeaders(200, [["content-type", "text/plain"]]), true);
     // A response fault may hold the answer too: let the plugin's timers run.
-    if (stream.reply.status === undefined && stream.state === "open") engine.clock.advance(maxHoldMs + 1);
+    if (stream.reply.status === undefined && stream.state === "open") engine.clock.advance(maxHoldMs + 1, () => stream.reply.status !== undefined || stream.state !== "open");
     const reply = stream.reply;
     if (reply.headers?.["x-fault-injected"] === "response") return { fault: "response", status: reply.status, heldMs, policy: reply.headers[policyHeader] };
     if (heldMs > 0) return { fault: "delay", status: reply.status, heldMs, policy: reply.headers?.[policyHeader] };

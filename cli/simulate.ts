@@ -15,6 +15,8 @@
  * put and no duration_seconds runs out during the draws.
  */
 import type { NodeInfo, PropertyValue } from "../host/index";
+import { effectivePolicies } from "../host/runner/effective-policies";
+import { formatTimeLeft } from "../host/time-left";
 import { drive, finish, startEngine, type Engine } from "./engine";
 import { CliError } from "./errors";
 import { isRefusal, parseLogLine } from "./messages";
@@ -60,6 +62,9 @@ export interface SimulationResult {
     outcomes: Record<string, number>;
     byPolicy: Record<string, number>;
   };
+  /** Each policy's state after the draws, as the plugin published it (what /policies and
+   * hfi status show), with the seconds left in it (null: nothing ends it). */
+  states: Array<{ policy: string; state: string; timeLeftSeconds: number | null }>;
   notes: string[];
 }
 
@@ -191,6 +196,8 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
     if (policy) observed.byPolicy[policy] = (observed.byPolicy[policy] ?? 0) + 1;
   }
   observed.rate = observed.requests === 0 ? 0 : observed.faulted / observed.requests;
+  const published = effectivePolicies(engine.vm, engine.stats, engine.clock.now()).workers[0]?.policies ?? [];
+  const states = published.map((p) => ({ policy: p.name, state: p.state, timeLeftSeconds: p.timeLeftSeconds }));
   if (decision) {
     const d = rules.find((r) => r.policy === decision!.policy && r.rule === decision!.rule);
     const header = d?.samplingHeader;
@@ -199,7 +206,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
       notes.push(given ? `sampled by header ${header}: the same value always gets the same answer` : `sampled by header ${header}, absent here: the plugin draws at random`);
     }
   }
-  return { enabled: settings.enabled !== false, request, workload, rules, decision, observed, notes };
+  return { enabled: settings.enabled !== false, request, workload, rules, decision, observed, states, notes };
 }
 
 function policyWith(name: string, selector: unknown, rule: unknown): Json {
@@ -322,6 +329,11 @@ export function formatSimulation(r: SimulationResult): string {
     lines.push(`observed: ${percent(o.rate)} (${o.faulted} of ${o.requests} requests)`);
   }
   for (const [label, n] of Object.entries(o.outcomes)) lines.push(`  ${label}: ${n}`);
+  // A state other than active explains an observed rate below the configured one.
+  for (const s of r.states) {
+    if (s.state === "active" || s.state === "not for this workload") continue;
+    lines.push(`state after the draws: policy ${s.policy}: ${s.state}${s.timeLeftSeconds === null ? "" : ` (${formatTimeLeft(s.timeLeftSeconds)} left)`}`);
+  }
   for (const note of r.notes) lines.push(`note: ${note}`);
   return lines.join("\n");
 }

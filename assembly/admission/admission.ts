@@ -47,6 +47,9 @@ export class Admission {
   gate: Gate = Gate.Open;
   /** The hold place the last Admitted verdict took (Slot.None if none). */
   slot: Slot = Slot.None;
+  /** The last verdict found a budget spent that this VM had not seen spent: the policy's state
+   * may have changed. */
+  newlySpent: bool = false;
 
   constructor(readonly safety: Safety, private readonly metrics: Metrics, private readonly log: Logger) {}
 
@@ -55,6 +58,7 @@ export class Admission {
   admit(rule: Rule, plan: Plan, dryRun: bool, maxActive: i64): Verdict {
     this.slot = Slot.None;
     this.gate = Gate.Open;
+    this.newlySpent = false;
     const s = rule.safety;
     if (s !== null) {
       const gate = this.safety.gate(s);
@@ -69,7 +73,10 @@ export class Admission {
       if (slot == Slot.None) return Verdict.Overflow;
       this.slot = slot;
     }
+    const budget = rule.fault.budget;
+    const seenSpent = budget !== null && budget.exhausted;
     if (!spendInjection(rule, this.metrics, this.log)) {
+      this.newlySpent = budget !== null && budget.exhausted && !seenSpent;
       this.giveBack(this.slot);
       this.slot = Slot.None;
       return Verdict.Exhausted;

@@ -4,13 +4,14 @@
 // worker VM; `hfi.effective.vms` counts the slots). The format: docs/observability.md.
 import { NO_NOT_AFTER, NO_NOT_BEFORE } from "../schedule/window";
 import { LogLevel } from "../config/settings";
-import { getSharedBytes, getSharedI64, setSharedBytes, setSharedI64, sharedCas, WasmResult } from "../glue/host";
+import { getSharedBytes, getSharedI64, recordMetric, setSharedBytes, setSharedI64, sharedCas, WasmResult } from "../glue/host";
 import { wallNanos } from "../glue/clock";
 import { JsonWriter } from "../json/writer";
 import { Logger } from "../log";
 import { Policy, Rule } from "../policy/model";
 import { Identity, PolicySet, selectorApplies } from "../policy/store";
 import { firstToReport } from "../problems";
+import { NO_END, PolicyState, policyState, ruleEndMs, STATE_NAMES, StateNow } from "./policy-state";
 
 const SLOT_COUNT_KEY = String.UTF8.encode("hfi.effective.vms");
 // The proxy-wide last logged lists are under `hfi.effective.last.<source>` ("\n<name>\t<identity>\t" each).
@@ -34,6 +35,13 @@ export class EffectiveSet {
   identitySource: string = "none";
   dryRun: bool = false;
   enabled: bool = true;
+  /** Each policy's state and when it ends, by position, as last worked out and set in the
+   * state gauges. */
+  private states: PolicyState[] = [];
+  private untils: i64[] = [];
+  /** Some policy's state can change with time (rails, budgets, durations): look each tick. */
+  private timeBound: bool = false;
+  private readonly now: StateNow = new StateNow();
 
   constructor(private rootId: u32, private log: Logger) {}
 
@@ -50,6 +58,11 @@ export class EffectiveSet {
     currentRoot = this.rootId;
     this.checkedMs = nowMs;
     this.nextExpiryMs = nextExpiry(set.rules, nowMs);
+    const n = set.policies.length;
+    this.states = new Array<PolicyState>(n).fill(-1);
+    this.untils = new Array<i64>(n).fill(-1);
+    this.timeBound = anyTimeBound(set.policies);
+    this.refreshStates(nowMs);
     logChange(this.log, "configuration", staticPolicies);
     if (answered) logChange(this.log, "control plane", live);
     this.pending = true;
@@ -60,6 +73,14 @@ export class EffectiveSet {
   serving(nowMs: i64): void {
     vmActive = true;
     this.publish(nowMs);
+  }
+
+  /** A policy's state changed outside a tick (a budget found spent, once per budget and VM):
+   * published now. */
+  stateChanged(nowMs: i64): void {
+    if (!this.refreshStates(nowMs)) return;
+    this.pending = true;
+    if (vmActive) this.publish(nowMs);
   }
 
   /** When the next rule expires (monotonic ms); i64.MAX_VALUE when none will. */
@@ -86,7 +107,37 @@ export class EffectiveSet {
       this.nextExpiryMs = nextExpiry(rules, nowMs);
       this.pending = true;
     }
+    if (this.timeBound && this.refreshStates(nowMs)) this.pending = true;
     if (this.pending) this.publish(nowMs);
+  }
+
+  /**
+   * Works out every policy's state; sets the state gauges of those that changed. True when any
+   * changed. Runs when a set is assembled and on ticks, never on a request (except once when a
+   * budget is found spent).
+   */
+  private refreshStates(nowMs: i64): bool {
+    const set = this.set, id = this.identity;
+    if (set === null || id === null) return false;
+    const wallMs = wallNanos() / 1000000;
+    const policies = set.policies;
+    const now = this.now;
+    let moved = false;
+    for (let i = 0; i < policies.length && i < this.states.length; i++) {
+      const p = unchecked(policies[i]);
+      policyState(p, selectorApplies(p.selector, id), this.dryRun, nowMs, wallMs, now);
+      // An end worked out from the monotonic clock moves by a millisecond or so between looks as
+      // the two clocks are read apart: the same state within a second has not changed.
+      const before = unchecked(this.untils[i]);
+      const sameEnd = now.untilWallMs == before || (now.untilWallMs != NO_END && before != NO_END && abs<i64>(now.untilWallMs - before) < 1000);
+      if (now.state == unchecked(this.states[i]) && sameEnd) continue;
+      unchecked((this.states[i] = now.state));
+      unchecked((this.untils[i] = now.untilWallMs));
+      const tally = unchecked(p.rules[0]).tally;
+      publishGauges(tally.state, tally.stateUntil, now);
+      moved = true;
+    }
+    return moved;
   }
 
   /** Writes this VM's JSON (only the current root context of the VM publishes). */
@@ -114,7 +165,7 @@ export class EffectiveSet {
       const p = unchecked(policies[i]);
       // [name, label, from control plane, selector service, selector namespace, applies here,
       //  dry run, expires (unix ms, -1: never), rules, highest percentage,
-      //  schedule not_before, not_after (unix ms, -1: none)]
+      //  schedule not_before, not_after (unix ms, -1: none), state, state ends (unix ms, -1: never)]
       let end: i64 = 0;
       let pct: f64 = 0;
       for (let r = 0; r < p.rules.length; r++) {
@@ -123,6 +174,9 @@ export class EffectiveSet {
         end = e == i64.MAX_VALUE || end < 0 ? -1 : max<i64>(end, e);
         if (rule.fault.percentage > pct) pct = rule.fault.percentage;
       }
+      const applies = selectorApplies(p.selector, id);
+      const state = i < this.states.length ? unchecked(this.states[i]) : PolicyState.NotHere;
+      const until = i < this.untils.length ? unchecked(this.untils[i]) : NO_END;
       w.writeAscii(i > 0 ? ',[' : '[');
       w.writeQuoted(p.name);
       w.writeUnit(44);
@@ -131,7 +185,7 @@ export class EffectiveSet {
       w.writeQuoted(p.selector.service);
       w.writeUnit(44);
       w.writeQuoted(p.selector.namespace);
-      w.writeAscii(',' + flag(selectorApplies(p.selector, id)) + ',' + flag(unchecked(p.rules[0]).dryRun) + ',' +
+      w.writeAscii(',' + flag(applies) + ',' + flag(unchecked(p.rules[0]).dryRun) + ',' +
         (end < 0 ? "-1" : (wallMs + end - nowMs).toString()) + ',' + p.rules.length.toString() + ',');
       w.writeNumber(pct);
       let notBefore: i64 = -1, notAfter: i64 = -1;
@@ -143,7 +197,9 @@ export class EffectiveSet {
           if (window.notAfterMs != NO_NOT_AFTER) notAfter = window.notAfterMs;
         }
       }
-      w.writeAscii("," + notBefore.toString() + "," + notAfter.toString());
+      w.writeAscii("," + notBefore.toString() + "," + notAfter.toString() + ",");
+      w.writeQuoted(unchecked(STATE_NAMES[state]));
+      w.writeAscii("," + until.toString());
       w.writeUnit(93);
     }
     w.writeAscii("]}");
@@ -207,9 +263,27 @@ function claimSlot(): i64 {
 }
 
 /** Monotonic ms at which the rule stops injecting; i64.MAX_VALUE when it never does. */
-function endMs(r: Rule): i64 {
-  const d = r.fault.durationSeconds;
-  return d <= 0 ? i64.MAX_VALUE : r.activeSinceMs + d * 1000;
+@inline function endMs(r: Rule): i64 {
+  return ruleEndMs(r.activeSinceMs, r.fault.durationSeconds);
+}
+
+/** hfi_faults_policy_state (the state's number) and hfi_faults_policy_state_until_seconds (unix
+ * seconds, 0: no end). Set, not added: every VM works out the same state. */
+function publishGauges(stateId: i64, untilId: i64, s: StateNow): void {
+  if (stateId >= 0) recordMetric(<u32>stateId, <u64>s.state);
+  if (untilId >= 0) recordMetric(<u32>untilId, s.untilWallMs == NO_END ? 0 : <u64>(s.untilWallMs / 1000));
+}
+
+/** Can a policy's state change with time alone (schedule, guard, budget, duration)? */
+function anyTimeBound(policies: Policy[]): bool {
+  for (let i = 0; i < policies.length; i++) {
+    const rules = unchecked(policies[i]).rules;
+    for (let r = 0; r < rules.length; r++) {
+      const rule = unchecked(rules[r]);
+      if (rule.safety !== null || rule.fault.budget !== null || rule.fault.durationSeconds > 0) return true;
+    }
+  }
+  return false;
 }
 
 function nextExpiry(rules: Rule[], nowMs: i64): i64 {

@@ -32,6 +32,9 @@ class LabelIds {
   matched: i64;
   overflow: i64;
   percentageMax: i64;
+  /** The state gauges (named labels only). */
+  state: i64 = -1;
+  stateUntil: i64 = -1;
   /** The guard's series, defined when a guarded policy first needs them (-2: not yet). */
   halted: i64 = -2;
   guardTrips: i64 = -2;
@@ -84,7 +87,10 @@ export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logge
     if (l === null || i == 0 || unchecked(rules[i - 1]).policyName != name) {
       if (l !== null && l !== other) l.publish();
       if (named < cap) {
-        l = new LabelIds(policyLabel(name), metrics);
+        const ids = new LabelIds(policyLabel(name), metrics);
+        ids.state = metrics.definePolicy(PolicyMetric.State, ids.label, "");
+        ids.stateUntil = metrics.definePolicy(PolicyMetric.StateUntil, ids.label, "");
+        l = ids;
         named++;
       } else {
         if (other === null) other = new LabelIds(OTHER_LABEL, metrics);
@@ -99,6 +105,8 @@ export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logge
     t.label = ids.label;
     t.matched = ids.matched;
     t.overflow = ids.overflow;
+    t.state = ids.state;
+    t.stateUntil = ids.stateUntil;
     for (let k = 0; k < KIND_COUNT; k++) {
       const id = unchecked(ids.injected[k]);
       if (id == -2) continue;

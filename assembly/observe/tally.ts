@@ -11,6 +11,10 @@ export class RuleTally {
   /** Injected and dry-run counters by kind index (policy/kinds.ts, KIND_COUNT); -1: not defined. */
   injected: StaticArray<i64> = [-1, -1, -1, -1];
   dryRun: StaticArray<i64> = [-1, -1, -1, -1];
+  /** The policy's state gauges (observe/policy-state.ts); -1 under `_other`, where policies
+   * share a label but not a state. */
+  state: i64 = -1;
+  stateUntil: i64 = -1;
   /** UTF-8 of the policy name, for the hfi_policy access-log mark. */
   policyMark: ArrayBuffer = new ArrayBuffer(0);
 }

@@ -100,9 +100,11 @@ export class FaultedStream {
   }
 }
 
-/** Asks the root context for a tick by a deadline (the ABI has one timer per root). */
+/** What the request path asks of its root context: a tick by a deadline (the ABI has one timer
+ * per root), and a new publication of the policies' states. */
 export abstract class Waker {
   abstract armBy(nowNs: i64, dueNs: i64): void;
+  abstract stateChanged(): void;
 }
 
 export class RequestPath {
@@ -178,6 +180,7 @@ export class RequestPath {
         this.log.write(LogLevel.Debug, "no room for a fault; request " + contextId.toString() + " not faulted by policy " + rule.policyName);
       }
     }
+    if (admission.newlySpent) this.waker.stateChanged();
     if (verdict != Verdict.Admitted) return HeadersStatus.Continue;
     if (dryRun) {
       recordDryRun(rule.tally, plan.kinds);

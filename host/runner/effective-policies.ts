@@ -5,6 +5,8 @@
  * with the counts from the plugin's per-policy metrics (proxy-wide, like Envoy's stats).
  */
 import type { StatsStore, WasmVm } from "../index";
+import { FAULT_KINDS } from "../plugin-vocabulary";
+import { formatTimeLeft } from "../time-left";
 
 export interface PolicyView {
   name: string;
@@ -14,8 +16,9 @@ export interface PolicyView {
   etag?: string;
   applies: boolean;
   why: string;
-  state: "active" | "expired" | "not yet started" | "window closed" | "dry run" | "halted" | "not for this workload";
-  /** Seconds until its last rule expires; null when some rule never does. */
+  /** The state the plugin published (assembly/observe/policy-state.ts). */
+  state: string;
+  /** Seconds left in that state; null when nothing ends it. */
   timeLeftSeconds: number | null;
   rules: number;
   percentageMax: number;
@@ -33,7 +36,7 @@ export interface WorkerView {
   policies: PolicyView[];
 }
 
-type Row = [string, string, number, string, string, number, number, number, number, number, number?, number?];
+type Row = [string, string, number, string, string, number, number, number, number, number, number, number, string, number];
 interface Published {
   slot: number; at: number; workload: string; app: string; namespace: string; identity_from: string;
   dry_run: boolean; enabled: boolean; etag: string; policies: Row[];
@@ -67,11 +70,10 @@ export function effectivePolicies(vm: WasmVm, stats: StatsStore, now = Date.now(
 }
 
 function policyView(row: Row, p: Published, stats: StatsStore, now: number): PolicyView {
-  const [name, label, live, service, namespace, applies, dryRun, expires, rules, percentageMax, notBefore = -1, notAfter = -1] = row;
+  const [name, label, live, service, namespace, applies, , , rules, percentageMax, , , state, until] = row;
   const metric = (m: string, kind?: string): number =>
     stats.value(`wasmcustom.hfi_faults_policy_${m}.hfi_policy.${label}${kind ? `.hfi_fault.${kind}` : ""}`) ?? 0;
-  // metric("halted"): hfi_faults_policy_halted, a gauge (1 while a guard halts the policy).
-  const expired = expires >= 0 && expires <= now;
+  const kinds = (m: string) => Object.fromEntries(FAULT_KINDS.map((k) => [k, metric(m, k)]));
   return {
     name,
     label,
@@ -79,18 +81,14 @@ function policyView(row: Row, p: Published, stats: StatsStore, now: number): Pol
     ...(live ? { etag: p.etag } : {}),
     applies: applies === 1,
     why: why(service, namespace, p, applies === 1),
-    // A guard halts a policy per proxy; the plugin says so in its halted gauge (docs/safety.md).
-    state: applies !== 1 ? "not for this workload" : expired ? "expired" :
-      notBefore >= 0 && now < notBefore ? "not yet started" : notAfter >= 0 && now >= notAfter ? "window closed" :
-      metric("halted") > 0 ? "halted" : dryRun || p.dry_run ? "dry run" : "active",
-    // Time left in the rule's duration, or else in its schedule window.
-    timeLeftSeconds: expires >= 0 ? Math.max(0, Math.round((expires - now) / 1000)) : notAfter >= 0 ? Math.max(0, Math.round((notAfter - now) / 1000)) : null,
+    state,
+    timeLeftSeconds: until >= 0 ? Math.max(0, Math.round((until - now) / 1000)) : null,
     rules,
     percentageMax,
     counts: {
       matched: metric("matched_total"),
-      injected: { abort: metric("injected_total", "abort"), delay: metric("injected_total", "delay") },
-      dryRun: { abort: metric("dry_run_total", "abort"), delay: metric("dry_run_total", "delay") },
+      injected: kinds("injected_total"),
+      dryRun: kinds("dry_run_total"),
       overflow: metric("overflow_total"),
     },
   };
@@ -113,7 +111,7 @@ export function renderPoliciesText(view: { workers: WorkerView[] }): string {
     const rows = [["POLICY", "SOURCE", "STATE", "TIME LEFT", "MATCHED", "INJECTED", "DRY RUN", "OVERFLOW", "WHY"]];
     for (const p of w.policies) {
       const kinds = (r: Record<string, number>) => Object.entries(r).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(", ") || "0";
-      rows.push([p.name, p.source + (p.etag ? ` ${p.etag}` : ""), p.state, p.timeLeftSeconds === null ? "-" : `${p.timeLeftSeconds} s`,
+      rows.push([p.name, p.source + (p.etag ? ` ${p.etag}` : ""), p.state, formatTimeLeft(p.timeLeftSeconds),
         String(p.counts.matched), kinds(p.counts.injected), kinds(p.counts.dryRun), String(p.counts.overflow), p.why]);
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
