@@ -1,7 +1,16 @@
 // Leveled logging. Callers check `enabled(level)` before building a message, so a disabled
 // level costs neither a string nor a host call.
-import { LogLevel } from "./config/settings";
 import { log as hostLog } from "./glue/host";
+
+/** Envoy's log levels, as proxy_log takes them. */
+export const enum LogLevel {
+  Trace = 0,
+  Debug = 1,
+  Info = 2,
+  Warn = 3,
+  Error = 4,
+  Critical = 5,
+}
 
 export class Logger {
   level: i32 = LogLevel.Info;

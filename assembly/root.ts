@@ -8,15 +8,15 @@ import { Poller } from "./controlplane/poller";
 import { Sampler } from "./faults/sampling";
 import { entropy64, monotonicNanos } from "./glue/clock";
 import { setTickPeriodMs } from "./glue/host";
-import { readIdentity } from "./glue/identity";
+import { readIdentity } from "./policyset/identity";
 import { Logger } from "./log";
 import { HeaderSlots } from "./match/request";
 import { Metric, Metrics } from "./metrics";
 import { EffectiveSet } from "./observe/effective";
 import { tallyRules } from "./observe/policy-metrics";
 import { DecisionTrace } from "./observe/trace";
-import { Policy } from "./policy/model";
-import { ClockOwner, combinePolicies, Identity, PolicySet } from "./policy/store";
+import { Policy } from "./model/policy";
+import { ClockOwner, combinePolicies, Identity, PolicySet } from "./policyset/store";
 import { firstToReport } from "./problems";
 import { HeadersStatus, RequestPath, Waker } from "./request/path";
 import { Safety } from "./safety/index";
@@ -37,11 +37,11 @@ export class FaultInjector extends Waker {
   private readonly clockOwner: ClockOwner = new ClockOwner();
   readonly metrics: Metrics = new Metrics();
   readonly log: Logger = new Logger();
-  readonly effective: EffectiveSet = new EffectiveSet(this.contextId, this.log);
   /** From the host's CSPRNG: VMs started in the same millisecond must not draw alike. */
   readonly sampler: Sampler = new Sampler(entropy64(<u64>this.contextId << 32));
   /** Guard, schedule and blast-radius cap (safety/). */
   readonly safety: Safety = new Safety(this.metrics, this.log);
+  readonly effective: EffectiveSet = new EffectiveSet(this.contextId, this.log, this.safety);
   readonly path: RequestPath = new RequestPath(this.metrics, this.log, new DecisionTrace(this.log), this.sampler, this,
     new Admission(this.safety, this.metrics, this.log));
   identity: Identity = new Identity("", "", "", "");
@@ -131,15 +131,19 @@ export class FaultInjector extends Waker {
   rebuild(): void {
     const all = combinePolicies(this.staticPolicies, this.livePolicies);
     const nowMs = monotonicNanos() / NS_PER_MS;
-    this.policies = vmState.clocks.assemble(this.clockOwner, all, this.identity, nowMs);
-    this.safety.refresh(this.policies.rules, this.settings);
+    const set = vmState.clocks.assemble(this.clockOwner, all, this.identity, nowMs);
+    this.policies = set;
+    // The set's runtime state, by rule position: metric ids, rails, budget flags.
+    const tallies = tallyRules(set.rules, this.metrics, this.settings.maxLabelledPolicies, this.log);
+    this.safety.refresh(set.rules, tallies, this.settings);
     const path = this.path;
-    path.policies = this.policies;
+    path.admission.refresh(set.rules.length);
+    path.policies = set;
+    path.tallies = tallies;
     path.settings = this.settings;
     path.staticSlots = this.staticSlots;
     path.liveSlots = this.liveSlots;
     this.publishProblems();
-    tallyRules(this.policies.rules, this.metrics, this.settings.maxLabelledPolicies, this.log);
     const e = this.effective;
     e.identity = this.identity;
     e.identitySource = this.identitySource;
@@ -147,7 +151,7 @@ export class FaultInjector extends Waker {
     e.enabled = this.settings.enabled;
     const poller = this.poller;
     const answered = poller !== null && poller.live.body !== null;
-    e.changed(this.policies, this.staticPolicies, this.livePolicies, answered, poller === null ? "" : poller.live.etag, nowMs);
+    e.changed(set, tallies, this.staticPolicies, this.livePolicies, answered, poller === null ? "" : poller.live.etag, nowMs);
   }
 
   /** The root context is being deleted: let go of what it shared with the VM. */

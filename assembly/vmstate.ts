@@ -3,8 +3,8 @@
 // change lives here, once per VM: policy clocks and the last policies each control-plane
 // endpoint served (with the header slots they were parsed against).
 import { HeaderSlots } from "./match/request";
-import { Policy } from "./policy/model";
-import { PolicyClocks } from "./policy/store";
+import { Policy } from "./model/policy";
+import { PolicyClocks } from "./policyset/store";
 
 /** The last good answer of one control-plane endpoint. */
 export class LiveSet {

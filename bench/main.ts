@@ -81,8 +81,8 @@ main().catch((e) => {
   process.exit(1);
 });
 
-/** The guard's cost (issue 12), the per-policy counters' matched-path cost (issue 11) and the
- * delay precision of a distribution (issue 13), as printed lines. */
+/** The guard's cost, the per-policy counters' matched-path cost and the
+ * delay precision of a distribution, as printed lines. */
 function renderExtras(
   guard: Awaited<ReturnType<typeof runGuard>>,
   counters: Awaited<ReturnType<typeof runPolicyCounters>>,

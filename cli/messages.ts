@@ -1,6 +1,6 @@
 /**
- * The plugin's verdict on a configuration, read from its log. assembly/policy/diagnostics.ts
- * writes every problem as `<where>: <field path>: <problem>` and assembly/plugin.ts adds
+ * The plugin's verdict on a configuration, read from its log. assembly/config/diagnostics.ts
+ * writes every problem as `<where>: <field path>: <problem>` and assembly/root.ts adds
  * ` (in <source>; dropped)` to errors and ` (in <source>)` to warnings; a configuration refused
  * as a whole is one `configuration refused...: <reason>` line. assembly/log.ts prefixes `hfi: `.
  *   where = configuration | policies[<i>] | policy "<name>" | policy "<name>" rule <i>

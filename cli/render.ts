@@ -25,7 +25,7 @@ export interface RenderOptions {
 
 const WASMPLUGIN_TEMPLATE = path.join(REPO_ROOT, "k8s", "base", "wasmplugin.yaml");
 const ENVOYFILTER_TEMPLATE = path.join(REPO_ROOT, "k8s", "base", "envoyfilter-wasm-stats.yaml");
-/** Labels Istio's selector semantics compare a policy's `service` with (assembly/policy/store.ts). */
+/** Labels Istio's selector semantics compare a policy's `service` with (assembly/policyset/store.ts). */
 const SERVICE_LABELS = ["app", "service.istio.io/canonical-name"];
 
 type Json = Record<string, unknown>;

@@ -1,6 +1,6 @@
 /**
  * Words the plugin defines that the host's tools print: the `hfi_fault` kinds and the policy
- * states. The plugin is the source (assembly/policy/kinds.ts KIND_NAMES,
+ * states. The plugin is the source (assembly/model/kinds.ts KIND_NAMES,
  * assembly/observe/policy-state.ts STATE_NAMES); tests/observability/vocabulary.test.ts fails
  * when these lists drift from it.
  */

@@ -9,13 +9,16 @@
 //   7. a share of the blast-radius cap                   → Overflow (the slot and injection
 //                                                          taken above are given back)
 // One verdict with its reason; the request path records it (observe/record.ts).
-import { HoldSlot, releaseHoldSlot, takeHoldSlot } from "../faults/active";
-import { refundInjection, spendInjection } from "../faults/budget";
+import { LogLevel } from "../config/settings";
 import { Logger } from "../log";
-import { Metrics } from "../metrics";
+import { Metric, Metrics } from "../metrics";
 import { Plan } from "../plan/plan";
-import { Rule } from "../policy/model";
+import { Rule } from "../model/policy";
+import { firstToReport } from "../problems";
 import { Gate, Safety } from "../safety/index";
+import { PolicySafety } from "../safety/policy-safety";
+import { refundInjection, Spend, spendInjection } from "./budget";
+import { HoldSlot, releaseHoldSlot, takeHoldSlot } from "./hold-slots";
 
 export const enum Verdict {
   Admitted = 0,
@@ -50,18 +53,25 @@ export class Admission {
   /** The last verdict found a budget spent that this VM had not seen spent: the policy's state
    * may have changed. */
   newlySpent: bool = false;
+  /** By rule position in the set in force: this VM has seen the rule's budget spent. */
+  private spent: StaticArray<bool> = new StaticArray<bool>(0);
 
   constructor(readonly safety: Safety, private readonly metrics: Metrics, private readonly log: Logger) {}
 
-  /** The verdict on `plan` for a request matched by `rule`. `plan.kinds` is 0 when it was not
-   * sampled: the rails are still asked, so a guard watches every request it may fault. */
-  admit(rule: Rule, plan: Plan, dryRun: bool, maxActive: i64): Verdict {
+  /** A new set is in force with `rules` rules. */
+  refresh(rules: i32): void {
+    this.spent = new StaticArray<bool>(rules);
+  }
+
+  /** The verdict on `plan` for a request matched by `rule` at `position` in the set, with its
+   * policy's rails. `plan.kinds` is 0 when it was not sampled: the rails are still asked, so a
+   * guard watches every request it may fault. */
+  admit(position: i32, rule: Rule, rails: PolicySafety | null, plan: Plan, dryRun: bool, maxActive: i64): Verdict {
     this.slot = Slot.None;
     this.gate = Gate.Open;
     this.newlySpent = false;
-    const s = rule.safety;
-    if (s !== null) {
-      const gate = this.safety.gate(s);
+    if (rails !== null) {
+      const gate = this.safety.gate(rails);
       this.gate = gate;
       if (gate == Gate.Closed) return Verdict.Closed;
       if (gate == Gate.Halted) return Verdict.Halted;
@@ -73,21 +83,41 @@ export class Admission {
       if (slot == Slot.None) return Verdict.Overflow;
       this.slot = slot;
     }
-    const budget = rule.fault.budget;
-    const seenSpent = budget !== null && budget.exhausted;
-    if (!spendInjection(rule, this.metrics, this.log)) {
-      this.newlySpent = budget !== null && budget.exhausted && !seenSpent;
+    if (!this.spend(position, rule)) {
       this.giveBack(this.slot);
       this.slot = Slot.None;
       return Verdict.Exhausted;
     }
     if (!this.safety.takeCapShare()) {
-      refundInjection(rule);
+      refundInjection(rule.fault);
       this.giveBack(this.slot);
       this.slot = Slot.None;
       return Verdict.Overflow;
     }
     return Verdict.Admitted;
+  }
+
+  /** One injection of the rule's max_injections. A request left unfaulted for it counts in
+   * hfi_faults_budget_skipped_total; the proxy's first VM to find a budget spent logs it once
+   * and counts it in hfi_faults_budget_exhausted_total. Counts only grow, so a budget this VM
+   * saw spent costs no more host calls. */
+  private spend(position: i32, rule: Rule): bool {
+    const fault = rule.fault;
+    if (!fault.hasBudget) return true;
+    const seen = position < this.spent.length && unchecked(this.spent[position]);
+    const r = seen ? Spend.Spent : spendInjection(fault);
+    if (r == Spend.Taken) return true;
+    this.metrics.add(Metric.BudgetSkipped, 1);
+    if (r == Spend.Spent && !seen) {
+      if (position < this.spent.length) unchecked((this.spent[position] = true));
+      this.newlySpent = true;
+      if (firstToReport("budget", fault.budgetKey)) {
+        this.metrics.add(Metric.BudgetsExhausted, 1);
+        this.log.write(LogLevel.Warn, "policy " + rule.policyName + " rule " + rule.index.toString() + ": max_injections " +
+          (<i64>fault.maxInjections).toString() + " reached; no more faults until the policy changes");
+      }
+    }
+    return false;
   }
 
   /** A hold place for a response hold, taken when the upstream answers. */

@@ -1,11 +1,11 @@
-// The blast-radius cap `max_fault_percentage` (issue 12, item 4): per proxy, over a sliding
+// The blast-radius cap `max_fault_percentage`: per proxy, over a sliding
 // window, at most this share of all requests is faulted; a fault beyond it is skipped and
 // counted as overflow.
 //
 // State: a CountWindow (../window/count-window.ts) of (requests, faults) per time bucket, the
 // same fixed-memory, mergeable, byte-encodable window the guard uses.
 //
-// API, as the wiring will use it (one `BlastRadius` per worker VM, built when the settings are
+// How the act layer uses it (one `BlastRadius` per worker VM, built when the settings are
 // parsed; nothing below allocates):
 //   every request      `cap.countRequest()`: one integer increment, no host call, so the
 //                      no-match path keeps its single host call and no allocation.

@@ -1,28 +1,15 @@
-// `max_injections` (issue 13, item 5): a rule injects at most N times per proxy, counted across
-// every worker VM through Proxy-Wasm shared data with compare-and-swap.
+// `max_injections`: a rule injects at most N times per proxy, counted across every worker VM
+// through Proxy-Wasm shared data with compare-and-swap (admission/budget.ts runs the loop).
 //
 // The shared value is the number of injections already made, a u64 little-endian (8 bytes).
 // The key names the rule's identity (`budgetKey`): a re-poll of an unchanged policy keeps the
 // key and so the count; a changed policy gets a new identity, a new key, a fresh budget.
-//
-// API, as the wiring will use it (one `InjectionBudget` per rule with max_injections, built at
-// parse time; nothing below allocates):
-//   when a request was sampled for a fault, before injecting it:
-//     loop {
-//       (bytes, cas) = proxy_get_shared_data(key)            // NotFound -> bytes = null
-//       r = budget.tryTake(bytes)
-//       if r != Taken break                                  // Exhausted / Malformed: no fault
-//       s = proxy_set_shared_data(key, budget.bytes, casForSet(bytes != null, cas))
-//       if s == Ok break; if s != CasMismatch { r = SetFailed; break }   // else re-read
-//     }
-//   Taken: inject. Exhausted: skip the fault; the first time (`budget.firstExhaustion()`) log
-//   once and count it in the metrics. Malformed: treat as exhausted and log the value's length.
 // The CAS loop makes the count exact: each successful set moves the count by one from the value
 // it read, and a set based on a stale read fails (see ../window/shared-cas.ts for the missing
 // key case).
 
 export const enum TakeResult {
-  /** `bytes` holds the count plus one: set it with the cas of the read. */
+  /** One more injection fits: set the count plus one with the cas of the read. */
   Taken = 0,
   /** The count has reached the maximum: do not inject. */
   Exhausted = 1,
@@ -30,45 +17,24 @@ export const enum TakeResult {
   Malformed = 2,
 }
 
-export class InjectionBudget {
-  /** The value to write after `Taken`; owned by the budget, reused. */
-  readonly bytes: ArrayBuffer = new ArrayBuffer(8);
-  /** The count seen by the last `tryTake` (before its own take). */
-  lastSeen: u64 = 0;
-  /** Set once a take found the count at the maximum: counts only grow, so it stays spent. */
-  exhausted: bool = false;
-  private exhaustionReported: bool = false;
+/** One step of the CAS loop, from the count read. */
+export function takeFrom(used: u64, maxInjections: u64): TakeResult {
+  return used >= maxInjections ? TakeResult.Exhausted : TakeResult.Taken;
+}
 
-  constructor(public readonly maxInjections: u64) {}
+/** The same step from the stored bytes (`null` when the key is missing). */
+export function tryTake(current: ArrayBuffer | null, maxInjections: u64): TakeResult {
+  if (current === null) return takeFrom(0, maxInjections);
+  const buf = changetype<ArrayBuffer>(current);
+  if (buf.byteLength != 8) return TakeResult.Malformed;
+  return takeFrom(load<u64>(changetype<usize>(buf)), maxInjections);
+}
 
-  /** One step of the CAS loop: from the value read (`null` when the key is missing). */
-  tryTake(current: ArrayBuffer | null): TakeResult {
-    let used: u64 = 0;
-    if (current !== null) {
-      const buf = changetype<ArrayBuffer>(current);
-      if (buf.byteLength != 8) return TakeResult.Malformed;
-      used = load<u64>(changetype<usize>(buf));
-    }
-    return this.takeFrom(used);
-  }
-
-  /** The same step from a count already decoded (the glue reads it as an 8-byte integer). */
-  takeFrom(used: u64): TakeResult {
-    this.lastSeen = used;
-    if (used >= this.maxInjections) {
-      this.exhausted = true;
-      return TakeResult.Exhausted;
-    }
-    store<u64>(changetype<usize>(this.bytes), used + 1);
-    return TakeResult.Taken;
-  }
-
-  /** True once per budget: the call that should log "budget exhausted". */
-  firstExhaustion(): bool {
-    if (this.exhaustionReported) return false;
-    this.exhaustionReported = true;
-    return true;
-  }
+/** The stored form of a count. */
+export function encodeCount(count: u64): ArrayBuffer {
+  const bytes = new ArrayBuffer(8);
+  store<u64>(changetype<usize>(bytes), count);
+  return bytes;
 }
 
 /** The count stored in a shared value (0 for a missing or malformed one). */

@@ -4,13 +4,14 @@
 import { JsonValue, parseJson } from "../json/index";
 import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
-import { Policy } from "../policy/model";
-import { Diagnostics, show } from "../policy/diagnostics";
-import { parsePolicies, ParseLimits } from "../policy/parse";
-import { MAX_CONFIGURATION_BYTES, MAX_CONTROL_PLANE_FIELD_BYTES, MAX_HEADER_NAME_BYTES, MAX_METRIC_PREFIX_BYTES, reportTooLong, tooLong } from "../policy/limits";
-import { parseMatchList } from "../policy/parse-faults";
+import { Policy } from "../model/policy";
+import { Diagnostics, show } from "./diagnostics";
+import { ParseLimits } from "./limits";
+import { parsePolicies } from "./policies";
+import { MAX_CONFIGURATION_BYTES, MAX_CONTROL_PLANE_FIELD_BYTES, MAX_HEADER_NAME_BYTES, MAX_METRIC_PREFIX_BYTES, reportTooLong, tooLong } from "./limits";
+import { parseMatchList } from "./faults";
 import { didYouMean } from "../suggest/index";
-import { readSafetySettings } from "../safety/settings";
+import { readSafetySettings } from "./safety-settings";
 import {
   ControlPlaneSettings, controlPlaneFromAddress, DEFAULT_POLICIES_PATH, isHostName, LEGACY_DEFAULT_ADDRESS,
   logLevelFromName, parsePort, readObserveSetting, Settings,

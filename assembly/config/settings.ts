@@ -1,17 +1,11 @@
 // Plugin settings: everything in the plugin configuration besides the policies.
 import { JsonValue } from "../json/index";
-import { parseMode } from "../policy/parse-mode";
-import { Diagnostics, show } from "../policy/diagnostics";
-import { Match, NO_MATCHES } from "../policy/model";
+import { parseMode } from "./mode";
+import { Diagnostics, show } from "./diagnostics";
+import { Match, NO_MATCHES } from "../model/policy";
 
-export const enum LogLevel {
-  Trace = 0,
-  Debug = 1,
-  Info = 2,
-  Warn = 3,
-  Error = 4,
-  Critical = 5,
-}
+import { LogLevel } from "../log";
+export { LogLevel } from "../log";
 
 export const DEFAULT_CONTROL_PLANE_PORT: i32 = 8080;
 export const DEFAULT_POLICIES_PATH = "/v1/policies";

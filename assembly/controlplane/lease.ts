@@ -1,4 +1,4 @@
-// The lease on live policies (issue 12, item 2): with `control_plane.lease_seconds` set, the
+// The lease on live policies: with `control_plane.lease_seconds` set, the
 // live set is dropped when no poll has succeeded for that long (monotonic time), as Envoy's xDS
 // resource TTL drops a resource its management server stopped refreshing. 0 = keep the last
 // good set forever. The next good answer brings the policies back.

@@ -11,7 +11,7 @@ import { Sampler } from "../faults/sampling";
 import { Logger } from "../log";
 import { HeaderSlots } from "../match/request";
 import { Metric, Metrics } from "../metrics";
-import { ParseLimits } from "../policy/parse";
+import { ParseLimits } from "../config/limits";
 import { LiveSet } from "../vmstate";
 import { leaseExpiresNs, logLeaseExpiry } from "./lease";
 

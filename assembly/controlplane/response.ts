@@ -2,9 +2,10 @@
 // that leaves the last good set in force. Pure, so every case is unit-testable.
 import { parseJson } from "../json/index";
 import { HeaderSlots, LIVE_SLOT_BASE } from "../match/request";
-import { Policy } from "../policy/model";
-import { Diagnostics, show } from "../policy/diagnostics";
-import { parsePolicies, ParseLimits } from "../policy/parse";
+import { Policy } from "../model/policy";
+import { Diagnostics, show } from "../config/diagnostics";
+import { ParseLimits } from "../config/limits";
+import { parsePolicies } from "../config/policies";
 
 /** Bodies above this are refused unread. */
 export const MAX_POLICY_BODY_BYTES: u32 = 4 * 1024 * 1024;

@@ -1,6 +1,6 @@
-// Delay distributions (issue 13, item 3): how long a delayed request is held.
+// Delay distributions: how long a delayed request is held.
 //
-// API, as the wiring will use it:
+// How the act layer uses it:
 //   parse time  `fixedDelay(ms, maxDelayMs)`, `uniformDelay(min, max, maxDelayMs)`,
 //               `normalDelay(mean, stddev, maxDelayMs)`, `lognormalDelay(median, p99, maxDelayMs)`,
 //               `percentilesDelay(ps, ms, maxDelayMs)` each return a `DelayResult`: either

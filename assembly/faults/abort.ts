@@ -1,5 +1,5 @@
 // What an abort answers: decided here as plain data, sent by the host layer.
-import { Abort, NO_GRPC_STATUS } from "../policy/model";
+import { Abort, NO_GRPC_STATUS } from "../model/policy";
 
 export const FAULT_HEADER = "x-fault-injected";
 

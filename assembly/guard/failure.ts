@@ -1,4 +1,4 @@
-// Which upstream outcomes count as failures for the SLO guard (issue 12, item 1).
+// Which upstream outcomes count as failures for the SLO guard.
 //
 // Failed = the upstream answered with a 5xx status, or with a gRPC status UNAVAILABLE (14),
 // DEADLINE_EXCEEDED (4) or INTERNAL (13) in the response headers (a trailers-only response) or

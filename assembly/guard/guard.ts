@@ -1,8 +1,8 @@
-// The SLO guard of issue 12: a policy halts itself on a proxy when too many of the requests it
+// The SLO guard: a policy halts itself on a proxy when too many of the requests it
 // matched fail, stays halted for `cooldown_seconds`, then resumes with an empty window (and may
 // trip again).
 //
-// API, as the wiring will use it:
+// How the act layer uses it:
 //   parse time   `guardConfig(max_error_rate, min_requests, window_seconds, cooldown_seconds)`
 //                -> `GuardConfigResult` (`.config` or `.error` naming `spec.guard.<field>`).
 //   per policy   one `Guard` per worker VM for its own not-yet-published counts (`local`) and

@@ -1,4 +1,4 @@
-// Header-controlled faults (issue 13, item 7): a trusted caller asks for a fault with Envoy's
+// Header-controlled faults: a trusted caller asks for a fault with Envoy's
 // `x-envoy-fault-*` request headers, on rules with `from_headers: true`, within what the rule
 // allows (its percentage and max_delay_ms are upper bounds).
 //
@@ -31,7 +31,7 @@
 // Deviation: a gRPC status above 2^31 - 1 (meaningless; real codes are 0..16) is treated as
 // absent, where Envoy would pass the number through.
 //
-// API, as the wiring will use it (one `HeaderFault` per VM, reused; nothing allocates):
+// How the act layer uses it (one `HeaderFault` per VM, reused; nothing allocates):
 //   on_request_headers, rule matched and rule.fault.fromHeaders:
 //     hf.compute(get("x-envoy-fault-abort-request"), get("x-envoy-fault-abort-grpc-request"),
 //                get("x-envoy-fault-delay-request"),

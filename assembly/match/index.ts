@@ -3,7 +3,7 @@
 // its path once and only tries the rules found there plus the rules that have no such
 // condition, in their original order. With 1,000 path-prefixed rules a request costs about as
 // much as with ten.
-import { Rule, StringMatchKind } from "../policy/model";
+import { Rule, StringMatchKind } from "../model/policy";
 import { excluded, requestMatches } from "./matcher";
 import { RequestAttributes } from "./request";
 import { ByteBuffer } from "../util/bytes";
@@ -39,6 +39,9 @@ class TrieNode {
   }
 }
 
+/** firstMatch's answer when no rule matches. */
+export const NO_MATCH: i32 = -1;
+
 export class RuleIndex {
   private root: TrieNode = new TrieNode(-1);
   /** Positions of rules that must be tried for every request. */
@@ -47,7 +50,7 @@ export class RuleIndex {
   /** Scratch list of candidate positions, reused by every lookup. */
   private candidates: i32[] = [];
 
-  constructor(private rules: Rule[]) {
+  constructor(private rules: Rule[], private sinceMs: i64[]) {
     for (let i = 0; i < rules.length; i++) {
       const rule = unchecked(rules[i]);
       if (rule.fault.percentage <= 0) continue; // never injects
@@ -72,10 +75,10 @@ export class RuleIndex {
   }
 
   /**
-   * The first rule, in order, that is live at `nowMs` and whose conditions hold; null if
-   * none. Same answer as trying every rule in order.
+   * The position of the first rule, in order, that is live at `nowMs` and whose conditions
+   * hold; NO_MATCH if none. Same answer as trying every rule in order.
    */
-  firstMatch(request: RequestAttributes, nowMs: i64): Rule | null {
+  firstMatch(request: RequestAttributes, nowMs: i64): i32 {
     const candidates = this.candidates;
     candidates.length = 0;
     if (this.indexedCount > 0) {
@@ -102,14 +105,15 @@ export class RuleIndex {
     }
   }
 
-  private tryInOrder(positions: i32[], request: RequestAttributes, nowMs: i64): Rule | null {
+  private tryInOrder(positions: i32[], request: RequestAttributes, nowMs: i64): i32 {
     const rules = this.rules;
     for (let i = 0; i < positions.length; i++) {
-      const rule = unchecked(rules[unchecked(positions[i])]);
-      if (!rule.isLive(nowMs)) continue;
-      if (requestMatches(rule.match, request) && !excluded(rule.exclude, request)) return rule;
+      const at = unchecked(positions[i]);
+      const rule = unchecked(rules[at]);
+      if (!rule.isLive(unchecked(this.sinceMs[at]), nowMs)) continue;
+      if (requestMatches(rule.match, request) && !excluded(rule.exclude, request)) return at;
     }
-    return null;
+    return NO_MATCH;
   }
 }
 

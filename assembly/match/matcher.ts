@@ -2,7 +2,7 @@
 // request's attributes, with no host calls, so as-pect can test them directly. Every matcher
 // compares raw bytes, as Envoy's do: the same bytes give the same answer in exact, prefix,
 // suffix, contains and regex, valid UTF-8 or not, and nothing is decoded or allocated.
-import { HeaderMatch, Match, Rule, StringMatch, StringMatchKind } from "../policy/model";
+import { HeaderMatch, Match, Rule, StringMatch, StringMatchKind } from "../model/policy";
 import { bytesContain, bytesEndWith, bytesEqual, bytesStartWith, ByteBuffer } from "../util/bytes";
 import { RequestAttributes } from "./request";
 
@@ -61,18 +61,19 @@ export function excluded(exclusions: Match[], request: RequestAttributes): bool 
 }
 
 /**
- * The first rule, in order, that is live at `nowMs`, whose conditions hold and whose policy does
- * not exclude the request; null if none.
+ * The position of the first rule, in order, that is live at `nowMs` (its policy first seen at
+ * `sinceMs` of the same position), whose conditions hold and whose policy does not exclude the
+ * request; -1 if none.
  * Expired rules and rules at 0 % are skipped as if absent. This is the definition; the plugin
  * asks RuleIndex, which must give the same answer (tests compare the two).
  */
-export function firstMatchingRule(rules: Rule[], request: RequestAttributes, nowMs: i64): Rule | null {
+export function firstMatchingRule(rules: Rule[], sinceMs: i64[], request: RequestAttributes, nowMs: i64): i32 {
   const n = rules.length;
   for (let i = 0; i < n; i++) {
     const rule = unchecked(rules[i]);
     if (rule.fault.percentage <= 0) continue;
-    if (!rule.isLive(nowMs)) continue;
-    if (requestMatches(rule.match, request) && !excluded(rule.exclude, request)) return rule;
+    if (!rule.isLive(unchecked(sinceMs[i]), nowMs)) continue;
+    if (requestMatches(rule.match, request) && !excluded(rule.exclude, request)) return i;
   }
-  return null;
+  return -1;
 }

@@ -4,7 +4,7 @@
 // supply a plain in-memory implementation.
 
 import { ByteBuffer } from "../util/bytes";
-import { MAX_HEADER_NAMES } from "../policy/limits";
+import { MAX_HEADER_NAMES } from "../model/limits";
 
 export abstract class RequestAttributes {
   /** The bytes of `:method` (length -1 when absent). */

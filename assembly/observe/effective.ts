@@ -8,10 +8,12 @@ import { getSharedBytes, getSharedI64, recordMetric, setSharedBytes, setSharedI6
 import { wallNanos } from "../glue/clock";
 import { JsonWriter } from "../json/writer";
 import { Logger } from "../log";
-import { Policy, Rule } from "../policy/model";
-import { Identity, PolicySet, selectorApplies } from "../policy/store";
+import { Policy, Rule } from "../model/policy";
+import { Identity, PolicySet, selectorApplies } from "../policyset/store";
 import { firstToReport } from "../problems";
-import { NO_END, PolicyState, policyState, ruleEndMs, STATE_NAMES, StateNow } from "./policy-state";
+import { NO_END, PolicyState, policyState, RailsView, STATE_NAMES, StateNow } from "./policy-state";
+import { ruleEndMs } from "../model/policy";
+import { RuleTally } from "./tally";
 
 const SLOT_COUNT_KEY = String.UTF8.encode("hfi.effective.vms");
 // The proxy-wide last logged lists are under `hfi.effective.last.<source>` ("\n<name>\t<identity>\t" each).
@@ -42,8 +44,10 @@ export class EffectiveSet {
   /** Some policy's state can change with time (rails, budgets, durations): look each tick. */
   private timeBound: bool = false;
   private readonly now: StateNow = new StateNow();
+  /** The set's metric ids, by rule position. */
+  private tallies: RuleTally[] = [];
 
-  constructor(private rootId: u32, private log: Logger) {}
+  constructor(private rootId: u32, private log: Logger, private rails: RailsView) {}
 
   /**
    * A new set is in force in this root context. Changes are logged per source, each against the
@@ -51,13 +55,14 @@ export class EffectiveSet {
    * canary too, sees the same), and the control plane's once this VM has its answer (the canary
    * and a worker before its first poll have none: their view would read as "removed").
    */
-  changed(set: PolicySet, staticPolicies: Policy[], live: Policy[], answered: bool, etag: string, nowMs: i64): void {
+  changed(set: PolicySet, tallies: RuleTally[], staticPolicies: Policy[], live: Policy[], answered: bool, etag: string, nowMs: i64): void {
     this.set = set;
+    this.tallies = tallies;
     this.live = live;
     this.etag = etag;
     currentRoot = this.rootId;
     this.checkedMs = nowMs;
-    this.nextExpiryMs = nextExpiry(set.rules, nowMs);
+    this.nextExpiryMs = nextExpiry(set, nowMs);
     const n = set.policies.length;
     this.states = new Array<PolicyState>(n).fill(-1);
     this.untils = new Array<i64>(n).fill(-1);
@@ -96,7 +101,7 @@ export class EffectiveSet {
       const rules = set.rules;
       for (let i = 0; i < rules.length; i++) {
         const r = unchecked(rules[i]);
-        const end = endMs(r);
+        const end = ruleEndMs(unchecked(set.ruleSinceMs[i]), r.fault.durationSeconds);
         if (end > this.checkedMs && end <= nowMs) {
           const line = 'policy "' + r.policyName + '" rule ' + r.index.toString() + " expired (duration_seconds " +
             r.fault.durationSeconds.toString() + ")";
@@ -104,7 +109,7 @@ export class EffectiveSet {
         }
       }
       this.checkedMs = nowMs;
-      this.nextExpiryMs = nextExpiry(rules, nowMs);
+      this.nextExpiryMs = nextExpiry(set, nowMs);
       this.pending = true;
     }
     if (this.timeBound && this.refreshStates(nowMs)) this.pending = true;
@@ -125,7 +130,7 @@ export class EffectiveSet {
     let moved = false;
     for (let i = 0; i < policies.length && i < this.states.length; i++) {
       const p = unchecked(policies[i]);
-      policyState(p, selectorApplies(p.selector, id), this.dryRun, nowMs, wallMs, now);
+      policyState(p, unchecked(set.policySinceMs[i]), selectorApplies(p.selector, id), this.dryRun, this.rails, nowMs, wallMs, now);
       // An end worked out from the monotonic clock moves by a millisecond or so between looks as
       // the two clocks are read apart: the same state within a second has not changed.
       const before = unchecked(this.untils[i]);
@@ -133,8 +138,11 @@ export class EffectiveSet {
       if (now.state == unchecked(this.states[i]) && sameEnd) continue;
       unchecked((this.states[i] = now.state));
       unchecked((this.untils[i] = now.untilWallMs));
-      const tally = unchecked(p.rules[0]).tally;
-      publishGauges(tally.state, tally.stateUntil, now);
+      const position = set.positionOf(i);
+      if (position >= 0 && position < this.tallies.length) {
+        const tally = unchecked(this.tallies[position]);
+        publishGauges(tally.state, tally.stateUntil, now);
+      }
       moved = true;
     }
     return moved;
@@ -168,9 +176,10 @@ export class EffectiveSet {
       //  schedule not_before, not_after (unix ms, -1: none), state, state ends (unix ms, -1: never)]
       let end: i64 = 0;
       let pct: f64 = 0;
+      const since = unchecked(set.policySinceMs[i]);
       for (let r = 0; r < p.rules.length; r++) {
         const rule = unchecked(p.rules[r]);
-        const e = endMs(rule);
+        const e = ruleEndMs(since, rule.fault.durationSeconds);
         end = e == i64.MAX_VALUE || end < 0 ? -1 : max<i64>(end, e);
         if (rule.fault.percentage > pct) pct = rule.fault.percentage;
       }
@@ -180,7 +189,8 @@ export class EffectiveSet {
       w.writeAscii(i > 0 ? ',[' : '[');
       w.writeQuoted(p.name);
       w.writeUnit(44);
-      w.writeQuoted(unchecked(p.rules[0]).tally.label);
+      const position = set.positionOf(i);
+      w.writeQuoted(position >= 0 && position < this.tallies.length ? unchecked(this.tallies[position]).label : "");
       w.writeAscii("," + flag(i >= policies.length - live.length) + ","); // live ones come last (combinePolicies)
       w.writeQuoted(p.selector.service);
       w.writeUnit(44);
@@ -189,9 +199,9 @@ export class EffectiveSet {
         (end < 0 ? "-1" : (wallMs + end - nowMs).toString()) + ',' + p.rules.length.toString() + ',');
       w.writeNumber(pct);
       let notBefore: i64 = -1, notAfter: i64 = -1;
-      const safety = unchecked(p.rules[0]).safety;
-      if (safety !== null) {
-        const window = safety.window;
+      const rails = unchecked(p.rules[0]).rails;
+      if (rails !== null) {
+        const window = rails.window;
         if (window !== null) {
           if (window.notBeforeMs != NO_NOT_BEFORE) notBefore = window.notBeforeMs;
           if (window.notAfterMs != NO_NOT_AFTER) notAfter = window.notAfterMs;
@@ -262,11 +272,6 @@ function claimSlot(): i64 {
   return -1;
 }
 
-/** Monotonic ms at which the rule stops injecting; i64.MAX_VALUE when it never does. */
-@inline function endMs(r: Rule): i64 {
-  return ruleEndMs(r.activeSinceMs, r.fault.durationSeconds);
-}
-
 /** hfi_faults_policy_state (the state's number) and hfi_faults_policy_state_until_seconds (unix
  * seconds, 0: no end). Set, not added: every VM works out the same state. */
 function publishGauges(stateId: i64, untilId: i64, s: StateNow): void {
@@ -280,16 +285,17 @@ function anyTimeBound(policies: Policy[]): bool {
     const rules = unchecked(policies[i]).rules;
     for (let r = 0; r < rules.length; r++) {
       const rule = unchecked(rules[r]);
-      if (rule.safety !== null || rule.fault.budget !== null || rule.fault.durationSeconds > 0) return true;
+      if (rule.rails !== null || rule.fault.hasBudget || rule.fault.durationSeconds > 0) return true;
     }
   }
   return false;
 }
 
-function nextExpiry(rules: Rule[], nowMs: i64): i64 {
+function nextExpiry(set: PolicySet, nowMs: i64): i64 {
   let next = i64.MAX_VALUE;
+  const rules = set.rules;
   for (let i = 0; i < rules.length; i++) {
-    const e = endMs(unchecked(rules[i]));
+    const e = ruleEndMs(unchecked(set.ruleSinceMs[i]), unchecked(rules[i]).fault.durationSeconds);
     if (e > nowMs && e < next) next = e;
   }
   return next;

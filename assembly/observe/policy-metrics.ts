@@ -6,8 +6,8 @@ import { LogLevel } from "../config/settings";
 import { recordMetric } from "../glue/host";
 import { Logger } from "../log";
 import { Metrics, PolicyMetric } from "../metrics";
-import { Kind, KIND_COUNT, KIND_NAMES } from "../policy/kinds";
-import { Fault, Rule } from "../policy/model";
+import { Kind, KIND_COUNT, KIND_NAMES } from "../model/kinds";
+import { Fault, Rule } from "../model/policy";
 import { firstToReport } from "../problems";
 import { policyLabel } from "./label";
 import { RuleTally } from "./tally";
@@ -72,11 +72,12 @@ class LabelIds {
 }
 
 /**
- * Gives every rule (in evaluation order, a policy's rules together) the ids of its policy's
- * metrics; the first `cap` policies get their own label, the rest share `_other` (one warning
- * per proxy). A guarded policy's rails get their guard series here too.
+ * The ids of each rule's policy's metrics, by rule position (`rules` in evaluation order, a
+ * policy's rules together); the first `cap` policies get their own label, the rest share
+ * `_other` (one warning per proxy). A guarded policy gets its guard series here too.
  */
-export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logger): void {
+export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logger): RuleTally[] {
+  const tallies = new Array<RuleTally>(rules.length);
   let l: LabelIds | null = null;
   let other: LabelIds | null = null;
   let named = 0;
@@ -114,14 +115,14 @@ export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logge
       unchecked((t.dryRun[k] = unchecked(ids.dryRun[k])));
     }
     t.policyMark = String.UTF8.encode(name);
-    const safety = rule.safety;
-    if (safety !== null && safety.local !== null) {
+    const rails = rule.rails;
+    if (rails !== null && rails.guard !== null) {
       ids.defineGuard();
-      safety.haltedGauge = ids.halted;
-      safety.tripsCounter = ids.guardTrips;
+      t.halted = ids.halted;
+      t.guardTrips = ids.guardTrips;
     }
     if (fault.percentage > ids.percentage) ids.percentage = fault.percentage;
-    rule.tally = t;
+    unchecked((tallies[i] = t));
   }
   if (l !== null && l !== other) l.publish();
   if (other !== null) {
@@ -129,4 +130,5 @@ export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logge
     const line = beyond.toString() + ' policies over max_labelled_policies: hfi_policy="_other"';
     if (firstToReport("labels", String.UTF8.encode(line))) log.write(LogLevel.Warn, line);
   }
+  return tallies;
 }

@@ -3,8 +3,14 @@
 // from the selector, the rules' durations, the schedule window, the guard and the budgets, with
 // the moment that state ends.
 import { getSharedI64 } from "../glue/host";
-import { Policy } from "../policy/model";
+import { Policy, Rails, ruleEndMs } from "../model/policy";
 import { NO_NOT_AFTER, NO_NOT_BEFORE } from "../schedule/window";
+
+/** What the rails in force say of a policy's guard (safety/ answers; this file only reads). */
+export abstract class RailsView {
+  /** Monotonic ms until which the policy's guard halts it; 0 when it does not. */
+  abstract haltedUntilMs(rails: Rails, monoMs: i64): i64;
+}
 
 /** In order of precedence: the first that holds is the policy's state. */
 export const enum PolicyState {
@@ -32,17 +38,12 @@ export class StateNow {
   untilWallMs: i64 = NO_END;
 }
 
-/** When a rule stops injecting (monotonic ms); i64.MAX_VALUE when it never does. */
-export function ruleEndMs(activeSinceMs: i64, durationSeconds: i64): i64 {
-  return durationSeconds <= 0 ? i64.MAX_VALUE : activeSinceMs + durationSeconds * 1000;
-}
-
 /**
- * The state of `p` now. `monoMs` is the monotonic clock of rule expiry and the guard; `wallMs`
- * the wall clock of the schedule and of the answer. Budgets are read from shared data, so every
- * VM of the proxy says the same.
+ * The state of `p` now, first seen at `sinceMs`. `monoMs` is the monotonic clock of rule expiry
+ * and the guard; `wallMs` the wall clock of the schedule and of the answer. Budgets are read
+ * from shared data, so every VM of the proxy says the same.
  */
-export function policyState(p: Policy, applies: bool, globalDryRun: bool, monoMs: i64, wallMs: i64, out: StateNow): void {
+export function policyState(p: Policy, sinceMs: i64, applies: bool, globalDryRun: bool, rails: RailsView, monoMs: i64, wallMs: i64, out: StateNow): void {
   out.untilWallMs = NO_END;
   if (!applies || p.rules.length == 0) {
     out.state = PolicyState.NotHere;
@@ -53,19 +54,18 @@ export function policyState(p: Policy, applies: bool, globalDryRun: bool, monoMs
   let spent = true; // every rule has a budget, all spent
   for (let i = 0; i < rules.length; i++) {
     const r = unchecked(rules[i]);
-    end = max<i64>(end, ruleEndMs(r.activeSinceMs, r.fault.durationSeconds));
-    const budget = r.fault.budget;
-    if (spent && (budget === null || <u64>getSharedI64(r.fault.budgetKey) < budget.maxInjections)) spent = false;
+    end = max<i64>(end, ruleEndMs(sinceMs, r.fault.durationSeconds));
+    if (spent && (!r.fault.hasBudget || <u64>getSharedI64(r.fault.budgetKey) < r.fault.maxInjections)) spent = false;
   }
   if (end <= monoMs) {
     out.state = PolicyState.Expired;
     return;
   }
   const first = unchecked(rules[0]);
-  const safety = first.safety;
+  const config = first.rails;
   let closesWallMs: i64 = i64.MAX_VALUE;
-  if (safety !== null) {
-    const window = safety.window;
+  if (config !== null) {
+    const window = config.window;
     if (window !== null) {
       if (window.notBeforeMs != NO_NOT_BEFORE && wallMs < window.notBeforeMs) {
         out.state = PolicyState.NotYetStarted;
@@ -80,10 +80,10 @@ export function policyState(p: Policy, applies: bool, globalDryRun: bool, monoMs
         closesWallMs = window.notAfterMs;
       }
     }
-    const guard = safety.local;
-    if (guard !== null && guard.isHalted(monoMs)) {
+    const haltedUntil = rails.haltedUntilMs(config, monoMs);
+    if (haltedUntil > monoMs) {
       out.state = PolicyState.Halted;
-      out.untilWallMs = wallMs + (guard.haltedUntilMs - monoMs);
+      out.untilWallMs = wallMs + (haltedUntil - monoMs);
       return;
     }
   }

@@ -10,7 +10,7 @@
 // "dry_run:<kinds>".
 import { setProperty } from "../glue/host";
 import { Metric, Metrics } from "../metrics";
-import { KIND_COUNT, kindIndex, kindsText } from "../policy/kinds";
+import { KIND_COUNT, kindIndex, kindsText } from "../model/kinds";
 import { count, RuleTally } from "./tally";
 
 const POLICY_KEY = String.UTF8.encode("hfi_policy");

@@ -15,12 +15,12 @@ export class RuleTally {
    * share a label but not a state. */
   state: i64 = -1;
   stateUntil: i64 = -1;
+  /** The guard's series, for a guarded policy (safety/ moves them); -1 otherwise. */
+  halted: i64 = -1;
+  guardTrips: i64 = -1;
   /** UTF-8 of the policy name, for the hfi_policy access-log mark. */
   policyMark: ArrayBuffer = new ArrayBuffer(0);
 }
-
-/** Every rule's tally until its set is assembled: counts nothing. */
-export const UNTALLIED = new RuleTally();
 
 /** Adds one to a counter defined at assembly (-1: the host refused it, skip). */
 @inline export function count(id: i64): void {

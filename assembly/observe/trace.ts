@@ -2,7 +2,7 @@ import { LogLevel } from "../config/settings";
 import { monotonicNanos } from "../glue/clock";
 import { Logger } from "../log";
 import { RequestAttributes } from "../match/request";
-import { Rule } from "../policy/model";
+import { Rule } from "../model/policy";
 
 // The per-request decision trace (debug) is rate-limited per VM: at most LINES_PER_SECOND lines
 // in any one-second window, and the first line after a window that dropped some says how many.

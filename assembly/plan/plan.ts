@@ -11,9 +11,9 @@ import {
   DELAY_REQUEST_HEADER, HeaderFault,
 } from "../header-faults/index";
 import { RequestAttributes } from "../match/request";
-import { Kind } from "../policy/kinds";
-import { Abort, Fault } from "../policy/model";
-import { ResponseFault } from "../response/model";
+import { Kind } from "../model/kinds";
+import { Abort, Fault } from "../model/policy";
+import { ResponseFault } from "../model/response";
 
 const ABORT_REQUEST = String.UTF8.encode(ABORT_REQUEST_HEADER);
 const ABORT_GRPC_REQUEST = String.UTF8.encode(ABORT_GRPC_REQUEST_HEADER);

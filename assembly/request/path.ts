@@ -19,17 +19,19 @@ import {
   addHeader, closeStream, continueStream, getHeader, HeaderMapType, sendLocalResponse, setEffectiveContext, StreamType, WasmResult,
 } from "../glue/host";
 import { notePressure } from "../glue/memory";
-import { HostRequest } from "../glue/request";
+import { HostRequest } from "./attributes";
 import { Logger } from "../log";
+import { NO_MATCH } from "../match/index";
 import { excluded } from "../match/matcher";
 import { HeaderSlots } from "../match/request";
 import { Metrics } from "../metrics";
 import { recordDryRun, recordHoldEnded, recordHoldStarted, recordInjected, recordMatched, recordOverflow } from "../observe/record";
 import { Decision, DecisionTrace } from "../observe/trace";
+import { RuleTally } from "../observe/tally";
 import { Plan, PlanOutcome } from "../plan/plan";
-import { Kind } from "../policy/kinds";
-import { Abort, Rule } from "../policy/model";
-import { PolicySet } from "../policy/store";
+import { Kind } from "../model/kinds";
+import { Abort, Rule } from "../model/policy";
+import { PolicySet } from "../policyset/store";
 import { rewriteResponseBody, rewriteResponseHeaders, rewriteResponseTrailers } from "../response/act";
 import { Gate } from "../safety/index";
 
@@ -88,6 +90,8 @@ export class FaultedStream {
   constructor(
     public contextId: u32,
     public rule: Rule,
+    /** The rule's metric ids, from the set it matched in (a new set may be in force since). */
+    public tally: RuleTally,
     /** The plan's kinds, delay and abort (plan/plan.ts), kept for after the hold. */
     public kinds: u8,
     public delayMs: i64,
@@ -110,6 +114,8 @@ export abstract class Waker {
 export class RequestPath {
   settings: Settings = new Settings();
   policies: PolicySet = new PolicySet();
+  /** The set's metric ids, by rule position. */
+  tallies: RuleTally[] = [];
   staticSlots: HeaderSlots | null = null;
   liveSlots: HeaderSlots | null = null;
   readonly streams: Map<u32, FaultedStream> = new Map();
@@ -152,30 +158,32 @@ export class RequestPath {
     // Match. The clock is read only when some rule can expire: one host call fewer per request.
     request.reset(this.staticSlots, this.liveSlots);
     const nowMs = set.expiring ? monotonicNanos() / NS_PER_MS : 0;
-    const rule = set.index.firstMatch(request, nowMs);
-    if (rule === null) {
+    const position = set.index.firstMatch(request, nowMs);
+    if (position == NO_MATCH) {
       if (this.log.enabled(LogLevel.Debug)) this.trace.write(contextId, request, Decision.NoMatch, null);
       return HeadersStatus.Continue;
     }
     const exclude = settings.exclude;
     if (exclude.length > 0 && excluded(exclude, request)) return HeadersStatus.Continue;
-    recordMatched(rule.tally);
+    const rule = unchecked(set.rules[position]);
+    const tally = unchecked(this.tallies[position]);
+    recordMatched(tally);
 
     // Plan, then admission.
     const plan = this.plan;
     const planned = plan.decide(rule.fault, request, this.sampler, settings.maxDelayMs);
     const dryRun = rule.dryRun || settings.dryRun;
     const admission = this.admission;
-    const verdict = admission.admit(rule, plan, dryRun, settings.maxActiveFaults);
+    const rails = admission.safety.railsAt(position);
+    const verdict = admission.admit(position, rule, rails, plan, dryRun, settings.maxActiveFaults);
     if (this.log.enabled(LogLevel.Debug)) this.trace.write(contextId, request, decisionOf(verdict, planned, dryRun), rule);
     // A guard watches what the upstream answers: every request of its policy that the plugin
     // does not answer, reset or rewrite itself.
-    if (admission.gate == Gate.Watched && (verdict != Verdict.Admitted || dryRun || !answersItself(plan.kinds))) {
-      const safety = rule.safety;
-      if (safety !== null) admission.safety.track(contextId, safety);
+    if (rails !== null && admission.gate == Gate.Watched && (verdict != Verdict.Admitted || dryRun || !answersItself(plan.kinds))) {
+      admission.safety.track(contextId, rails);
     }
     if (verdict == Verdict.Overflow) {
-      recordOverflow(this.metrics, rule.tally);
+      recordOverflow(this.metrics, tally);
       if (this.log.enabled(LogLevel.Debug)) {
         this.log.write(LogLevel.Debug, "no room for a fault; request " + contextId.toString() + " not faulted by policy " + rule.policyName);
       }
@@ -183,13 +191,13 @@ export class RequestPath {
     if (admission.newlySpent) this.waker.stateChanged();
     if (verdict != Verdict.Admitted) return HeadersStatus.Continue;
     if (dryRun) {
-      recordDryRun(rule.tally, plan.kinds);
+      recordDryRun(tally, plan.kinds);
       return HeadersStatus.Continue;
     }
 
     // Act: hold first (start delay and delay), else answer or reset now, else wait for the
     // upstream's answer (a response fault).
-    const stream = this.track(contextId, rule);
+    const stream = this.track(contextId, rule, tally);
     const holdMs = plan.holdMs();
     if (holdMs > 0) {
       this.hold(stream, admission.slot, monotonicNanos(), holdMs);
@@ -216,11 +224,11 @@ export class RequestPath {
     const response = rule.fault.response;
     if (response !== null && (stream.kinds & <u8>Kind.Response) != 0) {
       stream.response = rewriteResponseHeaders(response, rule.policyName, this.settings.policyHeader, endOfStream);
-      stream.given = recordInjected(this.metrics, rule.tally, <u8>Kind.Response, stream.given);
+      stream.given = recordInjected(this.metrics, stream.tally, <u8>Kind.Response, stream.given);
       if (response.delayMs <= 0) return HeadersStatus.Continue;
       const slot = this.admission.takeResponseSlot(this.settings.maxActiveFaults);
       if (slot == Slot.None) {
-        recordOverflow(this.metrics, rule.tally);
+        recordOverflow(this.metrics, stream.tally);
         return HeadersStatus.Continue;
       }
       stream.inResponse = true;
@@ -298,9 +306,9 @@ export class RequestPath {
   }
 
   /** Gives the stream fault state, with the fault planned for it. */
-  private track(contextId: u32, rule: Rule): FaultedStream {
+  private track(contextId: u32, rule: Rule, tally: RuleTally): FaultedStream {
     const plan = this.plan;
-    const stream = new FaultedStream(contextId, rule, plan.kinds, plan.delayMs, plan.abort);
+    const stream = new FaultedStream(contextId, rule, tally, plan.kinds, plan.delayMs, plan.abort);
     notePressure(96);
     this.streams.set(contextId, stream);
     markFaulted(contextId);
@@ -315,7 +323,7 @@ export class RequestPath {
     stream.startNs = nowNs;
     this.heldCount++;
     recordHoldStarted(this.metrics);
-    if (stream.holdIsDelay) stream.given = recordInjected(this.metrics, stream.rule.tally, <u8>Kind.Delay, stream.given);
+    if (stream.holdIsDelay) stream.given = recordInjected(this.metrics, stream.tally, <u8>Kind.Delay, stream.given);
     const dueNs = nowNs + holdMs * NS_PER_MS;
     this.timers.push(dueNs, stream.contextId, generation);
     this.waker.armBy(nowNs, dueNs);
@@ -337,13 +345,13 @@ export class RequestPath {
     if (abort !== null) {
       const grpc = abort.grpcStatus >= 0 && isGrpcContentType(getHeader(HeaderMapType.RequestHeaders, CONTENT_TYPE));
       const reply = abortReply(abort, rule.policyName, this.settings.policyHeader, grpc);
-      stream.given = recordInjected(this.metrics, rule.tally, <u8>Kind.Abort, stream.given);
+      stream.given = recordInjected(this.metrics, stream.tally, <u8>Kind.Abort, stream.given);
       sendLocalResponse(reply.status, "hfi_fault_abort", reply.body, reply.headers, reply.grpcStatus);
       return true;
     }
     if ((stream.kinds & <u8>Kind.Reset) != 0) {
       // Envoy resets the stream once this callback returns (docs/how-it-works.md, "Reset").
-      stream.given = recordInjected(this.metrics, rule.tally, <u8>Kind.Reset, stream.given);
+      stream.given = recordInjected(this.metrics, stream.tally, <u8>Kind.Reset, stream.given);
       closeStream(StreamType.Request);
       return true;
     }

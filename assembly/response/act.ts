@@ -1,4 +1,4 @@
-// Turns a response plan into host calls, from the response callbacks plugin.ts routes here.
+// Turns a response plan into host calls, from the response callbacks request/path.ts routes here.
 // Everything is done while the response headers are in the plugin's hands, so a status change
 // can never come after they went out; bodies are rewritten chunk by chunk as they pass (no
 // buffering, so no buffer limit: see docs/how-it-works.md, "Response faults").
@@ -9,7 +9,7 @@ import {
 import {
   BODY_DROP, BODY_REPLACE, GRPC_IN_HEADERS, GRPC_IN_TRAILERS, planResponse, REMOVE_LENGTH, SET_LENGTH, SET_STATUS,
 } from "./decide";
-import { ResponseFault } from "./model";
+import { ResponseFault } from "../model/response";
 
 const CONTENT_TYPE = String.UTF8.encode("content-type");
 const GRPC_STATUS = String.UTF8.encode("grpc-status");

@@ -1,6 +1,6 @@
 // What a response fault does to one response: a pure decision over the fault and what the
 // response headers say, so as-pect can test it and act.ts only turns it into host calls.
-import { KEEP_STATUS, ResponseFault } from "./model";
+import { KEEP_STATUS, ResponseFault } from "../model/response";
 
 // The plan for one response, as bits. The low two also stay in the stream's state (BodyPlan).
 /** The first body chunk becomes the replacement body, later chunks are emptied. */

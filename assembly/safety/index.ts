@@ -11,7 +11,9 @@ import { GuardDecision } from "../guard/guard";
 import { isFailedOutcome, parseGrpcStatus } from "../guard/failure";
 import { Logger } from "../log";
 import { Metric, Metrics } from "../metrics";
-import { Rule } from "../policy/model";
+import { Rails, Rule } from "../model/policy";
+import { RuleTally } from "../observe/tally";
+import { RailsView } from "../observe/policy-state";
 import { ScheduleTransition } from "../schedule/window";
 import { PolicySafety } from "./policy-safety";
 import { MAX_CAS_TRIES, readFailed, readShared, writeShared } from "./shared";
@@ -41,28 +43,69 @@ export const enum Gate {
   return monotonicNanos() / NS_PER_MS;
 }
 
-export class Safety {
+export class Safety extends RailsView {
   /** Streams of guarded policies on their way to the upstream, by context id. */
   readonly tracked: Map<u32, PolicySafety> = new Map();
-  /** The distinct rails of the policy set in force. */
+  /** The distinct rails of the policy set in force, one per policy that has any. */
   private rails: PolicySafety[] = [];
+  /** By rule position in the set in force: its policy's rails, or null. */
+  private atPosition: Array<PolicySafety | null> = [];
   cap: BlastRadius | null = null;
 
-  constructor(private readonly metrics: Metrics, private readonly log: Logger) {}
+  constructor(private readonly metrics: Metrics, private readonly log: Logger) {
+    super();
+  }
 
-  /** A new policy set or new settings. */
-  refresh(rules: Rule[], settings: Settings): void {
+  haltedUntilMs(config: Rails, monoMs: i64): i64 {
+    const s = this.railsFor(config);
+    if (s === null) return 0;
+    const guard = s.local;
+    return guard !== null && guard.isHalted(monoMs) ? guard.haltedUntilMs : 0;
+  }
+
+  /**
+   * A new policy set or new settings. Each policy with rails gets its runtime state, with its
+   * guard series from `tallies` (by rule position). A guard's pooled state lives in shared data,
+   * so a new set loses at most this VM's counts of one tick.
+   */
+  refresh(rules: Rule[], tallies: RuleTally[], settings: Settings): void {
     const rails: PolicySafety[] = [];
+    const at = new Array<PolicySafety | null>(rules.length);
     for (let i = 0; i < rules.length; i++) {
-      const s = unchecked(rules[i]).safety;
-      // A policy's rules are consecutive: one entry per policy.
-      if (s !== null && (rails.length == 0 || unchecked(rails[rails.length - 1]) !== s)) rails.push(s);
+      const config = unchecked(rules[i]).rails;
+      if (config === null) continue;
+      // A policy's rules are consecutive and share their Rails: one entry per policy.
+      let s: PolicySafety;
+      if (rails.length > 0 && unchecked(rails[rails.length - 1]).rails === config) s = unchecked(rails[rails.length - 1]);
+      else {
+        s = new PolicySafety(config);
+        if (i < tallies.length) {
+          s.haltedGauge = unchecked(tallies[i]).halted;
+          s.tripsCounter = unchecked(tallies[i]).guardTrips;
+        }
+        rails.push(s);
+      }
+      unchecked((at[i] = s));
     }
     this.rails = rails;
+    this.atPosition = at;
     const pct = settings.maxFaultPercentage;
     const cap = this.cap;
     if (pct < 0) this.cap = null;
     else if (cap === null || cap.capPercent != pct) this.cap = new BlastRadius(pct, BLAST_RADIUS_WINDOW_MS);
+  }
+
+  /** The rails of the rule at `position` in the set in force (null: none). */
+  @inline railsAt(position: i32): PolicySafety | null {
+    return position < this.atPosition.length ? unchecked(this.atPosition[position]) : null;
+  }
+
+  /** The runtime rails built from a policy's configured `rails` (null: none in force). */
+  railsFor(config: Rails | null): PolicySafety | null {
+    if (config === null) return null;
+    const rails = this.rails;
+    for (let i = 0; i < rails.length; i++) if (unchecked(rails[i]).rails === config) return unchecked(rails[i]);
+    return null;
   }
 
   /** When the rails next need a tick (i64.MAX_VALUE: never). */

@@ -1,7 +1,8 @@
-// A policy's safety rails on this worker VM: its SLO guard (guard/guard.ts) and its wall-clock
-// window (schedule/window.ts). Built once per parse, shared by the policy's rules; the act
-// layer (safety/index.ts) publishes, logs and counts.
-import { Guard, GuardConfig, guardKey } from "../guard/guard";
+// A policy's safety rails on this worker VM, built from its configured Rails (policy/model.ts)
+// when a set is assembled: its SLO guard's counts (guard/guard.ts) and its schedule watcher
+// (schedule/window.ts). The act layer (safety/index.ts) publishes, logs and counts.
+import { Guard, guardKey } from "../guard/guard";
+import { Rails } from "../model/policy";
 import { ScheduleWatcher, ScheduleWindow } from "../schedule/window";
 
 export class PolicySafety {
@@ -12,21 +13,22 @@ export class PolicySafety {
   /** The guard's shared-data key (UTF-8). */
   key: ArrayBuffer = new ArrayBuffer(0);
   watcher: ScheduleWatcher | null = null;
-  /** Per-policy metric ids (defined at the first trip); -1 until then. */
+  readonly window: ScheduleWindow | null;
+  readonly name: string;
+  /** The policy's guard series (observe/policy-metrics.ts); -1 when not defined. */
   haltedGauge: i64 = -1;
   tripsCounter: i64 = -1;
 
-  constructor(
-    public readonly name: string,
-    identity: u64,
-    guard: GuardConfig | null,
-    public readonly window: ScheduleWindow | null,
-  ) {
+  constructor(public readonly rails: Rails) {
+    this.name = rails.policyName;
+    this.window = rails.window;
+    const guard = rails.guard;
     if (guard !== null) {
       this.local = new Guard(guard);
       this.pooled = new Guard(guard);
-      this.key = String.UTF8.encode(guardKey(identity));
+      this.key = String.UTF8.encode(guardKey(rails.policyIdentity));
     }
+    const window = rails.window;
     if (window !== null) this.watcher = new ScheduleWatcher(window);
   }
 

@@ -1,7 +1,7 @@
-// The wall-clock window of a policy (issue 12, item 3): `spec.schedule.not_before` and
+// The wall-clock window of a policy: `spec.schedule.not_before` and
 // `not_after`, RFC 3339 (see rfc3339.ts). Outside the window the policy injects nothing.
 //
-// API, as the wiring will use it:
+// How the act layer uses it:
 //   parse time   `scheduleWindow(notBefore, notAfter)` with the two strings (null when the
 //                field is absent) -> `ScheduleResult` (`.window` or `.error` naming the field
 //                and the value; an inverted or empty window is an error). Store the

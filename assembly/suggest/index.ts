@@ -1,7 +1,7 @@
-// "Did you mean" for unknown configuration keys (issue 12, item 5: `enabeld` must be refused
-// with a suggestion, never silently ignored).
+// "Did you mean" for unknown configuration keys: `enabeld` must be refused
+// with a suggestion, never silently ignored.
 //
-// API, as the wiring will use it (configuration time only; allocates):
+// How the act layer uses it (configuration time only; allocates):
 //   unknown key `k` among the known keys of that object (a short, fixed list per object):
 //     error = 'settings: unknown setting "' + k + '"' + didYouMean(k, KNOWN_SETTINGS)
 // The distance is the optimal-string-alignment form of Damerau-Levenshtein: insertions,

@@ -1,5 +1,5 @@
 /**
- * Configuration limits (issue 9, items 2 and 3): what large or hostile configurations cost a VM.
+ * Configuration limits: what large or hostile configurations cost a VM.
  *   - large inputs: a fresh VM configured (or fed a control-plane body) with each input of at
  *     most 4 MiB; linear memory afterwards (Wasm memory never shrinks) and time to configure.
  *   - replace: one VM reconfigured large -> small -> large several times; memory must not grow

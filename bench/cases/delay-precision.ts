@@ -146,7 +146,7 @@ export interface DistributionPrecisionResult {
 }
 
 /**
- * Case 4b: delay precision of a distribution (issue 13 item 3). The same setup as case 4 with a
+ * Case 4b: delay precision of a distribution. The same setup as case 4 with a
  * `uniform {min_ms 50, max_ms 250}` delay: each request draws its own delay, so precision is the
  * held times' distribution against the uniform one (quantiles, and the Kolmogorov-Smirnov
  * distance, which includes the real clock's lateness). `BENCH_ONLY=distribution` runs only this.

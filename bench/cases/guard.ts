@@ -1,5 +1,5 @@
 /**
- * Case 7: the safety rails' cost per request (issue 12), lean mode, test clock, interleaved rounds.
+ * Case 7: the safety rails' cost per request, lean mode, test clock, interleaved rounds.
  *   miss            10 rules + a rule on /watched, request that matches nothing (no rails)
  *   missGuarded     the same with a guard on the /watched policy: must cost the same
  *   missCapped      the same with max_fault_percentage set: one integer increment more

@@ -1,5 +1,5 @@
 /**
- * Case 7: the cost of a matched request per fault kind of issue 13, through the host in lean
+ * Case 7: the cost of a matched request per fault kind, through the host in lean
  * mode (test clock), each next to a plain abort in the same rounds: an abort with headers and
  * a JSON content-type, a reset, a response fault (status + body, one body chunk), a response
  * held 100 ms (schedule + resume; the wait is not counted), and a request a rule matches but

@@ -1,5 +1,5 @@
 /**
- * Issue 11: what the per-policy counters (and the access-log marks) cost a request that is
+ * What the per-policy counters (and the access-log marks) cost a request that is
  * matched and injected, against the same module without them. Both modules run the same
  * configuration (10 non-matching rules + one abort) interleaved round by round:
  *   abort   matched and aborted: + matched and injected counters, + 2 proxy_set_property

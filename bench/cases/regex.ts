@@ -16,7 +16,7 @@ import { ROOT_ID } from "../lib/policies";
 
 const HEADER = "x-probe";
 const SIZES = [8 * 1024, 60 * 1024];
-/** Issue 9's patterns; `ordinary` ones have the 100 us target, every accepted one 1 ms. */
+/** The patterns of docs/regex.md; `ordinary` ones have the 100 us target, every accepted one 1 ms. */
 /** `worst`: a non-matching value that passes the prefilter and keeps the DFA reading (the unit repeated). */
 const PATTERNS: Array<{ pattern: string; ordinary: boolean; v8Backtracks?: boolean; worst: string }> = [
   { pattern: "^test-[0-9]+$", ordinary: true, worst: "test-|0123456789" },

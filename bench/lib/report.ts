@@ -1,5 +1,5 @@
 /**
- * The targets of issue 6 and the one table `make bench` prints. Per-request figures are shown
+ * The targets and the one table `make bench` prints. Per-request figures are shown
  * as measured through the host and as the module's own cost above the floor module (the host's
  * stream machinery and the six ABI crossings, measured in the same rounds). The absolute ns
  * target is judged on what the plugin itself adds: its cost above a floor module that makes the

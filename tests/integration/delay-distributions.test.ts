@@ -1,5 +1,5 @@
 /**
- * Delay distributions (issue 13 item 3) on the real module: 100,000 matched requests per form go
+ * Delay distributions on the real module: 100,000 matched requests per form go
  * through the host with a TestClock; the TestClock fires the plugin's tick exactly when due, so
  * the hold each request got (the delay histogram's raw samples, StatsStore keepRawSamples) is
  * exactly the delay the plugin drew for it, in whole ms. A draw of 0 ms is no hold (no sample, not

@@ -1,5 +1,5 @@
 /**
- * Issue 11 on the real .wasm: the effective policy set (one info line per change, expiry,
+ * On the real .wasm: the effective policy set (one info line per change, expiry,
  * duplicate names), its JSON in shared data for the runner's /policies, the rate-limited
  * decision trace at debug, and what the no-match path still costs.
  */

@@ -1,5 +1,5 @@
 /**
- * from_headers (issue 13 item 7) on the real module: Envoy's x-envoy-fault-* request headers on
+ * from_headers on the real module: Envoy's x-envoy-fault-* request headers on
  * a rule with `from_headers: true`, with Envoy's fault filter semantics, bounded by the rule's
  * percentage and max_delay_ms (assembly/header-faults/ cites Envoy's sources).
  */

@@ -1,5 +1,5 @@
 /**
- * max_injections (issue 13 item 5) on the real module: one count per proxy in shared data,
+ * max_injections on the real module: one count per proxy in shared data,
  * taken by compare-and-swap, across worker VMs (startHfiWorkers: N workers and the canary share
  * shared data, stats, log and clock, as in Envoy).
  */

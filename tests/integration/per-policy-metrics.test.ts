@@ -1,5 +1,5 @@
 /**
- * Issue 11 on the real .wasm: per-policy series turned into Prometheus labels by the shipped
+ * On the real .wasm: per-policy series turned into Prometheus labels by the shipped
  * stats_tags (tests/fixtures/envoy.yaml), the cap on labelled policies, policy names a stat name
  * cannot carry, dry run, and the access-log marks (filter state).
  */

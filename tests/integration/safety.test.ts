@@ -1,5 +1,5 @@
 /**
- * Safety rails (issue 12) on the real module: the SLO guard across worker VMs (trip, cooldown,
+ * Safety rails on the real module: the SLO guard across worker VMs (trip, cooldown,
  * resume, re-trip), wall-clock schedules, the blast-radius cap, the lease on live policies and
  * strict settings.
  */

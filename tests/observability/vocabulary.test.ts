@@ -19,7 +19,7 @@ function stringList(file: string, name: string): string[] {
 }
 
 test("hfi_fault kinds are the plugin's, in its order", () => {
-  assert.deepEqual([...FAULT_KINDS], stringList("assembly/policy/kinds.ts", "KIND_NAMES"));
+  assert.deepEqual([...FAULT_KINDS], stringList("assembly/model/kinds.ts", "KIND_NAMES"));
 });
 
 test("policy states are the plugin's, numbered as its state gauge numbers them", () => {

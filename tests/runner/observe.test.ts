@@ -1,5 +1,5 @@
 /**
- * Issue 11 through `make run`'s runner: the access log shows policy and fault (from the
+ * Observability through `make run`'s runner: the access log shows policy and fault (from the
  * plugin's filter state), the admin answers /policies per worker (JSON and a table), and
  * /stats/prometheus carries the per-policy labels from the bootstrap's stats_tags.
  */

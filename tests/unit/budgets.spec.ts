@@ -3,7 +3,7 @@
 // read, and retries on CasMismatch, exactly as the host glue will. A scheduler driven by a
 // seeded generator decides who moves next, so every run is one fixed interleaving of many.
 import { FakeSharedData, SetResult } from "./fake-shared-data";
-import { InjectionBudget, TakeResult, budgetKey, decodeCount } from "../../assembly/budgets/injection-budget";
+import { TakeResult, budgetKey, decodeCount, encodeCount, takeFrom, tryTake } from "../../assembly/budgets/injection-budget";
 import { BlastRadius, BlastWindow, BLAST_RADIUS_KEY, maxFaultPercentage } from "../../assembly/budgets/blast-radius";
 import { casForSet, MISSING_KEY_CAS } from "../../assembly/window/shared-cas";
 import { Sampler } from "../../assembly/faults/sampling";
@@ -13,7 +13,7 @@ const KEY = "hfi.budget.test.0";
 
 /** A worker VM taking from an injection budget: phase 0 = will read, 1 = has read, will set. */
 class BudgetWorker {
-  budget: InjectionBudget;
+  max: u64;
   phase: i32 = 0;
   read: ArrayBuffer | null = null;
   readCas: u32 = 0;
@@ -21,7 +21,7 @@ class BudgetWorker {
   taken: i32 = 0;
   refused: i32 = 0;
   constructor(max: u64, wants: i32) {
-    this.budget = new InjectionBudget(max);
+    this.max = max;
     this.wants = wants;
   }
   done(): bool { return this.wants == 0 && this.phase == 0; }
@@ -34,13 +34,13 @@ class BudgetWorker {
       return;
     }
     this.phase = 0;
-    const r = this.budget.tryTake(this.read);
+    const r = tryTake(this.read, this.max);
     if (r != TakeResult.Taken) {
       this.refused++;
       this.wants--;
       return;
     }
-    const s = store.set(KEY, this.budget.bytes, casForSet(this.read !== null, this.readCas));
+    const s = store.set(KEY, encodeCount(decodeCount(this.read) + 1), casForSet(this.read !== null, this.readCas));
     if (s == SetResult.Ok) {
       this.taken++;
       this.wants--;
@@ -79,46 +79,36 @@ describe("max_injections under concurrent worker VMs", () => {
   });
   it("with cas 0 for the missing key, the first writers' takes would be lost (why MISSING_KEY_CAS exists)", () => {
     const store = new FakeSharedData();
-    const a = new InjectionBudget(10);
-    const b = new InjectionBudget(10);
     const readA = store.get(KEY);
     const readB = store.get(KEY);
-    expect(a.tryTake(readA)).toBe(TakeResult.Taken);
-    expect(store.set(KEY, a.bytes, 0)).toBe(SetResult.Ok);
-    expect(b.tryTake(readB)).toBe(TakeResult.Taken);
-    expect(store.set(KEY, b.bytes, 0)).toBe(SetResult.Ok); // overwrote a's take
+    expect(tryTake(readA, 10)).toBe(TakeResult.Taken);
+    expect(store.set(KEY, encodeCount(1), 0)).toBe(SetResult.Ok);
+    expect(tryTake(readB, 10)).toBe(TakeResult.Taken);
+    expect(store.set(KEY, encodeCount(1), 0)).toBe(SetResult.Ok); // overwrote a's take
     expect(decodeCount(store.get(KEY))).toBe(1);
     // with the sentinel, b's set fails and b re-reads
     const store2 = new FakeSharedData();
-    expect(store2.set(KEY, a.bytes, casForSet(false, 0))).toBe(SetResult.Ok);
-    expect(store2.set(KEY, b.bytes, casForSet(false, 0))).toBe(SetResult.CasMismatch);
+    expect(store2.set(KEY, encodeCount(1), casForSet(false, 0))).toBe(SetResult.Ok);
+    expect(store2.set(KEY, encodeCount(1), casForSet(false, 0))).toBe(SetResult.CasMismatch);
     expect(casForSet(false, 0)).toBe(MISSING_KEY_CAS);
   });
-  it("refuses a malformed stored value and reports exhaustion once", () => {
-    const b = new InjectionBudget(1);
-    expect(b.tryTake(new ArrayBuffer(3))).toBe(TakeResult.Malformed);
-    const one = new ArrayBuffer(8);
-    store<u64>(changetype<usize>(one), 1);
-    expect(b.tryTake(one)).toBe(TakeResult.Exhausted);
-    expect(b.firstExhaustion()).toBe(true);
-    expect(b.firstExhaustion()).toBe(false);
+  it("refuses a malformed stored value and a spent budget", () => {
+    expect(tryTake(new ArrayBuffer(3), 1)).toBe(TakeResult.Malformed);
+    expect(tryTake(encodeCount(1), 1)).toBe(TakeResult.Exhausted);
+    expect(tryTake(null, 1)).toBe(TakeResult.Taken);
   });
-  it("takes from a decoded count and remembers a spent budget (the glue then skips shared data)", () => {
-    const b = new InjectionBudget(2);
-    expect(b.takeFrom(1)).toBe(TakeResult.Taken);
-    expect(load<u64>(changetype<usize>(b.bytes))).toBe(2);
-    expect(b.exhausted).toBe(false);
-    expect(b.takeFrom(2)).toBe(TakeResult.Exhausted);
-    expect(b.exhausted).toBe(true);
+  it("takes from a decoded count up to the maximum, and no further", () => {
+    expect(takeFrom(1, 2)).toBe(TakeResult.Taken);
+    expect(takeFrom(2, 2)).toBe(TakeResult.Exhausted);
+    expect(decodeCount(encodeCount(2))).toBe(2);
   });
   it("keys the budget by policy identity and rule", () => {
     expect(budgetKey(0xbeef, 2)).toBe("hfi.budget.beef.2");
   });
   it("takes without allocating", () => {
-    const b = new InjectionBudget(1000);
     const v = new ArrayBuffer(8);
     const probe = new AllocProbe();
-    for (let i = 0; i < 100; i++) b.tryTake(v);
+    for (let i = 0; i < 100; i++) tryTake(v, 1000);
     expect(probe.nothingAllocated()).toBe(true);
   });
 });

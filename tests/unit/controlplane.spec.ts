@@ -2,8 +2,8 @@ import { backoffMs, jitteredBackoffMs, PollSchedule, BACKOFF_CAP_MS } from "../.
 import { FetchOutcome, interpretResponse, MAX_POLICY_BODY_BYTES, parseStatus } from "../../assembly/controlplane/response";
 import { isEntityTag, MAX_ETAG_LENGTH } from "../../assembly/controlplane/etag";
 import { LIVE_SLOT_BASE } from "../../assembly/match/request";
-import { MAX_POLICIES } from "../../assembly/policy/limits";
-import { ParseLimits } from "../../assembly/policy/parse";
+import { MAX_POLICIES } from "../../assembly/config/limits";
+import { ParseLimits } from "../../assembly/config/limits";
 
 const MS: i64 = 1000000;
 

@@ -1,4 +1,4 @@
-// The SLO guard (issue 12 item 1) as pure bookkeeping: trip, no decision below min_requests,
+// The SLO guard as pure bookkeeping: trip, no decision below min_requests,
 // cooldown, resume with an empty window, re-trip, the window sliding, and two workers' counts
 // pooled through the byte form the shared-data CAS loop will carry.
 import { CountWindow } from "../../assembly/window/count-window";

@@ -1,12 +1,14 @@
 import { parseJsonString } from "../../assembly/json/index";
 import { HeaderSlots, RequestAttributes } from "../../assembly/match/request";
 import { firstMatchingRule, requestMatches, stringMatches } from "../../assembly/match/matcher";
-import { Policy, Rule, StringMatch, StringMatchKind } from "../../assembly/policy/model";
-import { Diagnostics } from "../../assembly/policy/diagnostics";
-import { parsePolicies, ParseLimits } from "../../assembly/policy/parse";
+import { Policy, Rule, StringMatch, StringMatchKind } from "../../assembly/model/policy";
+import { Diagnostics } from "../../assembly/config/diagnostics";
+import { ParseLimits } from "../../assembly/config/limits";
+import { parsePolicies } from "../../assembly/config/policies";
 import { compileRegex } from "../../assembly/regex/index";
 import { ByteBuffer } from "../../assembly/util/bytes";
-import { MAX_HEADER_NAMES } from "../../assembly/policy/limits";
+import { MAX_HEADER_NAMES } from "../../assembly/config/limits";
+import { nameAt, since } from "./positions";
 
 /** Strips the query string, as the host-backed request does (it stops reading :path at '?'). */
 function pathWithoutQuery(rawPath: string): string {
@@ -159,10 +161,8 @@ describe("first matching rule", () => {
   it("the first rule that matches decides, in policy and rule order", () => {
     const slots = new HeaderSlots();
     const rules = rulesOf("[" + policy("first", '{"path": {"prefix": "/a"}}') + "," + policy("second", '{"path": {"prefix": "/"}}') + "]", slots);
-    const hit = firstMatchingRule(rules, new FakeRequest(slots, "GET", "/abc"), 0);
-    expect(hit!.policyName).toBe("first");
-    const other = firstMatchingRule(rules, new FakeRequest(slots, "GET", "/xyz"), 0);
-    expect(other!.policyName).toBe("second");
+    expect(nameAt(rules, firstMatchingRule(rules, since(rules.length), new FakeRequest(slots, "GET", "/abc"), 0))).toBe("first");
+    expect(nameAt(rules, firstMatchingRule(rules, since(rules.length), new FakeRequest(slots, "GET", "/xyz"), 0))).toBe("second");
   });
 
   it("skips rules at 0 % and rules whose duration has passed", () => {
@@ -171,17 +171,17 @@ describe("first matching rule", () => {
       policy("off", "{}", '{"percentage": 0, "abort": {"httpStatus": 500}}') + "," +
       policy("expiring", "{}", '{"percentage": 100, "abort": {"httpStatus": 500}, "duration_seconds": 10}') + "," +
       policy("fallback", "{}") + "]", slots);
-    for (let i = 0; i < rules.length; i++) rules[i].activeSinceMs = 1000;
+    const clocks = since(rules.length, 1000);
     const req = new FakeRequest(slots, "GET", "/");
-    expect(firstMatchingRule(rules, req, 5000)!.policyName).toBe("expiring");
-    expect(firstMatchingRule(rules, req, 10999)!.policyName).toBe("expiring");
-    expect(firstMatchingRule(rules, req, 11000)!.policyName).toBe("fallback");
+    expect(nameAt(rules, firstMatchingRule(rules, clocks, req, 5000))).toBe("expiring");
+    expect(nameAt(rules, firstMatchingRule(rules, clocks, req, 10999))).toBe("expiring");
+    expect(nameAt(rules, firstMatchingRule(rules, clocks, req, 11000))).toBe("fallback");
   });
 
   it("returns null when nothing matches", () => {
     const slots = new HeaderSlots();
     const rules = rulesOf("[" + policy("p", '{"path": {"exact": "/only"}}') + "]", slots);
-    expect(firstMatchingRule(rules, new FakeRequest(slots, "GET", "/other"), 0)).toBeNull();
+    expect(firstMatchingRule(rules, since(rules.length), new FakeRequest(slots, "GET", "/other"), 0)).toBe(-1);
   });
 });
 

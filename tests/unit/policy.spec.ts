@@ -1,9 +1,10 @@
 import { parseJsonString } from "../../assembly/json/index";
 import { HeaderSlots } from "../../assembly/match/request";
-import { Policy, Selector, StringMatchKind } from "../../assembly/policy/model";
-import { Diagnostics } from "../../assembly/policy/diagnostics";
-import { parsePolicies, ParseLimits } from "../../assembly/policy/parse";
-import { ClockOwner, combinePolicies, Identity, PolicyClocks, selectorApplies } from "../../assembly/policy/store";
+import { Policy, Selector, StringMatchKind } from "../../assembly/model/policy";
+import { Diagnostics } from "../../assembly/config/diagnostics";
+import { ParseLimits } from "../../assembly/config/limits";
+import { parsePolicies } from "../../assembly/config/policies";
+import { ClockOwner, combinePolicies, Identity, PolicyClocks, selectorApplies } from "../../assembly/policyset/store";
 
 class Parsed {
   constructor(public policies: Policy[], public diag: Diagnostics) {}
@@ -133,13 +134,13 @@ describe("policy clocks", () => {
     const id = new Identity("", "", "", "");
     const v1 = parse(one("p", rule('{"percentage": 1, "abort": {"httpStatus": 500}, "duration_seconds": 60}'))).policies;
     let set = clocks.assemble(owner, v1, id, 1000);
-    expect(set.rules[0].activeSinceMs).toBe(1000);
+    expect(set.ruleSinceMs[0]).toBe(1000);
     const again = parse(one("p", rule('{"percentage": 1, "abort": {"httpStatus": 500}, "duration_seconds": 60}'))).policies;
     set = clocks.assemble(owner, again, id, 50000);
-    expect(set.rules[0].activeSinceMs).toBe(1000);
+    expect(set.ruleSinceMs[0]).toBe(1000);
     const changed = parse(one("p", rule('{"percentage": 2, "abort": {"httpStatus": 500}, "duration_seconds": 60}'))).policies;
     set = clocks.assemble(owner, changed, id, 70000);
-    expect(set.rules[0].activeSinceMs).toBe(70000);
+    expect(set.ruleSinceMs[0]).toBe(70000);
   });
 
   it("forget removed policies, so re-adding one starts a new clock", () => {
@@ -151,7 +152,7 @@ describe("policy clocks", () => {
     clocks.assemble(owner, [], id, 2000);
     expect(clocks.size).toBe(0);
     const set = clocks.assemble(owner, p, id, 3000);
-    expect(set.rules[0].activeSinceMs).toBe(3000);
+    expect(set.ruleSinceMs[0]).toBe(3000);
   });
 
   it("leave out rules whose selector excludes this proxy", () => {
@@ -174,7 +175,7 @@ describe("policy clocks shared by root contexts", () => {
     clocks.assemble(oldRoot, p, id, 1000);
     const same = parse(one("p", rule('{"percentage": 1, "abort": {"httpStatus": 500}, "duration_seconds": 60}'))).policies;
     const set = clocks.assemble(newRoot, same, id, 9000);
-    expect(set.rules[0].activeSinceMs).toBe(1000);
+    expect(set.ruleSinceMs[0]).toBe(1000);
     clocks.release(oldRoot);
     expect(clocks.size).toBe(1);
     clocks.release(newRoot);

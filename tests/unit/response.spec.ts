@@ -2,7 +2,7 @@ import {
   BODY_DROP, BODY_REPLACE, GRPC_IN_HEADERS, GRPC_IN_TRAILERS, grpcStatusForHttp, percentEncode, planResponse, prepare,
   REMOVE_LENGTH, SET_LENGTH, SET_STATUS,
 } from "../../assembly/response/decide";
-import { ResponseFault } from "../../assembly/response/model";
+import { ResponseFault } from "../../assembly/model/response";
 
 function fault(status: i32, body: string | null): ResponseFault {
   const r = new ResponseFault();

@@ -1,7 +1,7 @@
-// `fault.max_injections` and `fault.from_headers` (issue 13 items 5 and 7).
+// `fault.max_injections` and `fault.from_headers`.
 import { JsonValue } from "../json/index";
-import { budgetKey, InjectionBudget } from "../budgets/injection-budget";
-import { Fault, Policy } from "./model";
+import { budgetKey } from "../budgets/injection-budget";
+import { Fault, Policy } from "../model/policy";
 import { Diagnostics, show } from "./diagnostics";
 
 /** Is `key` one of the fields read here? */
@@ -23,7 +23,7 @@ export function parseFaultExtra(key: string, v: JsonValue, f: Fault, where: stri
     diag.error(where, "fault.max_injections", "must be a whole number >= 1, got " + show(v));
     return false;
   }
-  f.budget = new InjectionBudget(<u64>v.num);
+  f.maxInjections = <u64>v.num;
   return true;
 }
 
@@ -32,6 +32,6 @@ export function parseFaultExtra(key: string, v: JsonValue, f: Fault, where: stri
 export function keyBudgets(p: Policy): void {
   for (let i = 0; i < p.rules.length; i++) {
     const rule = unchecked(p.rules[i]);
-    if (rule.fault.budget !== null) rule.fault.budgetKey = String.UTF8.encode(budgetKey(p.identity, rule.index));
+    if (rule.fault.hasBudget) rule.fault.budgetKey = String.UTF8.encode(budgetKey(p.identity, rule.index));
   }
 }

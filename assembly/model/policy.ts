@@ -1,13 +1,15 @@
 // The policy model: what a parsed, validated policy set looks like. Built once per
 // configuration or control-plane update and never mutated afterwards, so a request that
 // started under one set keeps a consistent view of its rule while a new set is swapped in.
+// Runtime state lives with its owners, keyed by a rule's position in the assembled set
+// (policy/store.ts): first-seen clocks in the set, metric ids in observe/, guard counts in
+// safety/, budget flags in admission/.
 import { Regex } from "../regex/index";
 import { borderTable } from "../util/bytes";
-import { RuleTally, UNTALLIED } from "../observe/tally";
-import { ResponseFault } from "../response/model";
+import { ResponseFault } from "./response";
 import { DelayDistribution } from "../distributions/delay";
-import { InjectionBudget } from "../budgets/injection-budget";
-import { PolicySafety } from "../safety/policy-safety";
+import { GuardConfig } from "../guard/guard";
+import { ScheduleWindow } from "../schedule/window";
 
 /** How a string condition compares. Present/Absent only apply to headers. */
 export const enum StringMatchKind {
@@ -73,6 +75,8 @@ export class Abort {
   grpcMessage: string = "";
 }
 
+export const NO_BUDGET: u64 = u64.MAX_VALUE;
+
 export class Fault {
   /** 0..100, fractions allowed. */
   percentage: f64 = 0;
@@ -93,29 +97,41 @@ export class Fault {
 
   /** A delay form other than fixed_delay_ms (parse-delay.ts): drawn per faulted request. */
   delay: DelayDistribution | null = null;
-  /** `max_injections` (parse-fault-extras.ts); `budgetKey` is set once the policy's identity is known. */
-  budget: InjectionBudget | null = null;
+  /** `max_injections` (parse-fault-extras.ts): NO_BUDGET when not set. `budgetKey`, the budget's
+   * shared-data key, is set once the policy's identity is known. */
+  maxInjections: u64 = NO_BUDGET;
   budgetKey: ArrayBuffer = new ArrayBuffer(0);
   /** `from_headers`: Envoy's x-envoy-fault-* request headers choose the fault (header-faults/). */
   fromHeaders: bool = false;
 
-  /** Start delay plus fixed delay, in ms (a drawn `delay` comes on top: faults/plan.ts). */
+  /** Start delay plus fixed delay, in ms (a drawn `delay` comes on top: plan/plan.ts). */
   @inline holdMs(): i64 {
     return this.startDelayMs + this.delayMs;
   }
+
+  @inline get hasBudget(): bool {
+    return this.maxInjections != NO_BUDGET;
+  }
+}
+
+/** A policy's safety rails as configured (`spec.guard`, `spec.schedule`); shared by its rules.
+ * The guard's counts live in safety/ (PolicySafety), built from this. */
+export class Rails {
+  constructor(
+    public policyName: string,
+    public policyIdentity: u64,
+    public guard: GuardConfig | null,
+    public window: ScheduleWindow | null,
+  ) {}
 }
 
 export class Rule {
-  /** When the rule's policy was first seen (ms since epoch); filled in by the policy store. */
-  activeSinceMs: i64 = 0;
   /** The policy's `spec.mode` is dry_run (policy/parse-mode.ts): match and sample, never inject. */
   dryRun: bool = false;
-  /** Metric ids and access-log marks, set when a policy set is assembled (observe/). */
-  tally: RuleTally = UNTALLIED;
   /** The policy's `spec.exclude`: a request matching one is never faulted by this rule. */
   exclude: Match[] = NO_MATCHES;
   /** The policy's guard and schedule (parse-safety.ts); null for most policies. */
-  safety: PolicySafety | null = null;
+  rails: Rails | null = null;
   constructor(
     public policyName: string,
     public index: i32,
@@ -123,11 +139,15 @@ export class Rule {
     public fault: Fault,
   ) {}
 
-  /** False once `duration_seconds` has passed since the policy was first seen. */
-  @inline isLive(nowMs: i64): bool {
-    const d = this.fault.durationSeconds;
-    return d <= 0 || nowMs < this.activeSinceMs + d * 1000;
+  /** False once `duration_seconds` has passed since the policy was first seen (`sinceMs`). */
+  @inline isLive(sinceMs: i64, nowMs: i64): bool {
+    return nowMs < ruleEndMs(sinceMs, this.fault.durationSeconds);
   }
+}
+
+/** When a rule stops injecting (monotonic ms); i64.MAX_VALUE when it never does. */
+export function ruleEndMs(sinceMs: i64, durationSeconds: i64): i64 {
+  return durationSeconds <= 0 ? i64.MAX_VALUE : sinceMs + durationSeconds * 1000;
 }
 
 export class Selector {

@@ -1,7 +1,7 @@
 // The policies in force. Static policies (plugin configuration) and live ones (control plane)
 // are combined into one immutable PolicySet; a new set replaces the old one in a single
 // assignment, so a request keeps the Rule object it matched even if the set changes under it.
-import { Policy, Rule, Selector } from "./model";
+import { Policy, Rule, Selector } from "../model/policy";
 import { RuleIndex } from "../match/index";
 
 /** Who this proxy is, from Istio's node metadata. Empty strings when unknown. */
@@ -34,14 +34,27 @@ export function selectorApplies(sel: Selector, id: Identity): bool {
 }
 
 export class PolicySet {
-  /** Rules of the policies that apply to this proxy, in evaluation order. */
+  /** Rules of the policies that apply to this proxy, in evaluation order. A rule's position
+   * here keys its runtime state everywhere (first-seen clock, metric ids, rails, budget). */
   rules: Rule[] = [];
+  /** When each rule's policy was first seen (monotonic ms), by rule position. */
+  ruleSinceMs: i64[] = [];
+  /** The same by policy position (in `policies`). */
+  policySinceMs: i64[] = [];
+  /** By policy position: the position of its first rule in `rules`, -1 when it does not apply
+   * here. */
+  firstRule: i32[] = [];
   /** Looks up the first matching rule among `rules`. */
-  index: RuleIndex = new RuleIndex([]);
+  index: RuleIndex = new RuleIndex([], []);
   /** Some rule has a duration_seconds: matching needs the current time. */
   expiring: bool = false;
   /** All policies in force (including those whose selector excludes this proxy). */
   policies: Policy[] = [];
+
+  /** The rule position of the policy at `policyIndex`'s first rule; -1 when it does not apply. */
+  positionOf(policyIndex: i32): i32 {
+    return policyIndex < this.firstRule.length ? unchecked(this.firstRule[policyIndex]) : -1;
+  }
 }
 
 /**
@@ -111,15 +124,18 @@ export class PolicyClocks {
       const p = unchecked(policies[i]);
       const since = this.entries.has(p.identity) ? this.entries.get(p.identity).sinceMs : nowMs;
       set.policies.push(p);
-      if (!selectorApplies(p.selector, identity)) continue;
+      set.policySinceMs.push(since);
+      const applies = selectorApplies(p.selector, identity);
+      set.firstRule.push(applies && p.rules.length > 0 ? set.rules.length : -1);
+      if (!applies) continue;
       for (let r = 0; r < p.rules.length; r++) {
         const rule = unchecked(p.rules[r]);
-        rule.activeSinceMs = since;
         if (rule.fault.durationSeconds > 0) set.expiring = true;
         set.rules.push(rule);
+        set.ruleSinceMs.push(since);
       }
     }
-    set.index = new RuleIndex(set.rules);
+    set.index = new RuleIndex(set.rules, set.ruleSinceMs);
     return set;
   }
 

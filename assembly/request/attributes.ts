@@ -3,8 +3,8 @@
 // every request, with one reusable buffer per attribute and header slot, so once a slot has
 // held a value of that size reading it again allocates nothing.
 import { HeaderSlots, LIVE_SLOT_BASE, RequestAttributes } from "../match/request";
-import { getHeaderBytes, HeaderMapType } from "./host";
-import { notePressure } from "./memory";
+import { getHeaderBytes, HeaderMapType } from "../glue/host";
+import { notePressure } from "../glue/memory";
 import { ByteBuffer } from "../util/bytes";
 
 const METHOD = String.UTF8.encode(":method");

@@ -1,12 +1,11 @@
-// `spec.guard` and `spec.schedule` of a policy (issue 12): read here, validated by the pure
-// modules (guard/guard.ts, schedule/window.ts), kept on the policy's rules as a PolicySafety.
+// `spec.guard` and `spec.schedule` of a policy: read here, validated by the pure modules
+// (guard/guard.ts, schedule/window.ts), kept on the policy's rules as their Rails.
 import { JsonValue } from "../json/index";
 import { guardConfig, GuardConfig } from "../guard/guard";
 import { scheduleWindow, ScheduleWindow } from "../schedule/window";
-import { PolicySafety } from "../safety/policy-safety";
 import { didYouMean } from "../suggest/index";
 import { Diagnostics, show } from "./diagnostics";
-import { Policy } from "./model";
+import { Policy, Rails } from "../model/policy";
 
 const GUARD_KEYS: string[] = ["max_error_rate", "min_requests", "window_seconds", "cooldown_seconds"];
 const SCHEDULE_KEYS: string[] = ["not_before", "not_after"];
@@ -26,8 +25,8 @@ export function withSafety(policy: Policy, spec: JsonValue, where: string, diag:
     window = readSchedule(s, where, diag);
     if (window === null) return null;
   }
-  const safety = new PolicySafety(policy.name, policy.identity, guard, window);
-  for (let i = 0; i < policy.rules.length; i++) unchecked(policy.rules[i]).safety = safety;
+  const rails = new Rails(policy.name, policy.identity, guard, window);
+  for (let i = 0; i < policy.rules.length; i++) unchecked(policy.rules[i]).rails = rails;
   return policy;
 }
 

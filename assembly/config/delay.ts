@@ -4,9 +4,9 @@
 // max_delay_ms.
 import { JsonValue } from "../json/index";
 import { DelayResult, lognormalDelay, normalDelay, percentilesDelay, uniformDelay } from "../distributions/delay";
-import { Fault } from "./model";
+import { Fault } from "../model/policy";
 import { Diagnostics, show, unknownField } from "./diagnostics";
-import { milliseconds, ParseLimits } from "./parse";
+import { milliseconds, ParseLimits } from "./limits";
 
 const FORMS = "fixed_delay_ms, uniform, normal, lognormal, percentiles";
 const FORM_FIELDS: string[] = ["fixed_delay_ms", "uniform", "normal", "lognormal", "percentiles"];

@@ -1,6 +1,6 @@
 // `spec.mode` of a policy and the uniqueness of policy names, called from parse.ts.
 import { JsonValue } from "../json/index";
-import { Rule } from "./model";
+import { Rule } from "../model/policy";
 import { Diagnostics, policyWhere, show } from "./diagnostics";
 
 /** 0 inject (the default), 1 dry_run, -1 an error (reported; the policy is dropped). */

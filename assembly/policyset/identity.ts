@@ -2,8 +2,8 @@
 // `xds.node.metadata.*` (envoyproxy/envoy#36619 removed the Wasm-only `node` attribute);
 // before 1.30 `xds.node` did not answer during configuration (envoyproxy/envoy#32077). So
 // `xds.node` is asked first and `node` only when it gives nothing.
-import { getStringProperty } from "./host";
-import { Identity } from "../policy/store";
+import { getStringProperty } from "../glue/host";
+import { Identity } from "./store";
 
 export class IdentityLookup {
   constructor(

@@ -1,11 +1,11 @@
 // Turns the JSON policy list (plugin configuration or control-plane body) into the policy
 // model. Strict: every field is checked, every problem is reported with where it is, and a
-// broken rule is dropped while the rest of the set still applies.
+// policy with any problem is refused while the rest of the set still applies.
 import { JsonValue } from "../json/index";
 import { compileRegex } from "../regex/index";
 import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
-import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selector, StringMatch, StringMatchKind } from "./model";
+import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selector, StringMatch, StringMatchKind } from "../model/policy";
 import { Diagnostics, policyWhere, ruleWhere, show, unknownField } from "./diagnostics";
 import {
   ABORT_FIELDS, FAULT_FIELDS, HEADER_MATCH_FIELDS, MATCH_FIELDS, RULE_FIELDS, SAMPLING_FIELDS, SELECTOR_FIELDS, SPEC_FIELDS,
@@ -15,24 +15,16 @@ import {
   MAX_ABORT_BODY_BYTES, MAX_CONDITIONS_PER_RULE, MAX_HEADER_NAME_BYTES, MAX_HEADER_NAMES, MAX_LITERAL_BYTES,
   MAX_PATTERN_BYTES, MAX_POLICIES, MAX_POLICY_NAME_BYTES, MAX_REGEX_BYTES, MAX_REGEXES, MAX_RULES,
   MAX_RULES_PER_POLICY, MAX_SELECTOR_BYTES,
-  reportTooLong, tooMany,
+  isNonNegativeInteger, milliseconds, ParseLimits, reportTooLong, tooMany,
 } from "./limits";
-import { isDuplicate, markDryRun, parseMode } from "./parse-mode";
-import { checkFaultKinds, parseAbortExtras, parseExclusions, parseFaultExtra } from "./parse-faults";
-import { parseDelay } from "./parse-delay";
-import { isFaultExtra, keyBudgets, parseFaultExtra as parseBudgetOrHeaders } from "./parse-fault-extras";
-import { withSafety } from "./parse-safety";
+import { headerSlot, parseMatch } from "./match";
+import { isDuplicate, markDryRun, parseMode } from "./mode";
+import { checkFaultKinds, parseAbortExtras, parseExclusions, parseFaultExtra } from "./faults";
+import { parseDelay } from "./delay";
+import { isFaultExtra, keyBudgets, parseFaultExtra as parseBudgetOrHeaders } from "./fault-extras";
+import { withSafety } from "./rails";
 
-/** Settings that bound a parse, and what one document has used of the document-wide budgets
- * (a new ParseLimits per document). */
-export class ParseLimits {
-  /** Delays (and start delays) above this are clamped, with a warning. */
-  maxDelayMs: i64 = 30000;
-  regexCount: i32 = 0;
-  regexBytes: i32 = 0;
-}
 
-const STRING_MATCH_KEYS: string[] = ["exact", "prefix", "suffix", "contains", "regex"];
 
 /**
  * Parses `[Policy, ...]`. Policies keep their order; broken rules are dropped. A list over a
@@ -186,141 +178,6 @@ function parseRule(v: JsonValue, policyName: string, index: i32, slots: HeaderSl
   return new Rule(policyName, index, match, fault);
 }
 
-export function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics, field: string = "match"): Match | null {
-  if (v === null || !v.isObject()) {
-    diag.error(where, field, "must be an object (use {} to match every request), got " + show(v));
-    return null;
-  }
-  const m = new Match();
-  for (let k = 0; k < v.keys.length; k++) {
-    const key = unchecked(v.keys[k]);
-    const value = unchecked(v.values[k]);
-    if (key == "method") {
-      const s = parseStringMatch(value, where, field + ".method", false, limits, diag);
-      if (s === null) return null;
-      m.method = s;
-    } else if (key == "path") {
-      const s = parseStringMatch(value, where, field + ".path", false, limits, diag);
-      if (s === null) return null;
-      m.path = s;
-    } else if (key == "headers") {
-      if (!value.isArray()) {
-        diag.error(where, field + ".headers", "must be an array, got " + show(value));
-        return null;
-      }
-      if (value.items.length > MAX_CONDITIONS_PER_RULE) {
-        diag.error(where, "match.headers", tooMany(value.items.length, "header conditions", MAX_CONDITIONS_PER_RULE));
-        return null;
-      }
-      const headers: HeaderMatch[] = [];
-      for (let i = 0; i < value.items.length; i++) {
-        const h = parseHeaderMatch(unchecked(value.items[i]), where, field + ".headers[" + i.toString() + "]", slots, limits, diag);
-        if (h === null) return null;
-        headers.push(h);
-      }
-      m.headers = headers;
-    } else {
-      unknownField(diag, where, field + "." + key, key, MATCH_FIELDS, "method, path or headers");
-      return null;
-    }
-  }
-  return m;
-}
-
-/** `{exact|prefix|suffix|contains|regex: string}`, exactly one. Headers also allow `present`. */
-function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: bool, limits: ParseLimits, diag: Diagnostics): StringMatch | null {
-  if (!v.isObject()) {
-    diag.error(where, field, "must be an object with one of exact, prefix, suffix, contains, regex; got " + show(v));
-    return null;
-  }
-  let found: StringMatch | null = null;
-  let count = 0;
-  for (let k = 0; k < v.keys.length; k++) {
-    const key = unchecked(v.keys[k]);
-    const value = unchecked(v.values[k]);
-    if (isHeader && key == "name") continue;
-    if (isHeader && key == "present") {
-      if (!value.isBool()) {
-        diag.error(where, field + ".present", "must be true or false, got " + show(value));
-        return null;
-      }
-      count++;
-      found = new StringMatch(value.bool ? StringMatchKind.Present : StringMatchKind.Absent, "", null);
-      continue;
-    }
-    const kind = stringMatchKind(key);
-    if (kind < 0) {
-      const expected = isHeader ? "name and one of exact, prefix, suffix, contains, regex, present" : "one of exact, prefix, suffix, contains, regex";
-      unknownField(diag, where, field + "." + key, key, isHeader ? HEADER_MATCH_FIELDS : STRING_MATCH_FIELDS, expected);
-      return null;
-    }
-    if (!value.isString()) {
-      diag.error(where, field + "." + key, "must be a string, got " + show(value));
-      return null;
-    }
-    count++;
-    const limit = kind == StringMatchKind.Regex ? MAX_PATTERN_BYTES : MAX_LITERAL_BYTES;
-    if (reportTooLong(diag, where, field + "." + key, value, limit)) return null;
-    if (kind == StringMatchKind.Regex) {
-      if (++limits.regexCount > MAX_REGEXES) {
-        diag.refuse(where, field + ".regex", "the document has more than " + MAX_REGEXES.toString() + " regex conditions (the limit)");
-        return null;
-      }
-      limits.regexBytes += String.UTF8.byteLength(value.str);
-      if (limits.regexBytes > MAX_REGEX_BYTES) {
-        diag.refuse(where, field + ".regex", "the document's regex patterns are more than " + MAX_REGEX_BYTES.toString() + " bytes in all (the limit)");
-        return null;
-      }
-      const compiled = compileRegex(value.str);
-      const re = compiled.regex;
-      if (re === null) {
-        diag.error(where, field + ".regex", "invalid regex " + show(value) + ": " + compiled.error);
-        return null;
-      }
-      found = new StringMatch(StringMatchKind.Regex, value.str, re);
-    } else {
-      found = new StringMatch(<StringMatchKind>kind, value.str, null);
-    }
-  }
-  if (count != 1 || found === null) {
-    const options = isHeader ? "exact, prefix, suffix, contains, regex, present" : "exact, prefix, suffix, contains, regex";
-    diag.error(where, field, "needs exactly one of " + options + "; got " + show(v));
-    return null;
-  }
-  return found;
-}
-
-function stringMatchKind(key: string): i32 {
-  for (let i = 0; i < STRING_MATCH_KEYS.length; i++) {
-    if (unchecked(STRING_MATCH_KEYS[i]) == key) return i; // order matches StringMatchKind
-  }
-  return -1;
-}
-
-function parseHeaderMatch(v: JsonValue, where: string, field: string, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): HeaderMatch | null {
-  if (!v.isObject()) {
-    diag.error(where, field, "must be an object with name and a condition, got " + show(v));
-    return null;
-  }
-  const name = v.get("name");
-  if (name === null || !name.isString() || name.str.length == 0) {
-    diag.error(where, field + ".name", "must be a non-empty header name, got " + show(name));
-    return null;
-  }
-  const slot = headerSlot(name, slots, where, field + ".name", diag);
-  if (slot < 0) return null;
-  const m = parseStringMatch(v, where, field, true, limits, diag);
-  if (m === null) return null;
-  return new HeaderMatch(slot, m);
-}
-
-/** The slot of a header name (checked against the limits); -1 after reporting a problem. */
-function headerSlot(name: JsonValue, slots: HeaderSlots, where: string, field: string, diag: Diagnostics): i32 {
-  if (reportTooLong(diag, where, field, name, MAX_HEADER_NAME_BYTES)) return -1;
-  const slot = slots.slotOf(asciiLower(name.str));
-  if (slot < 0) diag.refuse(where, field, "the document names more than " + MAX_HEADER_NAMES.toString() + " distinct headers (the limit)");
-  return slot;
-}
 
 function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): Fault | null {
   if (v === null || !v.isObject()) {
@@ -441,20 +298,4 @@ function parseSampling(v: JsonValue, f: Fault, where: string, slots: HeaderSlots
   return true;
 }
 
-/** A delay in ms: whole number >= 0, clamped to the limit with a warning. -1 on error. */
-export function milliseconds(v: JsonValue | null, where: string, field: string, limits: ParseLimits, diag: Diagnostics): i64 {
-  if (v === null || !isNonNegativeInteger(v)) {
-    diag.error(where, field, "must be a whole number of milliseconds >= 0, got " + show(v));
-    return -1;
-  }
-  const value = v.num;
-  if (value > <f64>limits.maxDelayMs) {
-    diag.warn(where, field, (<i64>value).toString() + " ms is above max_delay_ms; clamped to " + limits.maxDelayMs.toString() + " ms");
-    return limits.maxDelayMs;
-  }
-  return <i64>value;
-}
 
-function isNonNegativeInteger(v: JsonValue): bool {
-  return v.isNumber() && v.isInteger && v.num >= 0 && v.num <= 9007199254740991.0;
-}

@@ -1,7 +1,7 @@
 // The plugin-wide safety settings: `max_fault_percentage`.
-import { Settings } from "../config/settings";
+import { Settings } from "./settings";
 import { maxFaultPercentage } from "../budgets/blast-radius";
-import { Diagnostics } from "../policy/diagnostics";
+import { Diagnostics } from "./diagnostics";
 
 export function readSafetySettings(percent: f64, s: Settings, diag: Diagnostics): void {
   const r = maxFaultPercentage(percent);

@@ -2,9 +2,7 @@
 // place. Each is checked before anything of that size is built, so a VM's memory is bounded
 // by what a valid configuration can need, not by the size of what it was sent. A value over a
 // limit is refused with a message naming the limit, the field and the value's size
-// (docs/limits.md lists them all).
-import { JsonValue } from "../json/index";
-import { Diagnostics, show } from "./diagnostics";
+// (docs/limits.md lists them all; config/limits.ts words the refusals).
 
 /** Plugin configuration, in bytes (the same as a control-plane body). */
 export const MAX_CONFIGURATION_BYTES: i32 = 4 * 1024 * 1024;
@@ -41,24 +39,3 @@ export const MAX_ABORT_BODY_BYTES: i32 = 65536;
 export const MAX_METRIC_PREFIX_BYTES: i32 = 128;
 /** control_plane cluster, authority and path. */
 export const MAX_CONTROL_PLANE_FIELD_BYTES: i32 = 1024;
-
-/** "is 5000 bytes long, over the 253-byte limit" */
-export function tooLong(bytes: i32, limit: i32): string {
-  return "is " + bytes.toString() + " bytes long, over the " + limit.toString() + "-byte limit";
-}
-
-/** "has 20000 policies, over the limit of 10000" */
-export function tooMany(count: i32, what: string, limit: i32): string {
-  return "has " + count.toString() + " " + what + ", over the limit of " + limit.toString();
-}
-
-/**
- * Reports `field` when the string `value` is longer than `limit` UTF-8 bytes (measured without
- * encoding it); true when it is. The message shows the size, the limit and the value's start.
- */
-export function reportTooLong(diag: Diagnostics, where: string, field: string, value: JsonValue, limit: i32): bool {
-  const size = String.UTF8.byteLength(value.str);
-  if (size <= limit) return false;
-  diag.error(where, field, tooLong(size, limit) + ": " + show(value));
-  return true;
-}

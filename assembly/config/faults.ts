@@ -1,14 +1,15 @@
-// Parsing of the fault fields added by issue 13: abort headers and grpcMessage, reset, response
+// Parsing of the fault fields beyond the contract: abort headers and grpcMessage, reset, response
 // faults and exclusions. Same strictness and messages as parse.ts, which calls in here.
 import { JsonValue } from "../json/index";
 import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
-import { ResponseFault } from "../response/model";
+import { ResponseFault } from "../model/response";
 import { prepare } from "../response/decide";
-import { Abort, Fault, Match, Rule } from "./model";
+import { Abort, Fault, Match, Rule } from "../model/policy";
 import { Diagnostics, show, unknownField } from "./diagnostics";
 import { RESPONSE_FIELDS, RESPONSE_HEADER_FIELDS } from "./fields";
-import { milliseconds, parseMatch, ParseLimits } from "./parse";
+import { milliseconds, ParseLimits } from "./limits";
+import { parseMatch } from "./match";
 
 const MAX_HEADERS = 16;
 const MAX_NAME = 100;
