@@ -35,7 +35,6 @@ const NAMES: string[] = [
   "hfi_faults_config_problems",
   "hfi_faults_resets_total",
   "hfi_faults_response_faults_total",
-  // max_injections: budgets spent (once per proxy and budget), requests left unfaulted for it
   "hfi_faults_budget_exhausted_total",
   "hfi_faults_budget_skipped_total",
   "hfi_faults_guard_trips_total",
@@ -75,6 +74,7 @@ export const enum PolicyMetric {
   StateUntil = 8,
 }
 
+/** Each per-policy metric's name; Injected and DryRun carry an `hfi_fault` segment too. */
 const POLICY_NAMES: string[] = [
   "hfi_faults_policy_matched_total",
   "hfi_faults_policy_injected_total",
@@ -85,6 +85,18 @@ const POLICY_NAMES: string[] = [
   "hfi_faults_policy_guard_trips_total",
   "hfi_faults_policy_state",
   "hfi_faults_policy_state_until_seconds",
+];
+
+const POLICY_TYPES: MetricType[] = [
+  MetricType.Counter,
+  MetricType.Counter,
+  MetricType.Counter,
+  MetricType.Counter,
+  MetricType.Gauge,
+  MetricType.Gauge,
+  MetricType.Counter,
+  MetricType.Gauge,
+  MetricType.Gauge,
 ];
 
 /** Host ids of the defined metrics; -1 where the host refused (the metric is then skipped). */
@@ -109,9 +121,7 @@ export class Metrics {
   definePolicy(metric: PolicyMetric, label: string, fault: string): i64 {
     let name = unchecked(POLICY_NAMES[metric]) + ".hfi_policy." + label;
     if (fault.length > 0) name += ".hfi_fault." + fault;
-    const gauge = metric == PolicyMetric.PercentageMax || metric == PolicyMetric.Halted || metric == PolicyMetric.State ||
-      metric == PolicyMetric.StateUntil;
-    return defineMetric(gauge ? MetricType.Gauge : MetricType.Counter, this.prefix + name);
+    return defineMetric(unchecked(POLICY_TYPES[metric]), this.prefix + name);
   }
 
   /** Adds `delta` to a counter, or a signed delta to a gauge. */

@@ -16,6 +16,7 @@
  */
 import type { NodeInfo, PropertyValue } from "../host/index";
 import { effectivePolicies } from "../host/runner/effective-policies";
+import { describeFault } from "../host/fault-words";
 import { formatTimeLeft } from "../host/time-left";
 import { drive, finish, startEngine, type Engine } from "./engine";
 import { CliError } from "./errors";
@@ -128,6 +129,9 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
       const certain: Json = { ...fault, percentage: 100 };
       delete certain.sampling;
       delete certain.duration_seconds;
+      // A from_headers rule with no fault of its own injects only what a request asks for: the
+      // probe gives it one to observe, so that matching shows.
+      if (certain.from_headers === true && !["abort", "delay", "reset", "response"].some((k) => k in certain)) certain.abort = { httpStatus: 503 };
       const alone = (m: unknown, selector: unknown) => policyWith(name, selector, { ...r, match: m, fault: certain });
       // The plugin's verdict on the rule as written; then, for matching, at percentage 100.
       const written = await ask(policyWith(name, spec.selector, rule));
@@ -262,33 +266,6 @@ function describeSelector(sel: unknown, w: { name: string; namespace: string; la
   const who = `workload ${JSON.stringify(w.name)}${w.labels.app ? ` (app ${JSON.stringify(w.labels.app)})` : ""} in namespace ${JSON.stringify(w.namespace)}`;
   const parts = ["service", "namespace"].filter((k) => typeof s[k] === "string" && s[k] !== "" && s[k] !== "*").map((k) => `${k} ${JSON.stringify(s[k])}`);
   return `selector ${parts.join(", ") || "(any)"} does not select ${who}`;
-}
-
-export function describeFault(f: Json): string {
-  const steps: string[] = [];
-  if (typeof f.start_delay_ms === "number" && f.start_delay_ms > 0) steps.push(`start delay ${f.start_delay_ms} ms`);
-  const delay = isObject(f.delay) ? f.delay.fixed_delay_ms : undefined;
-  if (typeof delay === "number") steps.push(`delay ${delay} ms`);
-  else if (isObject(f.delay)) steps.push(`delay drawn from ${Object.keys(f.delay).join(", ")}`);
-  if (isObject(f.abort)) {
-    const a = f.abort;
-    const status = typeof a.httpStatus === "number" ? `abort ${a.httpStatus}` : "abort";
-    steps.push(typeof a.grpcStatus === "number" ? `${status} (gRPC status ${a.grpcStatus} for gRPC requests)` : status);
-  }
-  if (f.reset === true) steps.push("reset the stream");
-  if (isObject(f.response)) {
-    const r = f.response;
-    const parts: string[] = [];
-    if (typeof r.delay_ms === "number") parts.push(`hold ${r.delay_ms} ms`);
-    if (typeof r.httpStatus === "number") parts.push(`status ${r.httpStatus}`);
-    if (typeof r.body === "string") parts.push("body replaced");
-    if (isObject(r.headers)) parts.push("headers changed");
-    steps.push(`on the response: ${parts.join(", ") || "no change"}`);
-  }
-  if (f.from_headers === true) steps.push("or what x-envoy-fault-* request headers ask for");
-  if (typeof f.max_injections === "number") steps.push(`at most ${f.max_injections} times per proxy`);
-  const text = steps.join(", then ") || "no fault";
-  return typeof f.duration_seconds === "number" && f.duration_seconds > 0 ? `${text}, for ${f.duration_seconds} s after the policy is first seen` : text;
 }
 
 function percent(x: number): string {

@@ -16,3 +16,7 @@ alerts: deps ## regenerate the PrometheusRule from alerts/hfi-rules.yaml
 
 test-observability: build/plugin.wasm ## promtool and PromQL checks of the alerts, the dashboard and /stats/prometheus
 	node --import tsx --test tests/observability/*.test.ts
+
+.PHONY: docs
+docs: deps ## regenerate the metric tables of docs/metrics.md from the plugin's definitions
+	node --import tsx scripts/metrics-doc.ts --write

@@ -3,6 +3,7 @@
  * force, a curl line per rule that would trigger it, with the fault it should show.
  */
 import type { NodeInfo } from "../index";
+import { describeFault } from "../fault-words";
 import { isObject } from "./plugin-source";
 
 export interface TryLine {
@@ -36,7 +37,7 @@ export function tryLines(policies: Array<{ policy: unknown; origin: string }>, p
     for (const rule of policy.spec.rules) {
       if (lines.length >= limit || !isObject(rule)) continue;
       const request = sampleRequest(isObject(rule.match) ? rule.match : {});
-      const fault = isObject(rule.fault) ? describeFault(rule.fault) : "no fault";
+      const fault = isObject(rule.fault) ? faultNote(rule.fault) : "no fault";
       const note = `${name}${origin}: ${fault}${elsewhere ? ` (not here: ${elsewhere})` : ""}`;
       lines.push({ curl: `curl -i ${request.options}${proxy}${request.path}`.replace(/ {2,}/g, " "), note });
     }
@@ -49,17 +50,10 @@ export function formatTryLines(lines: TryLine[]): string {
   return lines.map((l) => `  ${l.curl.padEnd(width)}  # ${l.note}`).join("\n");
 }
 
-function describeFault(f: Record<string, unknown>): string {
-  const parts: string[] = [];
-  const delay = isObject(f.delay) ? f.delay.fixed_delay_ms : undefined;
-  if (typeof f.start_delay_ms === "number" && f.start_delay_ms > 0) parts.push(`waits ${f.start_delay_ms} ms`);
-  if (typeof delay === "number") parts.push(`delay ${delay} ms`);
-  if (isObject(f.abort)) parts.push(`abort ${String(f.abort.httpStatus)}`);
-  if (parts.length === 0) parts.push("no fault");
+/** The fault in words, with its percentage. */
+function faultNote(f: Record<string, unknown>): string {
   const pct = typeof f.percentage === "number" ? f.percentage : 100;
-  let text = `${parts.join(", then ")} (${pct}% of requests)`;
-  if (typeof f.duration_seconds === "number" && f.duration_seconds > 0) text += `, for ${f.duration_seconds} s`;
-  return text;
+  return `${describeFault(f)} (${pct}% of requests)`;
 }
 
 /** Why a selector does not match this node, or "" when it does. */
@@ -75,7 +69,7 @@ function selectorMismatch(selector: unknown, node: NodeInfo | undefined): string
 }
 
 /** A request that satisfies a Match: curl options (with a trailing space) and the path. */
-function sampleRequest(match: Record<string, unknown>): { options: string; path: string } {
+export function sampleRequest(match: Record<string, unknown>): { options: string; path: string } {
   let options = "";
   const method = sampleString(match.method);
   if (method !== undefined && method !== "GET") options += `-X ${method} `;

@@ -72,6 +72,10 @@ describe("envoy/envoy.yaml policies through the runner", () => {
     assert.match(banner, new RegExp(`curl -i localhost:${r.proxyPort}/checkout +# checkout-fails: abort 503`));
     assert.match(banner, new RegExp(`curl -i localhost:${r.proxyPort}/catalog +# slow-catalog: delay 1500 ms`));
     assert.match(banner, new RegExp(`localhost:${r.adminPort}/stats`));
+    // Every kind is named as the plugin applies it: a response fault and a reset are faults.
+    assert.match(banner, new RegExp(`/reviews +# reviews-degraded: .*on the response: .*status 503`));
+    assert.match(banner, new RegExp(`/drop +# drop-connections: reset the stream`));
+    assert.doesNotMatch(banner, /# [^\n]*: no fault/);
   });
 
   test("the plugin's configure log reaches the console", () => {
