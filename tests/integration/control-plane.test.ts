@@ -221,3 +221,16 @@ for (const [form, config, cluster, authority] of [
     assert.equal(status(hfi), 503);
   });
 }
+
+test("a 304 is a good poll: no fetch failure, no backoff, and it renews the lease", async () => {
+  const { hfi, cp } = await withControlPlane({ control_plane: { cluster: CLUSTER, authority: AUTHORITY, poll_interval_ms: INTERVAL, timeout_ms: TIMEOUT, lease_seconds: 12 } });
+  const body = JSON.stringify({ policies: [abortAll("chaos")] });
+  cp.answer = (req) => req.headers.get("if-none-match") === '"v1"' ? { status: 304 } : { status: 200, headers: [["etag", '"v1"']], body };
+  hfi.clock.advance(INTERVAL * 8); // 40 s of 304s, over three times the lease
+  assert.ok(cp.requests.length >= 8);
+  const gaps = cp.requests.slice(1).map((r, i) => r.at - cp.requests[i].at);
+  for (const g of gaps) assert.equal(g, INTERVAL, "the normal interval: a 304 is no reason to back off");
+  assert.equal(hfi.metric("hfi_faults_policy_fetch_failures_total"), 0);
+  assert.equal(hfi.metric("hfi_faults_policy_lease_expired_total"), 0, "each 304 renews the lease");
+  assert.equal(status(hfi), 503, "the set is still in force");
+});
