@@ -92,10 +92,11 @@ function renderExtras(
   for (const c of Object.values(guard)) {
     lines.push(`  ${c.label.padEnd(52)} ${c.nsPerRequest.toFixed(0).padStart(7)} ns  ${c.extraNs >= 0 ? "+" : ""}${c.extraNs.toFixed(0)} ns  ${c.perRequest.hostCalls} host calls`);
   }
-  lines.push("Per-policy counters and access-log marks on the matched path:");
+  lines.push("The matched path: host calls per request (a matched abort's target: at most 5; no match: exactly 1):");
   for (const [name, c] of Object.entries(counters.cases)) {
     const calls = Object.values(c.hostCallsByName).reduce((a, b) => a + b, 0);
-    lines.push(`  ${name.padEnd(52)} ${c.nsPerRequest.toFixed(0).padStart(7)} ns  ${calls} host calls ${JSON.stringify(c.hostCallsByName)}`);
+    const target = name.startsWith("abort") ? (calls <= 5 ? "  PASS (<= 5)" : "  MISS (<= 5)") : name.startsWith("miss") ? (calls === 1 ? "  PASS (1)" : "  MISS (1)") : "";
+    lines.push(`  ${name.padEnd(52)} ${c.nsPerRequest.toFixed(0).padStart(7)} ns  ${calls} host calls${target} ${JSON.stringify(c.hostCallsByName)}`);
   }
   lines.push(`Delay distribution ${JSON.stringify(dist.delay)} over ${dist.requests} concurrent requests (real clock, local runner): ` +
     dist.quantiles.map((q) => `p${Math.round(q.q * 100)} ${q.heldMs.toFixed(1)} ms (expected ${q.expectedMs})`).join(", ") +
