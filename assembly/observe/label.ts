@@ -5,26 +5,35 @@
 // token) and the last `_` of a name ending in `_rq_NNN` or `_rq_Nxx` (`%5F`: Envoy's built-in
 // response-code extractors would cut that part). See docs/metrics.md ("Policy names in labels").
 
+import { JsonWriter } from "../json/writer";
+
 const HEX = "0123456789ABCDEF";
 
 export function policyLabel(name: string): string {
   const n = name.length;
   const rq = responseCodeTail(name);
-  let out = "";
+  // One buffer for the whole label: appending to a string would copy it at every character.
+  const out = new JsonWriter();
   for (let i = 0; i < n; i++) {
     const c = name.charCodeAt(i);
     if (i != rq && keeps(name, i, c)) {
-      out += String.fromCharCode(c);
+      out.writeUnit(<u16>c);
     } else {
-      out += c < 256 ? "%" : "%u" + hex(c >> 12) + hex(c >> 8);
-      out += hex(c >> 4) + hex(c);
+      out.writeUnit(0x25); // %
+      if (c >= 256) {
+        out.writeUnit(0x75); // u
+        out.writeUnit(hex(c >> 12));
+        out.writeUnit(hex(c >> 8));
+      }
+      out.writeUnit(hex(c >> 4));
+      out.writeUnit(hex(c));
     }
   }
-  return out;
+  return out.toString();
 }
 
-function hex(v: i32): string {
-  return HEX.charAt(v & 15);
+@inline function hex(v: i32): u16 {
+  return <u16>HEX.charCodeAt(v & 15);
 }
 
 function keeps(s: string, i: i32, c: i32): bool {

@@ -208,8 +208,10 @@ class Builder {
       for (let k = 0; k < classes; k++) this.trans.push(r * stride);
       this.trans.push(r == 1 ? <i32>END_MATCH : 0);
     }
-    const first = [0];
-    this.dfa.start = this.intern(first, AT_START) * stride;
+    // The start state may be the one that does not fit: refused, never built with a bad start.
+    const start = this.intern([0], AT_START);
+    if (start < 0) return new DfaResult(null, this.error);
+    this.dfa.start = start * stride;
     const closures = this.closures;
     const closureMatched = [false, false];
     const next = this.next;

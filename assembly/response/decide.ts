@@ -1,6 +1,7 @@
 // What a response fault does to one response: a pure decision over the fault and what the
 // response headers say, so as-pect can test it and act.ts only turns it into host calls.
 import { KEEP_STATUS, ResponseFault } from "../model/response";
+import { JsonWriter } from "../json/writer";
 
 // The plan for one response, as bits. The low two also stay in the stream's state (BodyPlan).
 /** The first body chunk becomes the replacement body, later chunks are emptied. */
@@ -66,18 +67,21 @@ export function grpcStatusForHttp(status: i32): i32 {
  * 0x20..0x7e, and '%', become %XX. */
 export function percentEncode(utf8: ArrayBuffer): string {
   const base = changetype<usize>(utf8);
-  let out = "";
+  // One buffer for the whole text: appending to a string would copy it at every byte.
+  const out = new JsonWriter();
   for (let i = 0; i < utf8.byteLength; i++) {
     const b = <i32>load<u8>(base + <usize>i);
     if (b < 0x20 || b > 0x7e || b == 0x25) {
-      out += "%" + hexDigit(b >> 4) + hexDigit(b & 15);
+      out.writeUnit(0x25);
+      out.writeUnit(hexUnit(b >> 4));
+      out.writeUnit(hexUnit(b & 15));
     } else {
-      out += String.fromCharCode(b);
+      out.writeUnit(<u16>b);
     }
   }
-  return out;
+  return out.toString();
 }
 
-function hexDigit(n: i32): string {
-  return String.fromCharCode(n < 10 ? 48 + n : 55 + n);
+@inline function hexUnit(n: i32): u16 {
+  return <u16>(n < 10 ? 48 + n : 55 + n);
 }

@@ -1,17 +1,24 @@
 // ASCII helpers. Header names are ASCII; String#toLowerCase would pull Unicode case tables
 // into the module for nothing.
 
-/** Lower-cases A-Z only; returns `s` itself when there is nothing to change. */
+/** Lower-cases A-Z only; returns `s` itself when there is nothing to change. Linear: one copy
+ * of `s`, changed in place. */
 export function asciiLower(s: string): string {
   const n = s.length;
-  let result = "";
-  let start = 0;
+  let first = -1;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 65 && c <= 90) {
-      result += s.substring(start, i) + String.fromCharCode(c + 32);
-      start = i + 1;
+      first = i;
+      break;
     }
   }
-  return start == 0 ? s : result + s.substring(start);
+  if (first < 0) return s;
+  const units = new Uint16Array(n);
+  memory.copy(units.dataStart, changetype<usize>(s), <usize>n << 1);
+  for (let i = first; i < n; i++) {
+    const c = unchecked(units[i]);
+    if (c >= 65 && c <= 90) unchecked((units[i] = c + 32));
+  }
+  return String.UTF16.decodeUnsafe(units.dataStart, <usize>n << 1);
 }

@@ -536,3 +536,29 @@ describe("regex: matching allocates nothing", () => {
     expect(memory.size()).toBe(pagesBefore);
   });
 });
+
+describe("the configuration-wide automaton budget", () => {
+  it("refuses a pattern whose start state does not fit; it is never accepted half-built", () => {
+    regexGarbageCollected();
+    // Fill the budget with patterns of shrinking size until even a tiny one no longer fits:
+    // fewer transitions are left than any pattern's start state needs.
+    const fillers = ["^[a-h]{0,4000}$", "^[a-h]{0,400}$", "^[a-h]{0,40}$", "^a$"];
+    let refusal = "";
+    for (let i = 0; i < fillers.length; i++) {
+      for (let n = 0; n < 100000; n++) {
+        const r = compileRegex(fillers[i]);
+        if (r.regex === null) {
+          refusal = r.error;
+          break;
+        }
+      }
+    }
+    expect(refusal.includes("in all")).toBe(true, refusal);
+    const target = compileRegex("^/never-matches$");
+    expect(target.regex).toBeNull("accepted with no room for its start state");
+    expect(target.error.includes("MAX_TOTAL_DFA_TRANSITIONS")).toBe(true, target.error);
+    regexGarbageCollected();
+    expect(matches("^/never-matches$", "/x")).toBe(false, "a fresh budget compiles it, and it matches only itself");
+    expect(matches("^/never-matches$", "/never-matches")).toBe(true);
+  });
+});
