@@ -2,7 +2,8 @@
 // its `wasmcustom` namespace itself (`wasmcustom.hfi_faults_aborts_total` in /stats,
 // `hfi_faults_aborts_total` in /stats/prometheus); the optional metric_prefix setting is for
 // hosts that do not. Never put `wasmcustom.` into a name here (Envoy would double it).
-import { defineMetric, getMetric, incrementMetric, MetricType, recordMetric } from "./glue/host";
+import { defineMetric, defineMetricBytes, getMetric, incrementMetric, MetricType, recordMetric } from "./glue/host";
+import { ByteBuffer } from "./util/bytes";
 
 export const enum Metric {
   Aborts = 0,
@@ -103,6 +104,7 @@ const POLICY_TYPES: MetricType[] = [
 export class Metrics {
   private ids: StaticArray<i64> = new StaticArray<i64>(Metric.Count);
   private prefix: string = "\u0000"; // nothing defined yet
+  private readonly name: ByteBuffer = new ByteBuffer(256);
 
   constructor() {
     for (let i = 0; i < <i32>Metric.Count; i++) unchecked((this.ids[i] = -1));
@@ -117,11 +119,21 @@ export class Metrics {
     }
   }
 
-  /** Defines a per-policy metric for one policy label (and fault kind, or ""); its id, or -1. */
+  /** Defines a per-policy metric for one policy label (and fault kind, or ""); its id, or -1.
+   * The name is built in one reused buffer: a set of thousands of long labels defines tens of
+   * thousands of names in one callback, where every intermediate string would stay garbage. */
   definePolicy(metric: PolicyMetric, label: string, fault: string): i64 {
-    let name = unchecked(POLICY_NAMES[metric]) + ".hfi_policy." + label;
-    if (fault.length > 0) name += ".hfi_fault." + fault;
-    return defineMetric(unchecked(POLICY_TYPES[metric]), this.prefix + name);
+    const b = this.name;
+    b.length = 0;
+    b.append(this.prefix);
+    b.append(unchecked(POLICY_NAMES[metric]));
+    b.append(".hfi_policy.");
+    b.append(label);
+    if (fault.length > 0) {
+      b.append(".hfi_fault.");
+      b.append(fault);
+    }
+    return defineMetricBytes(unchecked(POLICY_TYPES[metric]), b.ptr, b.length);
   }
 
   /** Adds `delta` to a counter, or a signed delta to a gauge. */

@@ -204,8 +204,10 @@ export function getSharedBytes(key: ArrayBuffer): ArrayBuffer | null {
   return takeBuffer(r);
 }
 
-export function setSharedBytes(key: ArrayBuffer, value: ArrayBuffer, cas: u32): u32 {
-  return abi.proxy_set_shared_data(changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength, cas);
+/** Sets a shared value: `value`'s first `size` bytes (all of them by default). */
+export function setSharedBytes(key: ArrayBuffer, value: ArrayBuffer, cas: u32, size: i32 = -1): u32 {
+  const n = size < 0 ? value.byteLength : size;
+  return abi.proxy_set_shared_data(changetype<usize>(key), key.byteLength, changetype<usize>(value), n, cas);
 }
 
 /** Stream filter state (Envoy: `wasm.<key>`, read by access logs as %FILTER_STATE(wasm.<key>:PLAIN)%). */
@@ -254,8 +256,13 @@ export function closeStream(stream: StreamType): WasmResult {
 /** Defines a metric; returns its id, or -1 if the host refused. */
 export function defineMetric(type: MetricType, name: string): i64 {
   const n = String.UTF8.encode(name);
+  return defineMetricBytes(type, changetype<usize>(n), n.byteLength);
+}
+
+/** The same with the name's UTF-8 bytes at `ptr`. */
+export function defineMetricBytes(type: MetricType, ptr: usize, size: i32): i64 {
   store<u32>(outU64, 0);
-  const r = abi.proxy_define_metric(type, changetype<usize>(n), n.byteLength, outU64);
+  const r = abi.proxy_define_metric(type, ptr, size, outU64);
   return r == WasmResult.Ok ? <i64>load<u32>(outU64) : -1;
 }
 

@@ -7,6 +7,7 @@ import { LogLevel } from "../config/settings";
 import { getSharedBytes, getSharedI64, recordMetric, setSharedBytes, setSharedI64, sharedCas, WasmResult } from "../glue/host";
 import { wallNanos } from "../glue/clock";
 import { JsonWriter } from "../json/writer";
+import { ByteBuffer } from "../util/bytes";
 import { Logger } from "../log";
 import { Policy, Rule } from "../model/policy";
 import { Identity, PolicySet, selectorApplies } from "../policyset/store";
@@ -217,48 +218,80 @@ export class EffectiveSet {
   }
 }
 
-/** Logs what changed in one source's list since the proxy last logged it (once per proxy: the
- * VM that swaps the shared copy logs). */
+/**
+ * Logs what changed in one source's list since the proxy last logged it (once per proxy: the
+ * VM that swaps the shared copy logs). The shared copy is compact bytes, built in one buffer
+ * with no string per policy: for each policy its name's hash, its identity and its name. A
+ * set of thousands of long names costs a few bytes more than the names, not the square of
+ * anything, inside the one callback that configures it.
+ */
 function logChange(log: Logger, source: string, policies: Policy[]): void {
   // The list's digest first (policy identities in order): a VM that finds the same digest knows
-  // another VM of the proxy (the canary, an earlier worker) logged this list, and builds no text
-  // for it, which keeps a large configuration's peak memory down in every worker.
+  // another VM of the proxy (the canary, an earlier worker) logged this list, and builds nothing.
   let digest: u64 = 0xcbf29ce484222325;
   for (let i = 0; i < policies.length; i++) digest = (digest ^ unchecked(policies[i]).identity) * 0x100000001b3;
   const digestKey = String.UTF8.encode("hfi.effective.digest." + source);
   if (getSharedI64(digestKey) == <i64>digest) return;
   setSharedI64(digestKey, <i64>digest, 0);
-  const w = new JsonWriter(); // a linear-time string builder here
-  for (let i = 0; i < policies.length; i++) w.writeAscii(entry(unchecked(policies[i])));
-  const text = w.toString();
-  const key = String.UTF8.encode("hfi.effective.last." + source);
-  const before = getSharedBytes(key);
-  const previous = before === null ? "" : String.UTF8.decode(before);
-  // Equal: already logged. CasMismatch: another VM logs this change right now.
-  if (previous == text || setSharedBytes(key, String.UTF8.encode(text), sharedCas) == WasmResult.CasMismatch) return;
-  // String sets as Map<string, i32> (one map type in the module, docs/size.md).
-  const oldNames = new Map<string, i32>();
-  const oldEntries = new Map<string, i32>();
-  let at = previous.indexOf("\n");
-  while (at >= 0) {
-    const next = previous.indexOf("\n", at + 1);
-    const e = previous.substring(at, next < 0 ? previous.length : next);
-    oldEntries.set(e, 0);
-    oldNames.set(e.substring(1, e.indexOf("\t")), 0);
-    at = next;
-  }
-  const names = new Map<string, i32>();
-  const added = new NameList(" added "), changed = new NameList(" changed "), removed = new NameList(" removed ");
+  const list = new ByteBuffer(64);
+  list.length = 0;
+  const hashes = new StaticArray<u64>(policies.length);
   for (let i = 0; i < policies.length; i++) {
     const p = unchecked(policies[i]);
-    names.set(p.name, 0);
-    if (!oldNames.has(p.name)) added.add(p.name);
-    else if (!oldEntries.has(entry(p))) changed.add(p.name);
+    const at = list.grow(18);
+    list.append(p.name);
+    const name = changetype<usize>(list.data) + <usize>at + 18;
+    const hash = fnv(name, list.length - at - 18);
+    unchecked((hashes[i] = hash));
+    store<u64>(name - 18, hash);
+    store<u64>(name - 10, p.identity);
+    store<u16>(name - 2, <u16>(list.length - at - 18));
   }
-  const old = oldNames.keys();
-  for (let i = 0; i < old.length; i++) if (!names.has(unchecked(old[i]))) removed.add(unchecked(old[i]));
+  const key = String.UTF8.encode("hfi.effective.last." + source);
+  const before = getSharedBytes(key);
+  const size = list.length;
+  // Equal: already logged. CasMismatch: another VM logs this change right now.
+  if (before !== null && before.byteLength == size && memory.compare(changetype<usize>(before), list.ptr, <usize>size) == 0) return;
+  if (setSharedBytes(key, list.data, sharedCas, size) == WasmResult.CasMismatch) return;
+  // The previous list: each name's hash to its entry's offset.
+  const old = new Map<u64, i32>();
+  if (before !== null) {
+    const base = changetype<usize>(before);
+    // A value not in this form (another build wrote it) reads as far as it is whole.
+    for (let at = 0; at + 18 <= before.byteLength;) {
+      const next = at + 18 + <i32>load<u16>(base + <usize>at + 16);
+      if (next > before.byteLength) break;
+      old.set(load<u64>(base + <usize>at), at);
+      at = next;
+    }
+  }
+  const added = new NameList(" added "), changed = new NameList(" changed "), removed = new NameList(" removed ");
+  const now = new Map<u64, i32>();
+  for (let i = 0; i < policies.length; i++) {
+    const p = unchecked(policies[i]);
+    const hash = unchecked(hashes[i]);
+    now.set(hash, i);
+    if (!old.has(hash)) added.add(p.name);
+    else if (load<u64>(changetype<usize>(before) + <usize>old.get(hash) + 8) != p.identity) changed.add(p.name);
+  }
+  if (before !== null) {
+    const base = changetype<usize>(before);
+    const keys = old.keys();
+    for (let i = 0; i < keys.length; i++) {
+      if (now.has(unchecked(keys[i]))) continue;
+      const at = old.get(unchecked(keys[i]));
+      removed.addBytes(base + <usize>at + 18, <i32>load<u16>(base + <usize>at + 16));
+    }
+  }
   log.write(LogLevel.Info, "policies changed (" + source + "):" + added.toString() + changed.toString() + removed.toString() +
     " " + policies.length.toString() + " now");
+}
+
+/** FNV-1a 64 of `size` bytes at `ptr`. */
+function fnv(ptr: usize, size: i32): u64 {
+  let h: u64 = 0xcbf29ce484222325;
+  for (let i = 0; i < size; i++) h = (h ^ <u64>load<u8>(ptr + <usize>i)) * 0x100000001b3;
+  return h;
 }
 
 /** The next free slot number, claimed with compare-and-swap; -1 if shared data keeps failing. */
@@ -301,10 +334,6 @@ function nextExpiry(set: PolicySet, nowMs: i64): i64 {
   return next;
 }
 
-function entry(p: Policy): string {
-  return "\n" + p.name + "\t" + p.identity.toString(16) + "\t";
-}
-
 function flag(b: bool): string {
   return b ? "1" : "0";
 }
@@ -316,6 +345,12 @@ class NameList {
   constructor(private label: string) {}
   add(name: string): void {
     if (this.count++ < 20) this.text += this.count == 1 ? name : ", " + name;
+  }
+
+  /** A name given as UTF-8 bytes (decoded only when it is one of the 20 shown). */
+  addBytes(ptr: usize, size: i32): void {
+    if (this.count < 20) this.add(String.UTF8.decodeUnsafe(ptr, <usize>size));
+    else this.count++;
   }
   toString(): string {
     if (this.count == 0) return "";

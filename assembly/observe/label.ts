@@ -5,31 +5,41 @@
 // token) and the last `_` of a name ending in `_rq_NNN` or `_rq_Nxx` (`%5F`: Envoy's built-in
 // response-code extractors would cut that part). See docs/metrics.md ("Policy names in labels").
 
-import { JsonWriter } from "../json/writer";
-
 const HEX = "0123456789ABCDEF";
 
 export function policyLabel(name: string): string {
   const n = name.length;
   const rq = responseCodeTail(name);
-  // One buffer for the whole label: appending to a string would copy it at every character.
-  const out = new JsonWriter();
+  // Two passes: the label's length, then its units written once into a string of that size
+  // (a set of thousands of long names labels them all in one callback, with no garbage).
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    size += i != rq && keeps(name, i, c) ? 1 : c < 256 ? 3 : 6;
+  }
+  if (size == n) return name;
+  const out = changetype<string>(__new(<usize>size << 1, idof<string>()));
+  let p = changetype<usize>(out);
   for (let i = 0; i < n; i++) {
     const c = name.charCodeAt(i);
     if (i != rq && keeps(name, i, c)) {
-      out.writeUnit(<u16>c);
-    } else {
-      out.writeUnit(0x25); // %
-      if (c >= 256) {
-        out.writeUnit(0x75); // u
-        out.writeUnit(hex(c >> 12));
-        out.writeUnit(hex(c >> 8));
-      }
-      out.writeUnit(hex(c >> 4));
-      out.writeUnit(hex(c));
+      store<u16>(p, <u16>c);
+      p += 2;
+      continue;
     }
+    store<u16>(p, 0x25); // %
+    p += 2;
+    if (c >= 256) {
+      store<u16>(p, 0x75); // u
+      store<u16>(p + 2, hex(c >> 12));
+      store<u16>(p + 4, hex(c >> 8));
+      p += 6;
+    }
+    store<u16>(p, hex(c >> 4));
+    store<u16>(p + 2, hex(c));
+    p += 4;
   }
-  return out.toString();
+  return out;
 }
 
 @inline function hex(v: i32): u16 {

@@ -19,6 +19,34 @@ export class ByteBuffer {
     this.length = size;
   }
 
+  /** Appends the UTF-8 bytes of `s` to what is there (an absent buffer counts as empty),
+   * growing geometrically: building a text from many parts copies it a bounded number of times. */
+  append(s: string): void {
+    const at = this.grow(String.UTF8.byteLength(s));
+    String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, changetype<usize>(this.data) + <usize>at);
+  }
+
+  /** Room for `extra` more bytes after what is there (growing geometrically); the offset they go at. */
+  grow(extra: i32): i32 {
+    const used = this.length < 0 ? 0 : this.length;
+    const need = used + extra;
+    if (this.data.byteLength < need) {
+      const grown = new ArrayBuffer(max(need, this.data.byteLength << 1));
+      memory.copy(changetype<usize>(grown), changetype<usize>(this.data), <usize>used);
+      this.data = grown;
+    }
+    this.length = need;
+    return used;
+  }
+
+  appendU64(v: u64): void {
+    store<u64>(changetype<usize>(this.data) + <usize>this.grow(8), v);
+  }
+
+  appendU16(v: u16): void {
+    store<u16>(changetype<usize>(this.data) + <usize>this.grow(2), v);
+  }
+
   /** Replaces the content with the UTF-8 bytes of `s`. */
   setString(s: string): void {
     const encoded = String.UTF8.encode(s);

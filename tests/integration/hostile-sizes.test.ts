@@ -1,0 +1,51 @@
+/**
+ * Inputs shaped to cost the square of their size, on the real module: every string built from
+ * input is built in one buffer, so time and memory stay linear. Each case failed before (a trap,
+ * or hundreds of MiB).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { performance } from "node:perf_hooks";
+import { responseHeaders } from "../../host/index";
+import { startHfi, type Hfi } from "../helpers/hfi";
+
+const MiB = 1024 * 1024;
+const memory = (hfi: Hfi): number => hfi.vm.module.memory.buffer.byteLength;
+const CLUSTER = "outbound|8080||cp.test.svc.cluster.local";
+
+test("a control-plane answer with a 40 KB response body of '%' applies, encodes linearly and leaves the VM small", async () => {
+  const body = "%".repeat(40_000);
+  const policies = [{ metadata: { name: "pct" }, spec: { rules: [{ match: {}, fault: { percentage: 100, response: { httpStatus: 503, body } } }] } }];
+  const hfi = await startHfi(
+    { control_plane: { cluster: CLUSTER, authority: "cp:8080", poll_interval_ms: 1000, timeout_ms: 500 } },
+    { clusters: { [CLUSTER]: () => ({ status: 200, body: JSON.stringify({ policies }) }) } },
+  );
+  const t0 = performance.now();
+  hfi.clock.advance(1000);
+  const ms = performance.now() - t0;
+  assert.equal(hfi.vm.failed, false, "the VM survived the answer");
+  assert.equal(hfi.metric("hfi_faults_policy_updates_total"), 1);
+  assert.ok(memory(hfi) <= 16 * MiB, `VM at ${(memory(hfi) / MiB).toFixed(1)} MiB`);
+  assert.ok(ms < 2000, `applying the answer took ${ms.toFixed(0)} ms`);
+  // The fault works, and a gRPC client gets the body percent-encoded as grpc-message.
+  const s = hfi.request("POST", "/svc.Api/Get", [["content-type", "application/grpc"]], Buffer.from([0, 0, 0, 0, 0]));
+  s.sendResponseHeaders(responseHeaders(200, [["content-type", "application/grpc"]]), false);
+  s.sendResponseBody(Buffer.from([0, 0, 0, 0, 0]), false);
+  s.sendResponseTrailers([["grpc-status", "0"]]);
+  const message = s.downstream.trailers?.get("grpc-message");
+  assert.ok(message === "%25".repeat(40_000), `grpc-message: ${String(message).length} characters, starts ${String(message).slice(0, 40)}`);
+});
+
+test("5,000 policies named with 253 '\"' each: labels are escaped in linear time and memory", async () => {
+  const policies = Array.from({ length: 5000 }, (_, i) => ({
+    metadata: { name: `${'"'.repeat(248)}${String(i).padStart(5, "0")}` },
+    spec: { rules: [{ match: { path: { exact: `/p${i}` } }, fault: { percentage: 100, abort: { httpStatus: 503 } } }] },
+  }));
+  const t0 = performance.now();
+  const hfi = await startHfi({ max_labelled_policies: 100000, policies }, { logLevel: "warn" });
+  const ms = performance.now() - t0;
+  assert.ok(memory(hfi) <= 64 * MiB, `VM at ${(memory(hfi) / MiB).toFixed(1)} MiB`);
+  assert.ok(ms < 20_000, `configured in ${ms.toFixed(0)} ms`);
+  assert.equal(hfi.request("GET", "/p4999").localReply?.status, 503);
+  assert.equal(hfi.metric(`hfi_faults_policy_injected_total.hfi_policy.${"%22".repeat(248)}04999.hfi_fault.abort`), 1);
+});
