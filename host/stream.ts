@@ -142,6 +142,8 @@ export class HttpStream extends Context {
   private running: string | undefined;
   /** Response code details set by proxy_close_stream (Envoy: only when none were set). */
   private closeDetails: string | undefined;
+  /** The client reset the stream (Envoy's DownstreamConnectionTermination, DC). */
+  private clientLeft = false;
 
   constructor(
     private readonly rootContext: RootContext,
@@ -252,8 +254,11 @@ export class HttpStream extends Context {
     return this;
   }
 
-  /** The client went away (or the connection broke): the stream ends whatever its state. */
+  /** The client went away (or the connection broke): the stream ends whatever its state. As
+   * Envoy records it (ActiveStream::completeRequest): response flag DC, details
+   * downstream_remote_disconnect, and no response code unless one was already sent. */
   reset(): void {
+    if (!this.finished) this.clientLeft = true;
     this.finish("reset");
   }
 
@@ -818,8 +823,13 @@ export class HttpStream extends Context {
 
   private responseProperties(): PropertyValue | undefined {
     const h = this.downstream.headers ?? this.response.headers;
-    if (!h) return this.closeDetails === undefined ? undefined : { code_details: this.closeDetails };
-    const o: { [k: string]: PropertyValue } = { headers: Object.fromEntries(h.pairs()) };
+    // response.flags is a bitmask of Envoy's CoreResponseFlag values; DC is 0x4000.
+    const flags = this.clientLeft ? RESPONSE_FLAG_DC : 0;
+    if (!h) {
+      if (this.clientLeft) return { flags, code_details: "downstream_remote_disconnect" };
+      return this.closeDetails === undefined ? undefined : { code_details: this.closeDetails, flags };
+    }
+    const o: { [k: string]: PropertyValue } = { headers: Object.fromEntries(h.pairs()), flags };
     const status = h.get(":status");
     if (status !== undefined) o.code = Number(status);
     o.code_details = this.localReply ? this.localReply.details : this.closeDetails ?? "via_upstream";
@@ -828,6 +838,9 @@ export class HttpStream extends Context {
     return o;
   }
 }
+
+/** Envoy's DownstreamConnectionTermination response flag (envoy/stream_info/stream_info.h). */
+const RESPONSE_FLAG_DC = 0x4000;
 
 function addressProperties(address: string): PropertyValue {
   const i = address.lastIndexOf(":");

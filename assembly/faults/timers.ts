@@ -3,6 +3,11 @@
 // Cancelled timers are not removed (that would need a search); the stream's generation
 // number tells a stale entry from a live one when it comes due.
 
+/** Says which timer entries are still wanted (TimerHeap.keepOnly). */
+export abstract class TimerFilter {
+  abstract keep(stream: u32, generation: u32): bool;
+}
+
 export class TimerHeap {
   private deadlines: i64[] = [];
   private streams: u32[] = [];
@@ -40,6 +45,28 @@ export class TimerHeap {
     this.streams.pop();
     this.generations.pop();
     if (last > 1) this.siftDown(0);
+  }
+
+  /**
+   * Keeps only the entries `filter` keeps, in new arrays of their size (so a heap that held a
+   * million entries gives their memory back), and restores the heap order: O(n).
+   */
+  keepOnly(filter: TimerFilter): void {
+    const deadlines: i64[] = [];
+    const streams: u32[] = [];
+    const generations: u32[] = [];
+    for (let i = 0; i < this.deadlines.length; i++) {
+      const s = unchecked(this.streams[i]);
+      const g = unchecked(this.generations[i]);
+      if (!filter.keep(s, g)) continue;
+      deadlines.push(unchecked(this.deadlines[i]));
+      streams.push(s);
+      generations.push(g);
+    }
+    this.deadlines = deadlines;
+    this.streams = streams;
+    this.generations = generations;
+    for (let i = (deadlines.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
 
   clear(): void {

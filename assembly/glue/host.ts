@@ -155,6 +155,14 @@ export function getProperty(segments: string[]): ArrayBuffer | null {
   return takeBuffer(abi.proxy_get_property(changetype<usize>(p), p.byteLength, outPtr, outSize));
 }
 
+/** An integer property (8 bytes, little-endian) by its NUL-joined path; -1 when absent or not
+ * an integer. */
+export function getPropertyI64(path: ArrayBuffer): i64 {
+  resetOut();
+  const b = takeBuffer(abi.proxy_get_property(changetype<usize>(path), path.byteLength, outPtr, outSize));
+  return b !== null && b.byteLength == 8 ? load<i64>(changetype<usize>(b)) : -1;
+}
+
 /** A string property, or "" when absent. */
 export function getStringProperty(segments: string[]): string {
   const b = getProperty(segments);

@@ -1,8 +1,11 @@
 // Which upstream outcomes count as failures for the SLO guard.
 //
-// Failed = the upstream answered with a 5xx status, or with a gRPC status UNAVAILABLE (14),
+// Failed = the upstream answered with a 5xx status (Envoy's router answers an upstream reset,
+// connection failure or timeout with its own 503 or 504), or with a gRPC status UNAVAILABLE (14),
 // DEADLINE_EXCEEDED (4) or INTERNAL (13) in the response headers (a trailers-only response) or
-// in the trailers, or the stream was reset before any response header arrived.
+// in the trailers. A stream that ends with no response headers was left by its client (Envoy
+// flags it DC or DR and records no response code: ActiveStream::completeRequest): it is not an
+// outcome of the service, unless its response flags name an upstream failure.
 //
 // Wiring: the stream keeps `httpStatus` (from `:status` in on_response_headers, 0 until then),
 // `grpcInHeaders` and `grpcInTrailers` (`parseGrpcStatus` of `grpc-status`, NO_GRPC_STATUS when
@@ -11,6 +14,17 @@
 // plugin answered itself (its own aborts) never reach this function; the caller skips them.
 
 export const NO_GRPC_STATUS: i32 = -1;
+
+/** Envoy's CoreResponseFlag bits (envoy/stream_info/stream_info.h) that say the upstream
+ * failed: UH, UT, UR, UF, UC, UO, URX, UPE. */
+const UPSTREAM_FAILURE_FLAGS: i64 = 0x2 | 0x4 | 0x10 | 0x20 | 0x40 | 0x80 | 0x8000 | 0x800000;
+/** DC and DR: the client went away. */
+const DOWNSTREAM_GONE_FLAGS: i64 = 0x4000 | 0x10000000;
+
+/** Do `response.flags` (-1: unknown) say the upstream failed, and not that the client left? */
+export function upstreamFailureFlagged(flags: i64): bool {
+  return flags > 0 && (flags & DOWNSTREAM_GONE_FLAGS) == 0 && (flags & UPSTREAM_FAILURE_FLAGS) != 0;
+}
 export const GRPC_DEADLINE_EXCEEDED: i32 = 4;
 export const GRPC_INTERNAL: i32 = 13;
 export const GRPC_UNAVAILABLE: i32 = 14;

@@ -47,8 +47,6 @@ export class RuleIndex {
   /** Positions of rules that must be tried for every request. */
   private unindexed: i32[] = [];
   private indexedCount: i32 = 0;
-  /** Scratch list of candidate positions, reused by every lookup. */
-  private candidates: i32[] = [];
 
   constructor(private rules: Rule[], private sinceMs: i64[]) {
     for (let i = 0; i < rules.length; i++) {
@@ -77,49 +75,48 @@ export class RuleIndex {
   /**
    * The position of the first rule, in order, that is live at `nowMs` and whose conditions
    * hold; NO_MATCH if none. Same answer as trying every rule in order.
+   *
+   * The rules to try are in several lists, each in ascending order: those with no path literal,
+   * and those filed at each trie node along the request's path. Each list is tried only while
+   * its positions are below the best match found so far, so a request costs at most one try per
+   * listed rule and no sorting, however the lists interleave.
    */
   firstMatch(request: RequestAttributes, nowMs: i64): i32 {
-    const candidates = this.candidates;
-    candidates.length = 0;
+    let best = this.firstIn(this.unindexed, request, nowMs, i32.MAX_VALUE);
     if (this.indexedCount > 0) {
       const path = request.pathBytes();
-      if (path.length >= 0) this.collect(path, candidates);
+      if (path.length >= 0) best = this.walk(path, request, nowMs, best);
     }
-    if (candidates.length == 0) return this.tryInOrder(this.unindexed, request, nowMs);
-    mergeSorted(candidates, this.unindexed);
-    return this.tryInOrder(candidates, request, nowMs);
+    return best == i32.MAX_VALUE ? NO_MATCH : best;
   }
 
-  private collect(path: ByteBuffer, out: i32[]): void {
+  private walk(path: ByteBuffer, request: RequestAttributes, nowMs: i64, best: i32): i32 {
     let node: TrieNode | null = this.root;
     const n = path.length;
-    for (let i = 0; ; i++) {
+    for (let i = 0; i < n; i++) {
       const current = changetype<TrieNode>(node);
-      appendAll(out, current.prefixRules);
-      if (i == n) {
-        appendAll(out, current.exactRules);
-        return;
-      }
+      best = this.firstIn(current.prefixRules, request, nowMs, best);
       node = current.child(path.byteAt(i));
-      if (node === null) return;
+      if (node === null) return best;
     }
+    const last = changetype<TrieNode>(node);
+    best = this.firstIn(last.prefixRules, request, nowMs, best);
+    return this.firstIn(last.exactRules, request, nowMs, best);
   }
 
-  private tryInOrder(positions: i32[], request: RequestAttributes, nowMs: i64): i32 {
+  /** The first rule of `positions` (ascending) below `best` that is live and matches; else `best`. */
+  private firstIn(positions: i32[] | null, request: RequestAttributes, nowMs: i64, best: i32): i32 {
+    if (positions === null) return best;
     const rules = this.rules;
     for (let i = 0; i < positions.length; i++) {
       const at = unchecked(positions[i]);
+      if (at >= best) return best;
       const rule = unchecked(rules[at]);
       if (!rule.isLive(unchecked(this.sinceMs[at]), nowMs)) continue;
       if (requestMatches(rule.match, request) && !excluded(rule.exclude, request)) return at;
     }
-    return NO_MATCH;
+    return best;
   }
-}
-
-function appendAll(out: i32[], items: i32[] | null): void {
-  if (items === null) return;
-  for (let i = 0; i < items.length; i++) out.push(unchecked(items[i]));
 }
 
 function appendTo(list: i32[] | null, position: i32): i32[] {
@@ -128,17 +125,3 @@ function appendTo(list: i32[] | null, position: i32): i32[] {
   return list;
 }
 
-/** Adds `extra` (sorted) to `list` and sorts the result ascending; lists are short. */
-function mergeSorted(list: i32[], extra: i32[]): void {
-  appendAll(list, extra);
-  // Insertion sort: candidate lists hold a handful of positions.
-  for (let i = 1; i < list.length; i++) {
-    const v = unchecked(list[i]);
-    let j = i - 1;
-    while (j >= 0 && unchecked(list[j]) > v) {
-      unchecked((list[j + 1] = list[j]));
-      j--;
-    }
-    unchecked((list[j + 1] = v));
-  }
-}

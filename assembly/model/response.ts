@@ -21,5 +21,4 @@ export class ResponseFault {
   grpcStatusText: string = "";
   /** The body percent-encoded for grpc-message ("" = none). */
   grpcMessage: string = "";
-  lengthText: string = "";
 }

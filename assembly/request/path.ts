@@ -13,7 +13,7 @@ import { Admission, Slot, Verdict } from "../admission/admission";
 import { LogLevel, Settings } from "../config/settings";
 import { abortReply, FAULT_HEADER, isGrpcContentType } from "../faults/abort";
 import { Sampler } from "../faults/sampling";
-import { TimerHeap } from "../faults/timers";
+import { TimerFilter, TimerHeap } from "../faults/timers";
 import { monotonicNanos } from "../glue/clock";
 import {
   addHeader, closeStream, continueStream, getHeader, HeaderMapType, sendLocalResponse, setEffectiveContext, StreamType, WasmResult,
@@ -111,7 +111,7 @@ export abstract class Waker {
   abstract stateChanged(): void;
 }
 
-export class RequestPath {
+export class RequestPath extends TimerFilter {
   settings: Settings = new Settings();
   policies: PolicySet = new PolicySet();
   /** The set's metric ids, by rule position. */
@@ -133,7 +133,18 @@ export class RequestPath {
     private readonly waker: Waker,
     admission: Admission,
   ) {
+    super();
     this.admission = admission;
+  }
+
+  /** Timer entries of holds that ended early (the client left): dropped from the heap once they
+   * outnumber the live ones, so resets cannot grow the VM while long holds are pending. */
+  private staleTimers: i32 = 0;
+
+  keep(stream: u32, generation: u32): bool {
+    if (!this.streams.has(stream)) return false;
+    const s = this.streams.get(stream);
+    return s.held && s.generation == generation;
   }
 
   /** Requests held right now in this VM. */
@@ -276,9 +287,14 @@ export class RequestPath {
       if (this.log.enabled(LogLevel.Debug)) {
         this.log.write(LogLevel.Debug, "request " + contextId.toString() + " ended while held by policy " + stream.rule.policyName);
       }
+      this.staleTimers++;
     }
     this.streams.delete(contextId);
     unmarkFaulted(contextId);
+    if (this.staleTimers > 64 && this.staleTimers > this.timers.size - this.staleTimers) {
+      this.timers.keepOnly(this);
+      this.staleTimers = 0;
+    }
   }
 
   // ---- holds ---------------------------------------------------------------------------
@@ -290,9 +306,11 @@ export class RequestPath {
       const id = timers.peekStream();
       const generation = timers.peekGeneration();
       timers.pop();
-      if (!this.streams.has(id)) continue;
+      if (!this.keep(id, generation)) {
+        if (this.staleTimers > 0) this.staleTimers--;
+        continue;
+      }
       const stream = this.streams.get(id);
-      if (!stream.held || stream.generation != generation) continue;
       this.endHold(stream, nowNs);
       if (setEffectiveContext(stream.contextId) != WasmResult.Ok) continue; // stream already gone
       if (stream.inResponse) continueStream(StreamType.Response);

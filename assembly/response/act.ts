@@ -7,7 +7,7 @@ import {
   addHeader, BufferType, getHeader, HeaderMapType, removeHeader, replaceHeader, setBuffer,
 } from "../glue/host";
 import {
-  BODY_DROP, BODY_REPLACE, GRPC_IN_HEADERS, GRPC_IN_TRAILERS, planResponse, REMOVE_LENGTH, SET_LENGTH, SET_STATUS,
+  BODY_DROP, BODY_REPLACE, GRPC_IN_HEADERS, GRPC_IN_TRAILERS, planResponse, REMOVE_LENGTH, SET_STATUS,
 } from "./decide";
 import { ResponseFault } from "../model/response";
 
@@ -26,7 +26,6 @@ export function rewriteResponseHeaders(r: ResponseFault, policyName: string, pol
   const grpc = isGrpcContentType(getHeader(map, CONTENT_TYPE));
   const plan = planResponse(r, grpc, grpc && getHeader(map, GRPC_STATUS) !== null, endOfStream);
   if (plan & SET_STATUS) replaceHeader(map, ":status", r.statusText);
-  if (plan & SET_LENGTH) replaceHeader(map, "content-length", r.lengthText);
   if (plan & REMOVE_LENGTH) removeHeader(map, "content-length");
   if (plan & GRPC_IN_HEADERS) setGrpcStatus(map, r);
   const remove = r.remove;

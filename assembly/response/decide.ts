@@ -10,8 +10,6 @@ export const BODY_REPLACE: u32 = 1;
 export const BODY_DROP: u32 = 2;
 /** Replace `:status` with statusText. */
 export const SET_STATUS: u32 = 16;
-/** Set content-length to lengthText. */
-export const SET_LENGTH: u32 = 32;
 /** Remove content-length. */
 export const REMOVE_LENGTH: u32 = 64;
 /** grpc-status (and grpc-message) go into the response headers: a trailers-only answer. */
@@ -32,7 +30,10 @@ export function planResponse(r: ResponseFault, grpc: bool, trailersOnly: bool, h
     return GRPC_IN_TRAILERS | BODY_DROP | REMOVE_LENGTH;
   }
   let plan: u32 = r.httpStatus != KEEP_STATUS ? SET_STATUS : 0;
-  if (r.body !== null && !headersEndStream) plan |= BODY_REPLACE | SET_LENGTH;
+  // The replacement goes out with the first body chunk; an upstream that sends trailers and no
+  // data gives it no chunk (the ABI cannot add a body at trailers). Only framing by the
+  // transport is right in both cases: content-length goes, it is never a length not sent.
+  if (r.body !== null && !headersEndStream) plan |= BODY_REPLACE | REMOVE_LENGTH;
   return plan;
 }
 
@@ -43,7 +44,6 @@ export function prepare(r: ResponseFault): ResponseFault {
   const body = r.body;
   if (body !== null) {
     r.grpcMessage = percentEncode(body);
-    r.lengthText = body.byteLength.toString();
   }
   return r;
 }

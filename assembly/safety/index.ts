@@ -6,9 +6,9 @@
 import { BlastRadius, BLAST_RADIUS_KEY } from "../budgets/blast-radius";
 import { LogLevel, Settings } from "../config/settings";
 import { monotonicNanos, wallNanos } from "../glue/clock";
-import { getHeader, HeaderMapType, incrementMetric, WasmResult } from "../glue/host";
+import { getHeader, getPropertyI64, HeaderMapType, incrementMetric, WasmResult } from "../glue/host";
 import { GuardDecision } from "../guard/guard";
-import { isFailedOutcome, parseGrpcStatus } from "../guard/failure";
+import { isFailedOutcome, parseGrpcStatus, upstreamFailureFlagged } from "../guard/failure";
 import { Logger } from "../log";
 import { Metric, Metrics } from "../metrics";
 import { Rails, Rule } from "../model/policy";
@@ -26,6 +26,7 @@ export const BLAST_RADIUS_WINDOW_MS: i64 = 60000;
 const STATUS = String.UTF8.encode(":status");
 const GRPC_STATUS = String.UTF8.encode("grpc-status");
 const CAP_KEY = String.UTF8.encode(BLAST_RADIUS_KEY);
+const RESPONSE_FLAGS = String.UTF8.encode("response\0flags");
 
 /** A policy's rails' verdict on a matched request (admission/admission.ts asks). */
 export const enum Gate {
@@ -141,6 +142,10 @@ export class Safety extends RailsView {
     const local = s.local;
     if (local === null) return;
     const status = getHeader(HeaderMapType.ResponseHeaders, STATUS);
+    // No answer at all: the client left (Envoy's DC or DR), which says nothing of the service;
+    // an upstream failure shows as the router's own 5xx reply. Only an upstream failure flag
+    // without any reply still counts.
+    if (status === null && !upstreamFailureFlagged(getPropertyI64(RESPONSE_FLAGS))) return;
     const failed = isFailedOutcome(status !== null, parseGrpcStatus(status),
       parseGrpcStatus(getHeader(HeaderMapType.ResponseHeaders, GRPC_STATUS)),
       parseGrpcStatus(getHeader(HeaderMapType.ResponseTrailers, GRPC_STATUS)));

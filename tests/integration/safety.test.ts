@@ -61,7 +61,7 @@ test("guard: failures pooled across 3 workers trip it once per proxy; it halts, 
   assert.equal(warnings(hfi).length, 2);
 });
 
-test("guard: the plugin's own aborts never count; a reset before the response and gRPC statuses in trailers or headers do", async () => {
+test("guard: the plugin's own aborts and clients that leave never count; the router's 503 and gRPC statuses in trailers or headers do", async () => {
   const aborting = await startHfiWorkers({ policies: [guarded("aborts", { percentage: 100, abort: { httpStatus: 503 } })] }, { workers: 2 });
   for (let i = 0; i < 30; i++) assert.equal(aborting.request(i % 2, "GET", "/checkout").localReply?.status, 503);
   aborting.clock.advance(1000);
@@ -78,7 +78,8 @@ test("guard: the plugin's own aborts never count; a reset before the response an
     hfi.clock.advance(1000);
     return hfi.metric("hfi_faults_guard_trips_total");
   };
-  assert.equal(await watch((s) => s.reset()), 1, "reset before the response");
+  assert.equal(await watch((s) => s.reset()), 0, "a client that leaves before the response is not the service failing");
+  assert.equal(await watch((s) => respond(s, 503)), 1, "an upstream reset or connection failure: the router answers 503");
   const grpc = (where: "headers" | "trailers", code: string) => (s: HttpStream) => {
     if (where === "headers") {
       s.sendResponseHeaders(responseHeaders(200, [["content-type", "application/grpc"], ["grpc-status", code]]), true);
@@ -273,4 +274,21 @@ test("strict settings: a refused reconfiguration keeps the previous configuratio
   const hfi = await startHfi({ policies: [policy("p", {}, { percentage: 100, abort: { httpStatus: 503 } })] });
   assert.equal(hfi.plugin.reconfigure({ enabeld: false }).ok, false);
   assert.equal(hfi.request("GET", "/").localReply?.status, 503, "still injecting: the kill switch was misspelled and refused");
+});
+
+test("guard: 40 clients that cancel do not halt a 10 % experiment; 40 upstream failures do", async () => {
+  const spec = (name: string) => ({ metadata: { name }, spec: { guard: { max_error_rate: 0.5, min_requests: 10, window_seconds: 30, cooldown_seconds: 300 },
+    rules: [{ match: { path: { prefix: "/checkout" } }, fault: { percentage: 10, delay: { fixed_delay_ms: HOLD_MS } } }] } });
+  const run = async (finish: (s: HttpStream) => void) => {
+    const hfi = await startHfiWorkers({ policies: [spec("ten-percent")] }, { workers: 2 });
+    for (let i = 0; i < 40; i++) {
+      const s = hfi.request(i % 2, "GET", "/checkout");
+      if (!s.upstream.headers) hfi.clock.advance(HOLD_MS);
+      finish(s);
+    }
+    hfi.clock.advance(1000);
+    return hfi.metric("hfi_faults_guard_trips_total");
+  };
+  assert.equal(await run((s) => s.reset()), 0, "cancellations");
+  assert.equal(await run((s) => respond(s, 503)), 1, "failures");
 });

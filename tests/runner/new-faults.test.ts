@@ -35,11 +35,12 @@ describe("issue-13 faults through the runner", () => {
     assert.equal(await stat(r.adminPort, "wasmcustom.hfi_faults_resets_total"), 1);
   });
 
-  test("a response fault rewrites the upstream's answer: status, body, length, header", async () => {
+  test("a response fault rewrites the upstream's answer: status, body (framed by the transport), header", async () => {
     const reply = await request(r.proxyPort, "/rewrite/items");
     assert.equal(reply.status, 503);
     assert.equal(reply.body, "overwritten");
-    assert.equal(reply.headers["content-length"], "11");
+    assert.equal(reply.headers["content-length"], undefined, "no length the body might not match");
+    assert.equal(reply.headers["transfer-encoding"], "chunked");
     assert.equal(reply.headers["x-chaos"], "1");
     assert.equal(reply.headers["x-fault-injected"], "response");
     const excluded = await request(r.proxyPort, "/rewrite/healthz");
