@@ -31,6 +31,9 @@ import { withSafety } from "./rails";
  * count limit (policies, rules, distinct header names) sets `diag.refused` and yields nothing:
  * the caller refuses the whole document.
  */
+/** The label the policies past max_labelled_policies share (observe/policy-metrics.ts). */
+export const RESERVED_LABEL = "_other";
+
 export function parsePolicies(list: JsonValue, slots: HeaderSlots, limits: ParseLimits, diag: Diagnostics): Policy[] {
   const policies: Policy[] = [];
   if (!list.isArray()) {
@@ -87,6 +90,19 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   }
   name = nameValue.str;
   if (reportTooLong(diag, anonymous, "metadata.name", nameValue, MAX_POLICY_NAME_BYTES)) return null;
+  // A name goes into reply headers, logs and the /policies table: a control character (CR, LF)
+  // would split or forge a line there.
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x20 || c == 0x7f) {
+      diag.error(anonymous, "metadata.name", "must not contain control characters (such as CR or LF), got " + show(nameValue));
+      return null;
+    }
+  }
+  if (name == RESERVED_LABEL) {
+    diag.error(anonymous, "metadata.name", '"' + RESERVED_LABEL + '" is reserved: it labels the policies past max_labelled_policies');
+    return null;
+  }
   const where = policyWhere(name);
 
   const spec = v.get("spec");

@@ -8,12 +8,49 @@ import { Logger } from "../log";
 import { Metrics, PolicyMetric } from "../metrics";
 import { Kind, KIND_COUNT, KIND_NAMES } from "../model/kinds";
 import { Fault, Rule } from "../model/policy";
+import { RESERVED_LABEL } from "../config/policies";
 import { firstToReport } from "../problems";
 import { policyLabel } from "./label";
 import { RuleTally } from "./tally";
 
-/** The label policies beyond `max_labelled_policies` share. */
-export const OTHER_LABEL = "_other";
+/** The label policies beyond `max_labelled_policies` share (no policy may be named so). */
+export const OTHER_LABEL = RESERVED_LABEL;
+
+/**
+ * The label as Prometheus shows it without stats_tags: Envoy turns every character outside
+ * [a-zA-Z0-9_] of a stat name into `_` (prometheus_stats.cc, sanitizeName), so `a-b` and `a_b`
+ * would be one series.
+ */
+function sanitized(label: string): string {
+  const n = label.length;
+  let i = 0;
+  while (i < n && keepsInPrometheus(label.charCodeAt(i))) i++;
+  if (i == n) return label;
+  // One copy, changed in place (thousands of labels are made in one callback: no garbage).
+  const out = changetype<string>(__new(<usize>n << 1, idof<string>()));
+  memory.copy(changetype<usize>(out), changetype<usize>(label), <usize>n << 1);
+  for (; i < n; i++) {
+    if (!keepsInPrometheus(label.charCodeAt(i))) store<u16>(changetype<usize>(out) + (<usize>i << 1), 95); // _
+  }
+  return out;
+}
+
+@inline function keepsInPrometheus(c: i32): bool {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95;
+}
+
+/** A label whose sanitized form no other label of the set has: the policy's own, or that with
+ * an escaped `~N` after it. Distinct policies never share a series, with or without stats_tags. */
+function uniqueLabel(label: string, used: Map<string, i32>): string {
+  let candidate = label;
+  let flat = sanitized(candidate);
+  for (let k = 2; used.has(flat); k++) {
+    candidate = label + "%7E" + k.toString();
+    flat = sanitized(candidate);
+  }
+  used.set(flat, 0);
+  return candidate;
+}
 
 /** The kinds a rule can inject: its own fault's, and a delay and an abort when the request's
  * x-envoy-fault-* headers may ask for them. */
@@ -82,13 +119,15 @@ export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logge
   let other: LabelIds | null = null;
   let named = 0;
   let beyond = 0;
+  const used = new Map<string, i32>();
+  used.set(OTHER_LABEL, 0);
   for (let i = 0; i < rules.length; i++) {
     const rule = unchecked(rules[i]);
     const name = rule.policyName;
     if (l === null || i == 0 || unchecked(rules[i - 1]).policyName != name) {
       if (l !== null && l !== other) l.publish();
       if (named < cap) {
-        const ids = new LabelIds(policyLabel(name), metrics);
+        const ids = new LabelIds(uniqueLabel(policyLabel(name), used), metrics);
         ids.state = metrics.definePolicy(PolicyMetric.State, ids.label, "");
         ids.stateUntil = metrics.definePolicy(PolicyMetric.StateUntil, ids.label, "");
         l = ids;

@@ -32,6 +32,8 @@ const POLICIES: Array<[string, object]> = [
   ["bad mode", named({ mode: "dry-run", rules: [rule()] })],
   ["unsupported regex", named({ rules: [rule(abort, { path: { regex: "(a)\\1" } })] })],
   ["a good rule beside a bad one", named({ rules: [rule(), rule({ percentage: 100, abort: { httpStatus: 700 } })] })],
+  ["a name with CR and LF", { metadata: { name: "p\r\nx-injected: 1" }, spec: { rules: [rule()] } }],
+  ["the reserved name _other", { metadata: { name: "_other" }, spec: { rules: [rule()] } }],
 ];
 
 /** Bad settings: each must refuse the configuration. */
