@@ -2,14 +2,21 @@
 // configuration first in a throwaway canary VM and then in each worker VM, all sharing one
 // stats scope and one log, and every worker fetches the same control-plane answer: counted and
 // logged by each VM, one bad rule would read N+1 times. The first VM to see an input claims it
-// in shared data (a key made from a hash of its bytes; the claim is a create-only
-// compare-and-swap), counts its problems and logs them at warn; the others log at debug.
-import { CAS_CREATE_ONLY, setSharedI64, WasmResult } from "./glue/host";
+// in shared data (the hash of its bytes, set by compare-and-swap), counts its problems and logs
+// them at warn; the others find the hash there and log at debug. Claims go to one of a fixed
+// number of keys per kind, which hold the last hash claimed: inputs that keep changing (a
+// control plane's answers) reuse the keys instead of adding one each.
+import { getSharedI64, setSharedI64, sharedCas, WasmResult } from "./glue/host";
+
+/** Keys per kind: distinct inputs reported at the same time rarely share one. */
+const SLOTS_PER_KIND: u64 = 64;
 
 /** True for the first VM of the proxy to report this input (and where shared data fails). */
 export function firstToReport(kind: string, input: ArrayBuffer): bool {
-  const key = String.UTF8.encode("hfi.reported." + kind + "." + input.byteLength.toString() + "." + fnv1a64(input).toString(16));
-  return setSharedI64(key, 1, CAS_CREATE_ONLY) != WasmResult.CasMismatch;
+  const hash = fnv1a64(input) ^ <u64>input.byteLength;
+  const key = String.UTF8.encode("hfi.reported." + kind + "." + (hash % SLOTS_PER_KIND).toString());
+  if (getSharedI64(key) == <i64>hash) return false;
+  return setSharedI64(key, <i64>hash, sharedCas) != WasmResult.CasMismatch;
 }
 
 /** FNV-1a over bytes. */

@@ -18,6 +18,11 @@ export class SharedState {
   private readonly queues = new Map<number, Queue>();
   private nextToken = 1;
 
+  /** How many keys the VMs of `vmId` share (what a plugin leaves behind). */
+  keyCount(vmId: string): number {
+    return this.data.get(vmId)?.size ?? 0;
+  }
+
   getData(vmId: string, key: string): { value: Uint8Array; cas: number } | WasmResult {
     const entry = this.data.get(vmId)?.get(key);
     return entry ?? WasmResult.NotFound;

@@ -13,7 +13,7 @@ import { LogLevel } from "../config/settings";
 import { Logger } from "../log";
 import { Metric, Metrics } from "../metrics";
 import { Plan } from "../plan/plan";
-import { Rule } from "../model/policy";
+import { Fault, Rule } from "../model/policy";
 import { firstToReport } from "../problems";
 import { Gate, Safety } from "../safety/index";
 import { PolicySafety } from "../safety/policy-safety";
@@ -111,7 +111,7 @@ export class Admission {
     if (r == Spend.Spent && !seen) {
       if (position < this.spent.length) unchecked((this.spent[position] = true));
       this.newlySpent = true;
-      if (firstToReport("budget", fault.budgetKey)) {
+      if (firstToReport("budget", budgetReport(fault))) {
         this.metrics.add(Metric.BudgetsExhausted, 1);
         this.log.write(LogLevel.Warn, "policy " + rule.policyName + " rule " + rule.index.toString() + ": max_injections " +
           (<i64>fault.maxInjections).toString() + " reached; no more faults until the policy changes");
@@ -140,4 +140,14 @@ export class Admission {
     this.localHolds++;
     return Slot.Local;
   }
+}
+
+/** What identifies one budget running out: its key and the policy version it counted for (the
+ * same key serves every version of a policy). */
+function budgetReport(fault: Fault): ArrayBuffer {
+  const key = fault.budgetKey;
+  const out = new ArrayBuffer(key.byteLength + 8);
+  memory.copy(changetype<usize>(out), changetype<usize>(key), <usize>key.byteLength);
+  store<u64>(changetype<usize>(out) + <usize>key.byteLength, fault.budgetIdentity);
+  return out;
 }

@@ -1,15 +1,17 @@
 // Spending a rule's `max_injections`: the count lives in Proxy-Wasm shared data under the rule's
-// budget key and moves by compare-and-swap, so every worker VM of the proxy draws from one budget
-// and no two workers can both take the last injection (budgets/injection-budget.ts).
-// Envoy's semantics (envoy-host.md): a set with the cas of the read fails with CasMismatch if
-// anyone wrote in between; getSharedI64 answers a missing key with CAS_CREATE_ONLY, which
-// creates the key only if it is still missing (a set with cas 0 would overwrite).
-import { takeFrom, TakeResult } from "../budgets/injection-budget";
-import { getSharedI64, setSharedI64, sharedCas, sharedFound, WasmResult } from "../glue/host";
+// budget key, as [policy identity, count], and moves by compare-and-swap, so every worker VM of
+// the proxy draws from one budget and no two workers can both take the last injection
+// (budgets/injection-budget.ts). Envoy's semantics (envoy-host.md): a set with the cas of the
+// read fails with CasMismatch if anyone wrote in between; a missing key reads with a cas that
+// creates it only if it is still missing.
+import { countFor } from "../budgets/injection-budget";
+import { getSharedBytes, setSharedBytes, sharedCas, WasmResult } from "../glue/host";
 import { Fault } from "../model/policy";
 
 /** Compare-and-swap attempts before giving up (only a broken host loses this many races). */
 const TRIES = 16;
+/** The value a set writes: [identity, count]. */
+const VALUE = new ArrayBuffer(16);
 
 export const enum Spend {
   /** One injection taken (or the rule has no budget). */
@@ -20,30 +22,42 @@ export const enum Spend {
   Failed = 2,
 }
 
+/** Injections taken from the fault's budget so far, proxy-wide. */
+export function injectionsTaken(fault: Fault): u64 {
+  return countFor(getSharedBytes(fault.budgetKey), fault.budgetIdentity);
+}
+
 /** Takes one injection from the fault's budget. */
 export function spendInjection(fault: Fault): Spend {
   if (!fault.hasBudget) return Spend.Taken;
-  const key = fault.budgetKey;
-  for (let i = 0; i < TRIES; i++) {
-    const used = getSharedI64(key);
-    const cas = sharedCas;
-    if (cas == 0) return Spend.Failed;
-    if (takeFrom(<u64>used, fault.maxInjections) != TakeResult.Taken) return Spend.Spent;
-    const s = setSharedI64(key, used + 1, cas);
-    if (s == WasmResult.Ok) return Spend.Taken;
-    if (s != WasmResult.CasMismatch) return Spend.Failed;
-  }
-  return Spend.Failed;
+  return move(fault, 1) ? Spend.Taken : spent ? Spend.Spent : Spend.Failed;
 }
 
 /** Gives back an injection taken with spendInjection whose fault a later gate refused. */
 export function refundInjection(fault: Fault): void {
-  if (!fault.hasBudget) return;
+  if (fault.hasBudget) move(fault, -1);
+}
+
+let spent = false;
+
+/** Moves the count by `delta` (+1 within the maximum, -1 down to 0); true when it moved. */
+function move(fault: Fault, delta: i32): bool {
+  spent = false;
   const key = fault.budgetKey;
   for (let i = 0; i < TRIES; i++) {
-    const used = getSharedI64(key);
+    const used = countFor(getSharedBytes(key), fault.budgetIdentity);
     const cas = sharedCas;
-    if (!sharedFound || used <= 0) return;
-    if (setSharedI64(key, used - 1, cas) != WasmResult.CasMismatch) return;
+    if (cas == 0) return false;
+    if (delta > 0 && used >= fault.maxInjections) {
+      spent = true;
+      return false;
+    }
+    if (delta < 0 && used == 0) return false;
+    store<u64>(changetype<usize>(VALUE), fault.budgetIdentity);
+    store<u64>(changetype<usize>(VALUE), delta > 0 ? used + 1 : used - 1, 8);
+    const r = setSharedBytes(key, VALUE, cas);
+    if (r == WasmResult.Ok) return true;
+    if (r != WasmResult.CasMismatch) return false;
   }
+  return false;
 }

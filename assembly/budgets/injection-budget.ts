@@ -44,7 +44,17 @@ export function decodeCount(bytes: ArrayBuffer | null): u64 {
   return buf.byteLength == 8 ? load<u64>(changetype<usize>(buf)) : 0;
 }
 
-/** The shared-data key of one rule's budget. */
-export function budgetKey(policyIdentity: u64, ruleIndex: i32): string {
-  return "hfi.budget." + policyIdentity.toString(16) + "." + ruleIndex.toString();
+/** The shared-data key of one rule's budget, by its policy's name: one key however often the
+ * policy changes. The value is [identity u64, count u64]: a count of another identity (an
+ * earlier version of the policy) reads as 0, so a changed policy starts a fresh budget. */
+export function budgetKey(policyNameHash: u64, ruleIndex: i32): string {
+  return "hfi.budget." + policyNameHash.toString(16) + "." + ruleIndex.toString();
+}
+
+/** The count in a budget's shared value for `identity` (0 when missing, malformed or another's). */
+export function countFor(value: ArrayBuffer | null, identity: u64): u64 {
+  if (value === null) return 0;
+  const buf = changetype<ArrayBuffer>(value);
+  if (buf.byteLength != 16 || load<u64>(changetype<usize>(buf)) != identity) return 0;
+  return load<u64>(changetype<usize>(buf), 8);
 }

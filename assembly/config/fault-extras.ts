@@ -1,6 +1,7 @@
 // `fault.max_injections` and `fault.from_headers`.
 import { JsonValue } from "../json/index";
 import { budgetKey } from "../budgets/injection-budget";
+import { nameHash } from "../guard/guard";
 import { Fault, Policy } from "../model/policy";
 import { Diagnostics, show } from "./diagnostics";
 
@@ -32,6 +33,8 @@ export function parseFaultExtra(key: string, v: JsonValue, f: Fault, where: stri
 export function keyBudgets(p: Policy): void {
   for (let i = 0; i < p.rules.length; i++) {
     const rule = unchecked(p.rules[i]);
-    if (rule.fault.hasBudget) rule.fault.budgetKey = String.UTF8.encode(budgetKey(p.identity, rule.index));
+    if (!rule.fault.hasBudget) continue;
+    rule.fault.budgetKey = String.UTF8.encode(budgetKey(nameHash(p.name), rule.index));
+    rule.fault.budgetIdentity = p.identity;
   }
 }

@@ -11,7 +11,7 @@
 //                `local.record(nowMs, isFailedOutcome(...))` (see failure.ts). Nothing else.
 //   publish      (on_tick, or at on_log when the matched path may pay two host calls):
 //                  loop {
-//                    (bytes, cas) = proxy_get_shared_data(guardKey(policy.identity))
+//                    (bytes, cas) = proxy_get_shared_data(guardKey(policy.name))
 //                    found ? pooled.decode(bytes) : pooled.reset()      // malformed = reset
 //                    pooled.addCountsFrom(local)
 //                    decision = pooled.decide(nowMs)
@@ -26,8 +26,8 @@
 //   per request  `local.isHalted(nowMs)`: when true the policy injects nothing (and records
 //                nothing: the window is cleared on resume anyway).
 //
-// Byte form: i64 haltedUntilMs, u32 trips, u32 0, then the CountWindow (count-window.ts):
-// 16 + 164 = 180 bytes with 10 buckets.
+// Byte form: i64 haltedUntilMs, u32 trips, u32 0, u64 policy identity, then the CountWindow
+// (count-window.ts): 24 + 164 = 188 bytes with 10 buckets.
 import { CountWindow } from "../window/count-window";
 import { formatNumber } from "../format/number";
 // casForSet (../window/shared-cas) is what the publish loop sets with.
@@ -78,7 +78,7 @@ export const enum GuardDecision {
   Resumed = 3,
 }
 
-const HEADER_BYTES: i32 = 16;
+const HEADER_BYTES: i32 = 24;
 
 export class Guard {
   readonly window: CountWindow;
@@ -89,6 +89,9 @@ export class Guard {
   lastTotal: u64 = 0;
   lastFailures: u64 = 0;
   private bytes: ArrayBuffer;
+  /** The identity of the policy whose guard this is: its shared value says whose counts it
+   * holds, so a changed policy (same name, new identity) starts afresh in the same key. */
+  identity: u64 = 0;
 
   constructor(public readonly config: GuardConfig) {
     const window = new CountWindow(config.windowMs, GUARD_BUCKETS);
@@ -175,13 +178,16 @@ export class Guard {
     store<i64>(p, this.haltedUntilMs);
     store<u32>(p, this.trips, 8);
     store<u32>(p, 0, 12);
+    store<u64>(p, this.identity, 16);
     this.window.encodeInto(this.bytes, HEADER_BYTES);
     return this.bytes;
   }
 
-  /** Reads a byte form; false (and the guard reset) when the bytes are not one. */
+  /** Reads a byte form; false (and the guard reset) when the bytes are not one, or are another
+   * policy's (an earlier version of this one). */
   decode(buf: ArrayBuffer): bool {
-    if (buf.byteLength != HEADER_BYTES + this.window.encodedSize || !this.window.decodeFrom(buf, HEADER_BYTES, buf.byteLength)) {
+    if (buf.byteLength != HEADER_BYTES + this.window.encodedSize || load<u64>(changetype<usize>(buf), 16) != this.identity ||
+      !this.window.decodeFrom(buf, HEADER_BYTES, buf.byteLength)) {
       this.reset();
       return false;
     }
@@ -193,8 +199,15 @@ export class Guard {
   }
 }
 
-/** The shared-data key of a policy's guard: a changed policy (new identity) starts afresh.
- * (Decimal: the hexadecimal form pulled a 64-bit radix formatter into the module.) */
-export function guardKey(policyIdentity: u64): string {
-  return "hfi.guard." + (<i64>policyIdentity).toString();
+/** The shared-data key of a policy's guard, by its name: one key per policy however often it
+ * changes (its value names the identity it counts for). */
+export function guardKey(policyName: string): string {
+  return "hfi.guard." + nameHash(policyName).toString(16);
+}
+
+/** FNV-1a 64 of a name's UTF-16 units: shared-data keys by name, of bounded length. */
+export function nameHash(name: string): u64 {
+  let h: u64 = 0xcbf29ce484222325;
+  for (let i = 0; i < name.length; i++) h = (h ^ <u64>name.charCodeAt(i)) * 0x100000001b3;
+  return h;
 }

@@ -101,6 +101,8 @@ export class Fault {
    * shared-data key, is set once the policy's identity is known. */
   maxInjections: u64 = NO_BUDGET;
   budgetKey: ArrayBuffer = new ArrayBuffer(0);
+  /** The identity of the policy the budget counts for (its shared value names it). */
+  budgetIdentity: u64 = 0;
   /** `from_headers`: Envoy's x-envoy-fault-* request headers choose the fault (header-faults/). */
   fromHeaders: bool = false;
 

@@ -2,7 +2,8 @@
 // (observe/effective.ts), the per-policy gauges hfi status reads, and hfi simulate. Worked out
 // from the selector, the rules' durations, the schedule window, the guard and the budgets, with
 // the moment that state ends.
-import { getSharedI64 } from "../glue/host";
+import { countFor } from "../budgets/injection-budget";
+import { getSharedBytes } from "../glue/host";
 import { Policy, Rails, ruleEndMs } from "../model/policy";
 import { NO_NOT_AFTER, NO_NOT_BEFORE } from "../schedule/window";
 
@@ -55,7 +56,7 @@ export function policyState(p: Policy, sinceMs: i64, applies: bool, globalDryRun
   for (let i = 0; i < rules.length; i++) {
     const r = unchecked(rules[i]);
     end = max<i64>(end, ruleEndMs(sinceMs, r.fault.durationSeconds));
-    if (spent && (!r.fault.hasBudget || <u64>getSharedI64(r.fault.budgetKey) < r.fault.maxInjections)) spent = false;
+    if (spent && (!r.fault.hasBudget || countFor(getSharedBytes(r.fault.budgetKey), r.fault.budgetIdentity) < r.fault.maxInjections)) spent = false;
   }
   if (end <= monoMs) {
     out.state = PolicyState.Expired;

@@ -24,9 +24,13 @@ export class PolicySafety {
     this.window = rails.window;
     const guard = rails.guard;
     if (guard !== null) {
-      this.local = new Guard(guard);
-      this.pooled = new Guard(guard);
-      this.key = String.UTF8.encode(guardKey(rails.policyIdentity));
+      const local = new Guard(guard);
+      const pooled = new Guard(guard);
+      local.identity = rails.policyIdentity;
+      pooled.identity = rails.policyIdentity;
+      this.local = local;
+      this.pooled = pooled;
+      this.key = String.UTF8.encode(guardKey(rails.policyName));
     }
     const window = rails.window;
     if (window !== null) this.watcher = new ScheduleWatcher(window);

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { ClusterReply, ClusterRequest } from "../../host/index";
+import { SharedState, type ClusterReply, type ClusterRequest } from "../../host/index";
 import { policy, respond, startHfi, type Hfi } from "../helpers/hfi";
 
 const CLUSTER = "outbound|8080||hfi-control-plane.boifi.svc.cluster.local";
@@ -233,4 +233,27 @@ test("a 304 is a good poll: no fetch failure, no backoff, and it renews the leas
   assert.equal(hfi.metric("hfi_faults_policy_fetch_failures_total"), 0);
   assert.equal(hfi.metric("hfi_faults_policy_lease_expired_total"), 0, "each 304 renews the lease");
   assert.equal(status(hfi), 503, "the set is still in force");
+});
+
+test("shared data stays bounded: 200 changed answers with guards, budgets and problems reuse their keys", async () => {
+  const shared = new SharedState();
+  let n = 0;
+  const answer = () => ({ status: 200, body: JSON.stringify({ policies: [
+    { metadata: { name: "guarded" }, spec: { guard: { max_error_rate: 0.5 }, rules: [{ match: {}, fault: { percentage: n % 100, max_injections: 5, abort: { httpStatus: 503 } } }] } },
+    { metadata: { name: `broken` }, spec: { rules: [{ match: { pth: { prefix: `/${n++}` } }, fault: { percentage: 1, abort: { httpStatus: 503 } } }] } },
+  ] }) });
+  const hfi = await startHfi({ control_plane: { cluster: CLUSTER, authority: AUTHORITY, poll_interval_ms: INTERVAL, timeout_ms: TIMEOUT } },
+    { shared, clusters: { [CLUSTER]: answer } });
+  const keys = () => shared.keyCount(hfi.vm.vmId);
+  for (let i = 0; i < 20; i++) {
+    hfi.clock.advance(INTERVAL);
+    status(hfi);
+  }
+  const early = keys();
+  for (let i = 0; i < 180; i++) {
+    hfi.clock.advance(INTERVAL);
+    status(hfi);
+  }
+  assert.ok(hfi.metric("hfi_faults_policy_updates_total") >= 190);
+  assert.ok(keys() <= early + 64, `${early} keys after 20 answers, ${keys()} after 200`);
 });

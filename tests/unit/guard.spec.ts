@@ -112,7 +112,7 @@ describe("guard: pooled across worker VMs", () => {
     const pooled = new Guard(config());
     pooled.addCountsFrom(a);
     const shared1 = pooled.encode().slice(0);
-    expect(shared1.byteLength).toBe(180);
+    expect(shared1.byteLength).toBe(188);
     const pooled2 = new Guard(config());
     expect(pooled2.decode(shared1)).toBe(true);
     pooled2.addCountsFrom(b);
@@ -160,8 +160,19 @@ describe("guard: pooled across worker VMs", () => {
     expect(probe.nothingAllocated()).toBe(true);
   });
 
-  it("keys the shared value by the policy's identity", () => {
-    expect(guardKey(0xabc)).toBe("hfi.guard.2748");
+  it("keys the shared value by the policy's name, and ignores another identity's counts", () => {
+    expect(guardKey("checkout")).toBe(guardKey("checkout"));
+    expect(guardKey("checkout")).not.toBe(guardKey("checkout2"));
+    const a = new Guard(config());
+    a.identity = 1;
+    a.record(0, true);
+    a.record(0, true);
+    const bytes = a.encode();
+    const b = new Guard(config());
+    b.identity = 2;
+    expect(b.decode(bytes)).toBe(false, "a changed policy starts afresh in the same key");
+    b.identity = 1;
+    expect(b.decode(bytes)).toBe(true);
   });
 });
 
