@@ -66,8 +66,20 @@ export function proxy_on_configure(root_context_id: u32, plugin_configuration_si
     if (b !== null) bytes = b;
   }
   const accepted = root.configure(bytes);
+  // Envoy sends new streams to the newest root context of a plugin; older ones of the same
+  // root id only finish the streams they hold, and need none of their policy set for that.
+  if (accepted) retireOlderRoots(root);
   collectNow();
   return accepted ? 1 : 0;
+}
+
+function retireOlderRoots(current: FaultInjector): void {
+  if (roots.size < 2) return;
+  const ids = roots.keys();
+  for (let i = 0; i < ids.length; i++) {
+    const other = roots.get(unchecked(ids[i]));
+    if (other !== current && other.contextId < current.contextId && other.rootId == current.rootId) other.retire();
+  }
 }
 
 export function proxy_on_tick(root_context_id: u32): void {

@@ -7,7 +7,7 @@ import { ControlPlaneSettings, LogLevel, Settings } from "./config/settings";
 import { Poller } from "./controlplane/poller";
 import { Sampler } from "./faults/sampling";
 import { entropy64, monotonicNanos } from "./glue/clock";
-import { setTickPeriodMs } from "./glue/host";
+import { getStringProperty, setTickPeriodMs } from "./glue/host";
 import { readIdentity } from "./policyset/identity";
 import { Logger } from "./log";
 import { HeaderSlots } from "./match/request";
@@ -53,6 +53,11 @@ export class FaultInjector extends Waker {
   /** When the armed tick fires next (ns); i64.MAX_VALUE when not armed. */
   private nextWakeNs: i64 = i64.MAX_VALUE;
   configured: bool = false;
+  /** The plugin's root id (Envoy's root_id, Istio's pluginName): root contexts with the same one
+   * are configurations of one plugin. */
+  rootId: string = "";
+  /** A newer configuration of this plugin took over (retire). */
+  retired: bool = false;
   /** Control-plane polling (null when no control plane is configured). */
   private poller: Poller | null = null;
 
@@ -81,6 +86,7 @@ export class FaultInjector extends Waker {
     this.metrics.define(config.settings.metricPrefix);
     this.report(bytes, "config", config.diagnostics.errors, config.diagnostics.warnings, "plugin configuration");
     this.staticProblems = config.diagnostics.errors.length;
+    this.rootId = getStringProperty(["plugin_root_id"]);
     const lookup = readIdentity();
     this.identity = lookup.identity;
     this.identitySource = lookup.source;
@@ -158,6 +164,32 @@ export class FaultInjector extends Waker {
   release(): void {
     vmState.clocks.release(this.clockOwner);
     this.poller = null;
+  }
+
+  /**
+   * A newer configuration of this plugin is in force in another root context: this one only
+   * finishes the requests it holds. It lets go of its policy set (a held request keeps its own
+   * rule), stops polling and stops its rails; the holds' timers go on.
+   */
+  retire(): void {
+    if (this.retired) return;
+    this.retired = true;
+    this.staticPolicies = [];
+    this.livePolicies = [];
+    this.staticSlots = null;
+    this.liveSlots = null;
+    this.poller = null;
+    const empty = new PolicySet();
+    this.policies = empty;
+    this.safety.refresh([], [], this.settings);
+    const path = this.path;
+    path.policies = empty;
+    path.tallies = [];
+    path.staticSlots = null;
+    path.liveSlots = null;
+    this.effective.release();
+    vmState.clocks.release(this.clockOwner);
+    this.arm(monotonicNanos(), this.nextDueNs());
   }
 
   // ---- requests (request/path.ts) -----------------------------------------------------

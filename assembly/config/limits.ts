@@ -33,6 +33,17 @@ export class ParseLimits {
   maxDelayMs: i64 = 30000;
   regexCount: i32 = 0;
   regexBytes: i32 = 0;
+  /** Regex conditions per input (method, path, each header slot), made when first needed. */
+  private regexesOn: Map<i32, i32> | null = null;
+
+  /** Counts one more regex condition on `input`; the count now. */
+  countRegexOn(input: i32): i32 {
+    let m = this.regexesOn;
+    if (m === null) this.regexesOn = m = new Map<i32, i32>();
+    const n = (m.has(input) ? m.get(input) : 0) + 1;
+    m.set(input, n);
+    return n;
+  }
 }
 
 /** A delay in ms: whole number >= 0, clamped to the limit with a warning. -1 on error. */

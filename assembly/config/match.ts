@@ -9,6 +9,7 @@ import { Diagnostics, show, unknownField } from "./diagnostics";
 import { HEADER_MATCH_FIELDS, MATCH_FIELDS, STRING_MATCH_FIELDS } from "./fields";
 import {
   MAX_CONDITIONS_PER_RULE, MAX_HEADER_NAME_BYTES, MAX_HEADER_NAMES, MAX_LITERAL_BYTES, MAX_PATTERN_BYTES, MAX_REGEX_BYTES, MAX_REGEXES,
+  MAX_REGEXES_PER_INPUT,
   ParseLimits, reportTooLong, tooMany,
 } from "./limits";
 
@@ -24,11 +25,11 @@ export function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlot
     const key = unchecked(v.keys[k]);
     const value = unchecked(v.values[k]);
     if (key == "method") {
-      const s = parseStringMatch(value, where, field + ".method", false, limits, diag);
+      const s = parseStringMatch(value, where, field + ".method", INPUT_METHOD, "the method", limits, diag);
       if (s === null) return null;
       m.method = s;
     } else if (key == "path") {
-      const s = parseStringMatch(value, where, field + ".path", false, limits, diag);
+      const s = parseStringMatch(value, where, field + ".path", INPUT_PATH, "the path", limits, diag);
       if (s === null) return null;
       m.path = s;
     } else if (key == "headers") {
@@ -56,7 +57,14 @@ export function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlot
 }
 
 /** `{exact|prefix|suffix|contains|regex: string}`, exactly one. Headers also allow `present`. */
-function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: bool, limits: ParseLimits, diag: Diagnostics): StringMatch | null {
+/** Which input a condition reads, for the per-input regex limit: the method, the path, or a
+ * header by its slot (HEADER_INPUT + slot). */
+const INPUT_METHOD: i32 = 0;
+const INPUT_PATH: i32 = 1;
+const HEADER_INPUT: i32 = 2;
+
+function parseStringMatch(v: JsonValue, where: string, field: string, input: i32, inputName: string, limits: ParseLimits, diag: Diagnostics): StringMatch | null {
+  const isHeader = input >= HEADER_INPUT;
   if (!v.isObject()) {
     diag.error(where, field, "must be an object with one of exact, prefix, suffix, contains, regex; got " + show(v));
     return null;
@@ -92,6 +100,11 @@ function parseStringMatch(v: JsonValue, where: string, field: string, isHeader: 
     if (kind == StringMatchKind.Regex) {
       if (++limits.regexCount > MAX_REGEXES) {
         diag.refuse(where, field + ".regex", "the document has more than " + MAX_REGEXES.toString() + " regex conditions (the limit)");
+        return null;
+      }
+      if (limits.countRegexOn(input) > MAX_REGEXES_PER_INPUT) {
+        diag.refuse(where, field + ".regex", "the document has more than " + MAX_REGEXES_PER_INPUT.toString() + " regex conditions on " + inputName +
+          " (MAX_REGEXES_PER_INPUT: a request may be scanned by each of them)");
         return null;
       }
       limits.regexBytes += String.UTF8.byteLength(value.str);
@@ -137,7 +150,7 @@ function parseHeaderMatch(v: JsonValue, where: string, field: string, slots: Hea
   }
   const slot = headerSlot(name, slots, where, field + ".name", diag);
   if (slot < 0) return null;
-  const m = parseStringMatch(v, where, field, true, limits, diag);
+  const m = parseStringMatch(v, where, field, HEADER_INPUT + slot, 'header "' + asciiLower(name.str) + '"', limits, diag);
   if (m === null) return null;
   return new HeaderMatch(slot, m);
 }

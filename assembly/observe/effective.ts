@@ -81,6 +81,18 @@ export class EffectiveSet {
     this.publish(nowMs);
   }
 
+  /** A newer root context publishes now: let go of this one's set, quietly. */
+  release(): void {
+    this.set = null;
+    this.live = null;
+    this.tallies = [];
+    this.states = [];
+    this.untils = [];
+    this.timeBound = false;
+    this.pending = false;
+    this.nextExpiryMs = i64.MAX_VALUE;
+  }
+
   /** A policy's state changed outside a tick (a budget found spent, once per budget and VM):
    * published now. */
   stateChanged(nowMs: i64): void {

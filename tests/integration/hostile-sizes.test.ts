@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { responseHeaders } from "../../host/index";
-import { startHfi, type Hfi } from "../helpers/hfi";
+import { startHfi, startHfiUnchecked, type Hfi } from "../helpers/hfi";
 
 const MiB = 1024 * 1024;
 const memory = (hfi: Hfi): number => hfi.vm.module.memory.buffer.byteLength;
@@ -91,4 +91,43 @@ test("clients that reset while held for an hour leave nothing behind: 200,000 of
   const held = hfi.request("GET", "/");
   hfi.clock.advance(3_600_000);
   assert.ok(held.upstream.headers, "released at its deadline");
+});
+
+test("regex work per request is bounded at configuration: at most 32 patterns on one input, each request scanned by them well under 1 ms", async () => {
+  const rules = (n: number, header = "x-user") => Array.from({ length: n }, (_, i) => ({ match: { headers: [{ name: header, regex: `^u${i}-[0-9]+$` }] }, fault: { percentage: 100, abort: { httpStatus: 503 } } }));
+  const refused = await startHfiUnchecked({ policies: [{ metadata: { name: "many" }, spec: { rules: rules(33) } }] }, { logLevel: "warn" });
+  assert.equal(refused.plugin.ok, false);
+  assert.ok(refused.logs("error").some((l) => l.includes('more than 32 regex conditions on header "x-user" (MAX_REGEXES_PER_INPUT')), refused.logs().join("\\n"));
+  // Other inputs have budgets of their own.
+  const spread = await startHfi({ policies: [{ metadata: { name: "a" }, spec: { rules: rules(32, "x-a") } }, { metadata: { name: "b" }, spec: { rules: rules(32, "x-b") } }] }, { logLevel: "warn" });
+  assert.equal(spread.request("GET", "/", [["x-b", "u31-7"]]).localReply?.status, 503);
+  // 32 patterns over a 60 KiB value a client chose.
+  const value = "u".repeat(60 * 1024);
+  for (let i = 0; i < 5; i++) spread.request("GET", "/", [["x-a", value]]);
+  const times: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    const t0 = performance.now();
+    spread.request("GET", "/", [["x-a", value]]);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  assert.ok(times[4] < 5, `median ${times[4].toFixed(2)} ms a request (the host's own work included)`);
+});
+
+test("reconfiguring while requests are held keeps no old configuration alive; the held requests still end on time", async () => {
+  const config = (v: number) => ({ policies: Array.from({ length: 2000 }, (_, i) => ({ metadata: { name: `p${v}-${i}` },
+    spec: { rules: [{ match: { path: { prefix: `/p${i}` }, ...(i < 30 ? { headers: [{ name: "x-a", regex: `^v${v}-[0-9]+$` }] } : {}) }, fault: { percentage: 100, delay: { fixed_delay_ms: 600_000 } } }] } })) });
+  const hfi = await startHfi(config(0), { logLevel: "warn" });
+  const held = [];
+  let afterTen = 0;
+  for (let v = 1; v <= 40; v++) {
+    held.push(hfi.request("GET", `/p${v}`));
+    assert.ok(hfi.plugin.reconfigure(config(v)).ok);
+    if (v === 10) afterTen = memory(hfi);
+  }
+  assert.ok(memory(hfi) <= afterTen, `${(memory(hfi) / MiB).toFixed(0)} MiB after 40 changes, ${(afterTen / MiB).toFixed(0)} MiB after 10`);
+  assert.ok(memory(hfi) <= 32 * MiB, `${(memory(hfi) / MiB).toFixed(0)} MiB`);
+  hfi.clock.advance(600_000);
+  assert.equal(held.filter((s) => s.upstream.headers).length, 40, "every held request released at its deadline");
+  assert.equal(hfi.metric("hfi_faults_active"), 0);
 });

@@ -102,7 +102,8 @@ test("one configuration compiles at most 32768 pattern characters; the next conf
 });
 
 test("the DFA tables of one configuration are bounded: MAX_TOTAL_DFA_TRANSITIONS is named when exceeded", async () => {
-  const policies = Array.from({ length: 40 }, (_, i) => ({ metadata: { name: `p${i}` }, spec: { rules: [{ match: { headers: [{ name: "x-env", regex: "(a|b)*a(a|b){12}" }] }, fault: abort }] } }));
+  // Ten patterns on each of four headers: under the per-input limit, over the tables' total.
+  const policies = Array.from({ length: 40 }, (_, i) => ({ metadata: { name: `p${i}` }, spec: { rules: [{ match: { headers: [{ name: "x-env", regex: "(a|b)*a(a|b){12}" }].map((h) => ({ ...h, name: i < 10 ? "x-env" : `x-env-${i % 4}` })) }, fault: abort }] } }));
   const hfi = await startHfiUnchecked({ policies });
   const refused = hfi.logs("warn").filter((l) => l.includes("invalid regex"));
   assert.ok(refused.length > 0 && refused.length < 40, `${refused.length} refused`);
