@@ -4,12 +4,15 @@
 const HEX_DIGITS = "0123456789abcdef";
 
 export class JsonWriter {
-  private buffer: ArrayBuffer = new ArrayBuffer(64);
+  private buffer: ArrayBuffer;
   private units: i32 = 0;
 
   /** Writes past `limit` units are dropped: an error message shows only the start of a value,
-   * and must not build the whole (possibly megabytes long) text to cut it. */
-  constructor(private limit: i32 = i32.MAX_VALUE) {}
+   * and must not build the whole (possibly megabytes long) text to cut it. `capacity` (units)
+   * sizes the buffer for a text whose size is known roughly, so it does not grow by copies. */
+  constructor(private limit: i32 = i32.MAX_VALUE, capacity: i32 = 32) {
+    this.buffer = new ArrayBuffer(max(capacity, 32) << 1);
+  }
 
   @inline get full(): bool {
     return this.units >= this.limit;

@@ -6,7 +6,7 @@ import { NO_NOT_AFTER, NO_NOT_BEFORE } from "../schedule/window";
 import { LogLevel } from "../config/settings";
 import { getSharedBytes, getSharedI64, recordMetric, setSharedBytes, setSharedI64, sharedCas, WasmResult } from "../glue/host";
 import { wallNanos } from "../glue/clock";
-import { JsonWriter } from "../json/writer";
+import { Utf8JsonWriter } from "../json/utf8-writer";
 import { ByteBuffer } from "../util/bytes";
 import { Logger } from "../log";
 import { Policy, Rule } from "../model/policy";
@@ -17,6 +17,15 @@ import { ruleEndMs } from "../model/policy";
 import { RuleTally } from "./tally";
 
 const SLOT_COUNT_KEY = String.UTF8.encode("hfi.effective.vms");
+/** About how many bytes of the published JSON go in one shared value. */
+const PUBLISH_CHUNK: i32 = 64 * 1024;
+
+/** Writes what `w` holds as piece `chunk` of `prefix`, empties it; the next piece's number. */
+function flushChunk(w: Utf8JsonWriter, prefix: string, chunk: i32): i32 {
+  setSharedBytes(String.UTF8.encode(prefix + "." + chunk.toString()), w.bytes.data, 0, w.bytes.length);
+  w.bytes.length = 0;
+  return chunk + 1;
+}
 // The proxy-wide last logged lists are under `hfi.effective.last.<source>` ("\n<name>\t<identity>\t" each).
 
 // Per VM: the slot it publishes under (claimed at its first publication), whether it has served
@@ -169,7 +178,12 @@ export class EffectiveSet {
     if (slot < 0) slot = claimSlot();
     if (slot < 0) return;
     const wallMs = wallNanos() / 1000000;
-    const w = new JsonWriter();
+    // The text goes out in pieces of about PUBLISH_CHUNK bytes: a set of thousands of long names
+    // is megabytes, and one buffer that size, in a request's callback, could only come from a VM
+    // that doubles its memory.
+    const w = new Utf8JsonWriter(PUBLISH_CHUNK + 4096);
+    const prefix = "hfi.effective." + slot.toString();
+    let chunks = 0;
     w.writeAscii('{"slot":' + slot.toString() + ',"at":' + wallMs.toString() + ',"workload":');
     w.writeQuoted(id.workloadName);
     w.writeAscii(',"app":');
@@ -201,12 +215,12 @@ export class EffectiveSet {
       const until = i < this.untils.length ? unchecked(this.untils[i]) : NO_END;
       w.writeAscii(i > 0 ? ',[' : '[');
       w.writeQuoted(p.name);
-      w.writeUnit(44);
+      w.writeByte(44);
       const position = set.positionOf(i);
       w.writeQuoted(position >= 0 && position < this.tallies.length ? unchecked(this.tallies[position]).label : "");
       w.writeAscii("," + flag(i >= policies.length - live.length) + ","); // live ones come last (combinePolicies)
       w.writeQuoted(p.selector.service);
-      w.writeUnit(44);
+      w.writeByte(44);
       w.writeQuoted(p.selector.namespace);
       w.writeAscii(',' + flag(applies) + ',' + flag(unchecked(p.rules[0]).dryRun) + ',' +
         (end < 0 ? "-1" : (wallMs + end - nowMs).toString()) + ',' + p.rules.length.toString() + ',');
@@ -220,13 +234,16 @@ export class EffectiveSet {
           if (window.notAfterMs != NO_NOT_AFTER) notAfter = window.notAfterMs;
         }
       }
+      if (w.bytes.length >= PUBLISH_CHUNK) chunks = flushChunk(w, prefix, chunks);
       w.writeAscii("," + notBefore.toString() + "," + notAfter.toString() + ",");
       w.writeQuoted(unchecked(STATE_NAMES[state]));
       w.writeAscii("," + until.toString());
-      w.writeUnit(93);
+      w.writeByte(93);
     }
     w.writeAscii("]}");
-    setSharedBytes(String.UTF8.encode("hfi.effective." + slot.toString()), String.UTF8.encode(w.toString()), 0);
+    chunks = flushChunk(w, prefix, chunks);
+    // The count last: a reader takes `hfi.effective.<slot>` pieces 0 .. count - 1, in order.
+    setSharedI64(String.UTF8.encode(prefix), chunks, 0);
   }
 }
 

@@ -17,36 +17,28 @@ import { RuleTally } from "./tally";
 export const OTHER_LABEL = RESERVED_LABEL;
 
 /**
- * The label as Prometheus shows it without stats_tags: Envoy turns every character outside
- * [a-zA-Z0-9_] of a stat name into `_` (prometheus_stats.cc, sanitizeName), so `a-b` and `a_b`
- * would be one series.
+ * A hash of the label as Prometheus shows it without stats_tags: Envoy turns every character
+ * outside [a-zA-Z0-9_] of a stat name into `_` (prometheus_stats.cc, sanitizeName), so `a-b` and
+ * `a_b` would be one series. Hashed in place: thousands of labels are checked in one callback.
  */
-function sanitized(label: string): string {
-  const n = label.length;
-  let i = 0;
-  while (i < n && keepsInPrometheus(label.charCodeAt(i))) i++;
-  if (i == n) return label;
-  // One copy, changed in place (thousands of labels are made in one callback: no garbage).
-  const out = changetype<string>(__new(<usize>n << 1, idof<string>()));
-  memory.copy(changetype<usize>(out), changetype<usize>(label), <usize>n << 1);
-  for (; i < n; i++) {
-    if (!keepsInPrometheus(label.charCodeAt(i))) store<u16>(changetype<usize>(out) + (<usize>i << 1), 95); // _
+function flatHash(label: string): u64 {
+  let h: u64 = 0xcbf29ce484222325;
+  for (let i = 0; i < label.length; i++) {
+    const c = label.charCodeAt(i);
+    const keep = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95;
+    h = (h ^ <u64>(keep ? c : 95)) * 0x100000001b3;
   }
-  return out;
+  return h;
 }
 
-@inline function keepsInPrometheus(c: i32): bool {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95;
-}
-
-/** A label whose sanitized form no other label of the set has: the policy's own, or that with
+/** A label whose flattened form no other label of the set has: the policy's own, or that with
  * an escaped `~N` after it. Distinct policies never share a series, with or without stats_tags. */
-function uniqueLabel(label: string, used: Map<string, i32>): string {
+function uniqueLabel(label: string, used: Map<u64, i32>): string {
   let candidate = label;
-  let flat = sanitized(candidate);
+  let flat = flatHash(candidate);
   for (let k = 2; used.has(flat); k++) {
     candidate = label + "%7E" + k.toString();
-    flat = sanitized(candidate);
+    flat = flatHash(candidate);
   }
   used.set(flat, 0);
   return candidate;
@@ -119,8 +111,8 @@ export function tallyRules(rules: Rule[], metrics: Metrics, cap: i32, log: Logge
   let other: LabelIds | null = null;
   let named = 0;
   let beyond = 0;
-  const used = new Map<string, i32>();
-  used.set(OTHER_LABEL, 0);
+  const used = new Map<u64, i32>();
+  used.set(flatHash(OTHER_LABEL), 0);
   for (let i = 0; i < rules.length; i++) {
     const rule = unchecked(rules[i]);
     const name = rule.policyName;

@@ -52,7 +52,15 @@ export function effectivePolicies(vm: WasmVm, stats: StatsStore, now = Date.now(
   const n = count && count.length >= 8 ? Number(count.readBigInt64LE()) : 0;
   const workers: WorkerView[] = [];
   for (let i = 0; i < n; i++) {
-    const raw = read(`hfi.effective.${i}`);
+    // The JSON comes in pieces: `hfi.effective.<slot>` holds their count (assembly/observe/effective.ts).
+    const head = read(`hfi.effective.${i}`);
+    const pieces = head && head.length === 8 ? Number(head.readBigInt64LE()) : 0;
+    const parts: Buffer[] = [];
+    for (let k = 0; k < pieces; k++) {
+      const part = read(`hfi.effective.${i}.${k}`);
+      if (part) parts.push(part);
+    }
+    const raw = parts.length === pieces && pieces > 0 ? Buffer.concat(parts) : undefined;
     if (!raw) continue;
     const p = JSON.parse(raw.toString("utf8")) as Published;
     workers.push({

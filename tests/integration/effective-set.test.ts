@@ -18,8 +18,12 @@ function published(shared: SharedState): Array<Record<string, unknown> & { polic
   const n = Number(Buffer.from(count.value).readBigInt64LE());
   const out = [];
   for (let i = 0; i < n; i++) {
-    const e = shared.getData("", `hfi.effective.${i}`);
-    if (typeof e !== "number") out.push(JSON.parse(Buffer.from(e.value).toString()));
+    // `hfi.effective.<slot>` holds how many pieces the JSON is in; the pieces follow.
+    const head = shared.getData("", `hfi.effective.${i}`);
+    if (typeof head === "number") continue;
+    const pieces = Number(Buffer.from(head.value).readBigInt64LE());
+    const parts = Array.from({ length: pieces }, (_, k) => shared.getData("", `hfi.effective.${i}.${k}`)).map((p) => (typeof p === "number" ? Buffer.alloc(0) : Buffer.from(p.value)));
+    out.push(JSON.parse(Buffer.concat(parts).toString()));
   }
   return out;
 }
