@@ -25,6 +25,8 @@ import { vmState } from "./vmstate";
 // Every time below is monotonic (glue/clock.ts): a wall-clock step changes no hold or poll.
 
 const NS_PER_MS: i64 = 1000000;
+/** Problem lines one configuration or control-plane answer may write to the log. */
+const MAX_PROBLEM_LINES: i32 = 100;
 
 export class FaultInjector extends Waker {
   settings: Settings = new Settings();
@@ -118,12 +120,17 @@ export class FaultInjector extends Waker {
     if (first && errors.length > 0) this.metrics.add(Metric.ConfigErrors, errors.length);
     const level = first ? LogLevel.Warn : LogLevel.Debug;
     if (!this.log.enabled(level)) return;
-    for (let i = 0; i < errors.length; i++) {
+    // The first MAX_PROBLEM_LINES, then how many more: a document of thousands of bad policies
+    // must not write thousands of lines into Envoy's log (all are counted in the metrics).
+    let written = 0;
+    for (let i = 0; i < errors.length && written < MAX_PROBLEM_LINES; i++, written++) {
       this.log.write(level, unchecked(errors[i]) + " (in " + source + "; dropped)");
     }
-    for (let i = 0; i < warnings.length; i++) {
+    for (let i = 0; i < warnings.length && written < MAX_PROBLEM_LINES; i++, written++) {
       this.log.write(level, unchecked(warnings[i]) + " (in " + source + ")");
     }
+    const more = errors.length + warnings.length - written;
+    if (more > 0) this.log.write(level, "... and " + more.toString() + " more problems in " + source + " (not logged; hfi validate lists them all)");
   }
 
   /** hfi_faults_config_problems: problems in the static configuration and the live set in force.

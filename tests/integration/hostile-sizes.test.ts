@@ -131,3 +131,13 @@ test("reconfiguring while requests are held keeps no old configuration alive; th
   assert.equal(held.filter((s) => s.upstream.headers).length, 40, "every held request released at its deadline");
   assert.equal(hfi.metric("hfi_faults_active"), 0);
 });
+
+test("a document with thousands of bad policies logs the first 100 problems and a count, and counts all of them", async () => {
+  const policies = Array.from({ length: 3000 }, (_, i) => ({ metadata: { name: `bad${i}` }, spec: { rules: [{ match: {}, fault: { percentage: 150, abort: { httpStatus: 503 } } }] } }));
+  const hfi = await startHfi({ policies }, { logLevel: "warn", canary: false });
+  const lines = hfi.logs("warn");
+  assert.equal(lines.filter((l) => l.includes("fault.percentage")).length, 100);
+  assert.ok(lines.some((l) => l.includes("... and 2900 more problems in plugin configuration")), lines.slice(-2).join("\\n"));
+  assert.equal(hfi.metric("hfi_faults_config_errors_total"), 3000);
+  assert.equal(hfi.metric("hfi_faults_config_problems"), 3000);
+});
