@@ -23,6 +23,8 @@ const EXPECTED_REPLIES: Record<string, { stream: string; localReply: number | nu
   "selectors-both": { stream: "a", localReply: 503 },
   // Envoy 1.33+ answers node metadata only under xds: the plugin asks xds.node.metadata.* first.
   "selectors-xds": { stream: "a", localReply: 503 },
+  // The worst-case sample: the 60 KiB value matches none of the 32 patterns; this one does.
+  "worst-case-sample": { stream: "match", localReply: 503 },
 };
 
 const scenarios = readdirSync(SCENARIOS).filter((f) => f.endsWith(".json")).sort();
