@@ -47,11 +47,15 @@ export interface Engine {
 
 /** A fresh VM with the plugin configured with `configuration`. */
 export async function startEngine(configuration: string, options: EngineOptions = {}): Promise<Engine> {
+  // Encoded once, here: the host would encode a string for each root context it makes (the
+  // canary's and the worker's); for a configuration of many megabytes each copy is that much
+  // memory again.
+  const bytes = Buffer.from(configuration, "utf8");
   // Simulated time starts at the real time, so schedule windows are judged as a proxy would now.
   const clock = new TestClock(Date.now());
   const stats = new StatsStore();
   const vm = instantiate(await pluginModule(), { clock, stats, node: options.node, logLevel: "trace", failStrategy: "closed" });
-  const plugin = startPlugin(vm, { rootId: options.rootId ?? "hfi-fault-injection", configuration });
+  const plugin = startPlugin(vm, { rootId: options.rootId ?? "hfi-fault-injection", configuration: bytes });
   return {
     vm,
     plugin,

@@ -13,8 +13,9 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node } from "yaml";
 import { parsePluginSource, WASM_FILTER_TYPE } from "../host/runner/plugin-source";
+import { readYamlDocument } from "./yaml-read";
 import type { NodeInfo } from "../host/index";
 import { CliError } from "./errors";
 
@@ -84,7 +85,12 @@ export interface LoadedSources {
 const INPUT_FILE = /\.(ya?ml|json)$/i;
 const DEFAULT_ROOT_ID = "hfi-fault-injection";
 
-/** Expands directories (their *.yaml/*.yml/*.json files, sorted, not recursive). */
+/**
+ * Expands directories (their *.yaml/*.yml/*.json files, sorted, not recursive). A symlink to a
+ * file counts as that file: a mounted Kubernetes ConfigMap is `a.yaml -> ..data/a.yaml`,
+ * `..data -> ..2024_01_01_00_00_00.123/`, and its hidden `..` entries are not read on their own,
+ * so each key's file is read once, under its own name.
+ */
 export function expandPaths(paths: string[]): string[] {
   const files: string[] = [];
   for (const p of paths) {
@@ -99,13 +105,22 @@ export function expandPaths(paths: string[]): string[] {
       continue;
     }
     const names = readdirSync(p, { withFileTypes: true })
-      .filter((e) => e.isFile() && !e.name.startsWith(".") && INPUT_FILE.test(e.name))
+      .filter((e) => !e.name.startsWith(".") && INPUT_FILE.test(e.name) && (e.isFile() || (e.isSymbolicLink() && isFileBehindLink(path.join(p, e.name)))))
       .map((e) => e.name)
       .sort();
     if (names.length === 0) throw new CliError(`${p}: no .yaml, .yml or .json files in this directory`);
     files.push(...names.map((n) => path.join(p, n)));
   }
   return files;
+}
+
+/** A symlink that leads (through any further links) to a regular file; a dangling one does not. */
+function isFileBehindLink(link: string): boolean {
+  try {
+    return statSync(link).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export function loadSources(paths: string[]): LoadedSources {
@@ -126,18 +141,48 @@ export function loadSources(paths: string[]): LoadedSources {
 /**
  * Splits a file into its documents at `---` / `...` lines (a document marker always starts a
  * line), so a document with a syntax error (an unclosed `{`) cannot swallow the ones after it.
+ * Each chunk is a slice of the text (no copy); lines are split at "\n" only.
  */
 function documentChunks(text: string): Array<{ text: string; firstLine: number }> {
-  const lines = text.split("\n");
   const chunks: Array<{ text: string; firstLine: number }> = [];
   let start = 0;
-  for (let i = 1; i <= lines.length; i++) {
-    if (i === lines.length || /^(---|\.\.\.)(\s|$)/.test(lines[i])) {
-      chunks.push({ text: lines.slice(start, i).join("\n"), firstLine: start + 1 });
-      start = i;
+  let startLine = 1;
+  let line = 1;
+  for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", nl + 1)) {
+    line++;
+    const at = nl + 1;
+    if (isMarkerLine(text, at)) {
+      chunks.push({ text: text.slice(start, nl), firstLine: startLine });
+      start = at;
+      startLine = line;
     }
   }
+  chunks.push({ text: text.slice(start), firstLine: startLine });
   return chunks;
+}
+
+/** `---` or `...` at `at`, followed by white space or the end of the line or text. */
+function isMarkerLine(text: string, at: number): boolean {
+  const c = text.charCodeAt(at);
+  if (c !== 0x2d /* - */ && c !== 0x2e /* . */) return false;
+  if (text.charCodeAt(at + 1) !== c || text.charCodeAt(at + 2) !== c) return false;
+  return at + 3 >= text.length || /\s/.test(text[at + 3]);
+}
+
+/**
+ * Anchors and aliases: a document whose aliases would copy anchors more than this many times
+ * (the `yaml` package's maxAliasCount, counted as it counts) is not read. A "billion laughs" is
+ * a few lines that expand exponentially; it is a problem of its own document only.
+ */
+const MAX_ALIAS_COUNT = 100;
+/** Alias nodes a document may hold at all (resolving each one scans the document's anchors and
+ * aliases: 10,000 of each took seconds). */
+const MAX_ALIASES = 1000;
+
+/** A document's nodes and the way from an offset in it to a position in the file. */
+interface Nodes {
+  doc: Document;
+  pos: (offset: number) => Position;
 }
 
 /** Reads every document of one file's text into `out`. */
@@ -145,55 +190,121 @@ export function loadText(text: string, file: string, out: LoadedSources): void {
   let number = 0;
   for (const chunk of documentChunks(text)) {
     const lineCounter = new LineCounter();
-    const doc = parseDocument(chunk.text, { lineCounter, prettyErrors: false });
+    const { doc, aliases } = readYamlDocument(chunk.text, lineCounter);
     if (doc.contents === null && doc.errors.length === 0) continue; // only comments or a marker
     number++;
-    const pos = (offset: number): Position => {
-      const p = lineCounter.linePos(offset);
-      return { file, line: chunk.firstLine + p.line - 1, column: p.col };
-    };
-    const docText = chunk.text;
+    const pos = positions(file, chunk.firstLine, lineCounter);
     if (doc.errors.length > 0) {
       const e = doc.errors[0];
       out.problems.push({ at: pos(e.pos[0]), field: "(document)", message: `not valid ${/\.json$/i.test(file) ? "JSON" : "YAML"}: ${firstLine(e.message)}` });
       continue;
     }
-    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
-    if (value === null || value === undefined) continue; // an empty document (a trailing ---)
-    const locate = locator(doc, pos, []);
     const docAt = doc.contents ? pos(doc.contents.range[0]) : { file, line: 1, column: 1 };
-    const base = { file, document: number, at: docAt };
-    const kind = isObject(value) ? value.kind : undefined;
-    if (kind === "WasmPlugin") {
-      out.configurations.push(fromWasmPlugin(doc, value as Record<string, unknown>, base, pos));
-    } else if (typeof kind === "string" && kind !== "") {
-      if (kind === "VirtualService") {
-        out.problems.push({ at: docAt, field: "kind", message: "this is an Istio VirtualService; HFI takes policies ({metadata: {name}, spec: {rules: [{match, fault}]}}) — see docs/cli.md for how VirtualService fault fields translate" });
+    if (aliases > MAX_ALIASES) {
+      out.problems.push({ at: docAt, field: "(document)", message: `not read: ${aliases} aliases, over the limit of ${MAX_ALIASES} a document` });
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    } catch (e) {
+      // An alias bomb (the package refuses to expand it): this document's problem, not the run's.
+      const message = firstLine((e as Error).message);
+      const why = /alias count/i.test(message) ? ` (its aliases would copy anchors more than ${MAX_ALIAS_COUNT} times)` : "";
+      out.problems.push({ at: docAt, field: "(document)", message: `not read: ${message}${why}` });
+      continue;
+    }
+    if (value === null || value === undefined) continue; // an empty document (a trailing ---)
+    if (aliases > 0 && isCyclic(value)) {
+      out.problems.push({ at: docAt, field: "(document)", message: "not read: an alias inside its own anchor makes the document contain itself" });
+      continue;
+    }
+    // The nodes serve positions. Most documents have no problem, and the nodes of thousands of
+    // documents are most of the memory of a run: they are let go once the document is read,
+    // and read again from the document's text when a position in it is asked for.
+    const { text: docText, firstLine: firstLineOfChunk } = chunk;
+    let nodes: Nodes | undefined = { doc, pos };
+    const get = (): Nodes => {
+      if (nodes === undefined) {
+        const counter = new LineCounter();
+        nodes = { doc: readYamlDocument(docText, counter).doc, pos: positions(file, firstLineOfChunk, counter) };
       }
-      // Other Kubernetes objects (an EnvoyFilter next to the WasmPlugin, a kustomization) are
-      // not HFI configuration: skipped.
-    } else if (hasWasmFilter(value)) {
-      const c = fromBootstrap(doc, docText, base, pos);
-      if ("problem" in c) out.problems.push(c.problem);
-      else out.configurations.push(c);
-    } else if (Array.isArray(value)) {
-      out.configurations.push(policyList(value, (i) => (p) => locate([i, ...p]), base, "policies"));
-    } else if (isObject(value) && "policies" in value) {
-      const { policies, ...settings } = value;
-      const bare = Object.keys(settings).length === 0;
-      const c = configuration(settings, policies, (p) => locate(p), base, bare ? "policies" : "plugin-configuration", JSON.stringify(value));
-      out.configurations.push(c);
-    } else if (looksLikePolicy(value)) {
-      out.configurations.push(policyList([value], () => locate, base, "policies"));
+      return nodes;
+    };
+    loadDocument(get, value, docText, { file, document: number, at: docAt }, out);
+    nodes = undefined;
+  }
+}
+
+/** Offsets in a document that starts at line `firstLine` of `file` to positions in the file. */
+function positions(file: string, firstLine: number, lineCounter: LineCounter): (offset: number) => Position {
+  return (offset) => {
+    const p = lineCounter.linePos(offset);
+    return { file, line: firstLine + p.line - 1, column: p.col };
+  };
+}
+
+function loadDocument(nodes: () => Nodes, value: unknown, docText: string, base: Base, out: LoadedSources): void {
+  const docAt = base.at;
+  const locate = locator(nodes, []);
+  const kind = isObject(value) ? value.kind : undefined;
+  if (kind === "WasmPlugin") {
+    out.configurations.push(fromWasmPlugin(nodes, value as Record<string, unknown>, base));
+  } else if (typeof kind === "string" && kind !== "") {
+    if (kind === "VirtualService") {
+      out.problems.push({ at: docAt, field: "kind", message: "this is an Istio VirtualService; HFI takes policies ({metadata: {name}, spec: {rules: [{match, fault}]}}) — see docs/cli.md for how VirtualService fault fields translate" });
+    }
+    // Other Kubernetes objects (an EnvoyFilter next to the WasmPlugin, a kustomization) are
+    // not HFI configuration: skipped.
+  } else if (hasWasmFilter(value)) {
+    const { doc, pos } = nodes();
+    const c = fromBootstrap(doc, docText, base, pos);
+    if ("problem" in c) out.problems.push(c.problem);
+    else out.configurations.push(c);
+  } else if (Array.isArray(value)) {
+    out.configurations.push(policyList(value, (i) => (p) => locate([i, ...p]), base, "policies"));
+  } else if (isObject(value) && "policies" in value) {
+    const { policies, ...settings } = value;
+    const bare = Object.keys(settings).length === 0;
+    const c = configuration(settings, policies, (p) => locate(p), base, bare ? "policies" : "plugin-configuration", () => JSON.stringify(value));
+    out.configurations.push(c);
+  } else if (looksLikePolicy(value)) {
+    out.configurations.push(policyList([value], () => locate, base, "policies"));
+  } else {
+    out.problems.push({
+      at: docAt,
+      field: "(document)",
+      severity: "warning",
+      message: "skipped: not a policy, a list of policies, a plugin configuration, a WasmPlugin or an Envoy bootstrap with the Wasm filter",
+    });
+  }
+}
+
+/** Whether a value (from a document with aliases) contains itself. Linear: each object once. */
+function isCyclic(root: unknown): boolean {
+  const done = new Set<object>();
+  const open = new Set<object>();
+  // Depth-first without recursion: [object, its children, next child index].
+  const stack: Array<{ node: object; children: unknown[]; next: number }> = [];
+  const enter = (v: unknown): boolean => {
+    if (typeof v !== "object" || v === null || done.has(v)) return false;
+    if (open.has(v)) return true;
+    open.add(v);
+    stack.push({ node: v, children: Array.isArray(v) ? v : Object.values(v), next: 0 });
+    return false;
+  };
+  if (enter(root)) return true;
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next < top.children.length) {
+      if (enter(top.children[top.next++])) return true;
     } else {
-      out.problems.push({
-        at: docAt,
-        field: "(document)",
-        severity: "warning",
-        message: "skipped: not a policy, a list of policies, a plugin configuration, a WasmPlugin or an Envoy bootstrap with the Wasm filter",
-      });
+      stack.pop();
+      open.delete(top.node);
+      done.add(top.node);
     }
   }
+  return false;
 }
 
 function policyList(list: unknown[], locateItem: (i: number) => Locate, base: Base, kind: SourceKind): ConfigurationInput {
@@ -202,7 +313,10 @@ function policyList(list: unknown[], locateItem: (i: number) => Locate, base: Ba
     kind,
     settings: {},
     policies: list.map((value, i) => ({ value, locate: locateItem(i), prefix: [] })),
-    raw: JSON.stringify({ policies: list }),
+    // Built when asked for (only a configuration that is not an object is judged as text).
+    get raw() {
+      return JSON.stringify({ policies: list });
+    },
     locate: () => base.at,
     rootId: DEFAULT_ROOT_ID,
   };
@@ -210,25 +324,34 @@ function policyList(list: unknown[], locateItem: (i: number) => Locate, base: Ba
 
 type Base = { file: string; document: number; at: Position };
 
-function configuration(settings: Record<string, unknown>, policies: unknown, locate: Locate, base: Base, kind: SourceKind, raw: string): ConfigurationInput {
-  const c: ConfigurationInput = { ...base, kind, settings, policies: [], raw, locate, rootId: DEFAULT_ROOT_ID };
+function configuration(settings: Record<string, unknown>, policies: unknown, locate: Locate, base: Base, kind: SourceKind, raw: () => string): ConfigurationInput {
+  const c: ConfigurationInput = {
+    ...base, kind, settings, policies: [], locate, rootId: DEFAULT_ROOT_ID,
+    get raw() {
+      return raw();
+    },
+  };
   if (Array.isArray(policies)) c.policies = policies.map((value, i) => ({ value, locate: (p) => locate(["policies", i, ...p]), prefix: ["policies", i] }));
   else if (policies !== undefined) c.policiesValue = policies;
   return c;
 }
 
-function fromWasmPlugin(doc: Document, value: Record<string, unknown>, base: Base, pos: (o: number) => Position): ConfigurationInput {
-  const source = parsePluginSource(JSON.stringify(value), `${base.file}.yaml`);
+function fromWasmPlugin(nodes: () => Nodes, value: Record<string, unknown>, base: Base): ConfigurationInput {
   const spec = isObject(value.spec) ? value.spec : {};
   const cfg = spec.pluginConfig;
-  const locate = locator(doc, pos, ["spec", "pluginConfig"]);
+  // The runner reads the WasmPlugin (its root id); it is handed the object without the
+  // pluginConfig, which can be large: the configuration it would make of it is JSON.stringify
+  // of the pluginConfig (host/runner/plugin-source.ts), made here when needed.
+  const source = parsePluginSource(JSON.stringify(isObject(value.spec) ? { ...value, spec: { ...spec, pluginConfig: undefined } } : value), `${base.file}.yaml`);
+  const raw = () => (cfg === undefined ? "" : JSON.stringify(cfg));
+  const locate = locator(nodes, ["spec", "pluginConfig"]);
   const at = locate([]);
   let c: ConfigurationInput;
   if (isObject(cfg)) {
     const { policies, ...settings } = cfg;
-    c = configuration(settings, policies, locate, { ...base, at }, "wasm-plugin", source.configuration);
+    c = configuration(settings, policies, locate, { ...base, at }, "wasm-plugin", raw);
   } else {
-    c = { ...base, at, kind: "wasm-plugin", policies: [], raw: source.configuration, locate, rootId: DEFAULT_ROOT_ID };
+    c = { ...base, at, kind: "wasm-plugin", policies: [], raw: raw(), locate, rootId: DEFAULT_ROOT_ID };
   }
   c.rootId = source.rootId;
   return c;
@@ -248,18 +371,19 @@ function fromBootstrap(doc: Document, text: string, base: Base, pos: (o: number)
   const scalarAt = scalar?.range ? pos(scalar.range[0]) : base.at;
   const shift = scalar && isScalar(scalar) && scalar.type === "BLOCK_LITERAL" && scalar.range ? blockShift(text, scalar.range[0], pos) : undefined;
   const innerCounter = new LineCounter();
-  const inner = parseDocument(source.configuration, { lineCounter: innerCounter });
+  const inner = readYamlDocument(source.configuration, innerCounter).doc;
   const innerPos = (offset: number): Position => {
     if (!shift) return scalarAt;
     const p = innerCounter.linePos(offset);
     return { file: base.file, line: shift.firstLine + p.line - 1, column: shift.indent + p.col };
   };
-  const locate: Locate = inner.errors.length === 0 ? locator(inner, innerPos, []) : () => scalarAt;
+  const locate: Locate = inner.errors.length === 0 ? locator(() => ({ doc: inner, pos: innerPos }), []) : () => scalarAt;
   const value = inner.errors.length === 0 ? (inner.toJS() as unknown) : undefined;
   let c: ConfigurationInput;
   if (isObject(value)) {
     const { policies, ...settings } = value;
-    c = configuration(settings, policies, locate, { ...base, at: scalarAt }, "envoy-bootstrap", source.configuration);
+    const configurationText = source.configuration;
+    c = configuration(settings, policies, locate, { ...base, at: scalarAt }, "envoy-bootstrap", () => configurationText);
   } else {
     c = { ...base, at: scalarAt, kind: "envoy-bootstrap", policies: [], raw: source.configuration, locate, rootId: DEFAULT_ROOT_ID };
   }
@@ -273,10 +397,15 @@ function blockShift(text: string, headerOffset: number, pos: (o: number) => Posi
   const nl = text.indexOf("\n", headerOffset);
   if (nl < 0) return undefined;
   const firstLine = pos(nl + 1).line;
-  const rest = text.slice(nl + 1).split("\n");
-  const first = rest.find((l) => l.trim() !== "");
-  if (first === undefined) return undefined;
-  return { firstLine, indent: first.length - first.trimStart().length };
+  // The first line with more than white space, read line by line (not the rest split at once).
+  for (let start = nl + 1; start <= text.length; ) {
+    const end = text.indexOf("\n", start);
+    const line = text.slice(start, end < 0 ? text.length : end);
+    if (line.trim() !== "") return { firstLine, indent: line.length - line.trimStart().length };
+    if (end < 0) break;
+    start = end + 1;
+  }
+  return undefined;
 }
 
 function findWasmConfiguration(node: unknown, at: PathSegment[] = []): PathSegment[] | undefined {
@@ -310,8 +439,9 @@ function hasWasmFilter(node: unknown): boolean {
  * Position of a field path below `prefix` in a YAML document: the key of the field when it
  * exists (where a reader looks for it), else the closest enclosing node that exists.
  */
-function locator(doc: Document, pos: (offset: number) => Position, prefix: PathSegment[]): Locate {
+function locator(nodes: () => Nodes, prefix: PathSegment[]): Locate {
   return (fieldPath) => {
+    const { doc, pos } = nodes();
     const full = [...prefix, ...fieldPath];
     let node: unknown = doc.contents;
     let best: number | undefined = doc.contents?.range?.[0];
@@ -347,7 +477,8 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function firstLine(s: string): string {
-  return s.split("\n")[0];
+  const nl = s.indexOf("\n");
+  return nl < 0 ? s : s.slice(0, nl);
 }
 
 /** "spec.rules[0].match.headers[1].name" -> ["spec","rules",0,"match","headers",1,"name"]. */

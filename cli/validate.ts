@@ -9,6 +9,12 @@
  * an unknown field, translates an Istio habit, or puts a valid placeholder) and asks again, so
  * the next problem of the same rule shows too. Problems at fields hfi repaired are its own
  * artefacts and are not reported.
+ *
+ * Linear in the input: each judgement is a fresh VM (two, with Envoy's configuration canary),
+ * so hfi asks as few as it can. The same question (the settings of many policy documents) is
+ * asked once. Policies that would be judged with the same settings (every bare policy document
+ * of every file, say) are first judged together, in batches (screen below); only a policy the
+ * plugin says something about is then judged alone, with its repairs.
  */
 import path from "node:path";
 import { istioHint, durationMs } from "./hints";
@@ -38,14 +44,15 @@ const MAX_REPAIRS = 40;
 export async function validatePaths(paths: string[]): Promise<ValidationReport> {
   const loaded = loadSources(paths);
   const problems: Problem[] = loaded.problems.map((p) => ({ ...p.at, severity: p.severity ?? ("error" as Severity), field: p.field, message: p.message }));
-  for (const unit of loaded.configurations) problems.push(...(await validateConfiguration(unit)));
+  problems.push(...(await validateConfigurations(loaded.configurations, rememberingJudge())));
   problems.push(...duplicateNames(loaded.configurations));
   // A path that held nothing hfi checks must not read as "ok".
+  const checked = withAncestors(loaded.configurations.map((c) => c.file));
+  const read = withAncestors(loaded.files);
   for (const given of paths) {
     const root = path.resolve(given);
-    const under = (f: string) => f === root || f.startsWith(root + path.sep);
-    if (loaded.configurations.some((c) => under(path.resolve(c.file)))) continue;
-    if (!loaded.files.some((f) => under(path.resolve(f)))) continue; // reported by loadSources
+    if (checked.has(root)) continue;
+    if (!read.has(root)) continue; // reported by loadSources
     problems.push({ file: given, line: 1, column: 1, severity: "error", field: "(path)",
       message: "nothing to check: no policy, list of policies, plugin configuration, WasmPlugin or Envoy bootstrap with the Wasm filter" });
   }
@@ -59,11 +66,55 @@ export async function validatePaths(paths: string[]): Promise<ValidationReport> 
   };
 }
 
+/** Every file (resolved) and every folder above it: "is anything under this path" in one look-up. */
+function withAncestors(files: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const file of new Set(files)) {
+    for (let p = path.resolve(file); !out.has(p); ) {
+      out.add(p);
+      const up = path.dirname(p);
+      if (up === p) break;
+      p = up;
+    }
+  }
+  return out;
+}
+
 interface Verdict {
   refusal?: string;
   messages: PluginMessage[];
   /** Warnings and errors the plugin wrote in another form: shown as they are. */
   other: Array<{ severity: Severity; line: string }>;
+}
+
+/** A judgement of a configuration (as the unit's proxy would see it). */
+type Judge = (unit: ConfigurationInput, configuration: string) => Promise<Verdict>;
+
+/** Configurations up to this long are remembered with their verdict (and this much in all). */
+const REMEMBERED_CONFIGURATION = 64 * 1024;
+const REMEMBERED_IN_ALL = 64 * 1024 * 1024;
+
+/**
+ * judge(), asking the plugin once per distinct question: every bare policy document has the
+ * same settings, and a policy judged alone while screening is asked again by validatePolicy.
+ * Verdicts are shared: callers only read them.
+ */
+function rememberingJudge(): Judge {
+  const known = new Map<string, Verdict>();
+  let kept = 0;
+  return async (unit, configuration) => {
+    if (configuration.length > REMEMBERED_CONFIGURATION) return judge(unit, configuration);
+    const key = `${unit.rootId}\n${unit.node === undefined ? "" : JSON.stringify(unit.node)}\n${configuration}`;
+    let verdict = known.get(key);
+    if (verdict === undefined) {
+      verdict = await judge(unit, configuration);
+      if (kept + key.length <= REMEMBERED_IN_ALL) {
+        known.set(key, verdict);
+        kept += key.length;
+      }
+    }
+    return verdict;
+  };
 }
 
 async function judge(unit: ConfigurationInput, configuration: string): Promise<Verdict> {
@@ -98,24 +149,52 @@ function withPolicies(unit: ConfigurationInput, policies: unknown): string {
 }
 
 export async function validateConfiguration(input: ConfigurationInput): Promise<Problem[]> {
+  return validateConfigurations([input], rememberingJudge());
+}
+
+/** A configuration whose settings are judged: what is left to judge of it. */
+interface SettingsJudged {
+  /** The configuration, without the settings the plugin refused. */
+  unit: ConfigurationInput;
+  problems: Problem[];
+  /** Messages (normalized) and other lines already reported or accounted for. */
+  seen: Set<string>;
+  /** Nothing more to judge (not an object, or refused as a whole). */
+  done: boolean;
+}
+
+/** The problems of each configuration, in the order of the configurations. */
+async function validateConfigurations(inputs: ConfigurationInput[], judge: Judge): Promise<Problem[]> {
+  const judged: SettingsJudged[] = [];
+  for (const input of inputs) judged.push(await judgeSettings(input, judge));
+  const clean = await screen(judged.flatMap((j) => (j.done ? [] : [j.unit])), judge);
+  const problems: Problem[] = [];
+  for (const j of judged) {
+    problems.push(...j.problems);
+    if (!j.done) problems.push(...(await judgePolicies(j, clean, judge)));
+  }
+  return problems;
+}
+
+async function judgeSettings(input: ConfigurationInput, judge: Judge): Promise<SettingsJudged> {
   let unit = input;
   const problems: Problem[] = [];
+  const seen = new Set<string>();
   if (unit.settings === undefined) {
     // Not a JSON object: judged as the proxy would judge the text.
     const v = await judge(unit, unit.raw);
     if (v.refusal !== undefined) problems.push({ ...unit.at, severity: "error", field: "(configuration)", message: `refused: ${v.refusal}` });
     for (const m of v.messages) problems.push({ ...unit.at, severity: m.severity, field: m.field, message: m.message });
-    return problems;
+    return { unit, problems, seen, done: true };
   }
-  const seen = new Set<string>();
   // 1. The settings alone (and `policies` when it is not a list). Any problem in them refuses
   // the configuration; each setting is then judged alone, so that every problem shows at the
   // setting it is about.
   const settingsVerdict = await judge(unit, withPolicies(unit, unit.policiesValue ?? []));
   if (settingsVerdict.refusal !== undefined) {
-    const found = await settingProblems(unit, settingsVerdict.refusal);
+    const found = await settingProblems(unit, settingsVerdict.refusal, judge);
     problems.push(...found.problems);
-    if (found.bad.size === 0) return problems;
+    if (found.bad.size === 0) return { unit, problems, seen, done: true };
     // The policies are judged with the refused settings left out, so their problems show too.
     unit = { ...unit, settings: Object.fromEntries(Object.entries(unit.settings).filter(([k]) => !found.bad.has(k))) };
   }
@@ -127,8 +206,14 @@ export async function validateConfiguration(input: ConfigurationInput): Promise<
     seen.add(o.line);
     problems.push({ ...unit.at, severity: o.severity, field: "(plugin)", message: o.line });
   }
-  // 2. Each policy alone, repairing as it goes.
-  for (const policy of unit.policies) problems.push(...(await validatePolicy(unit, policy, seen)));
+  return { unit, problems, seen, done: false };
+}
+
+async function judgePolicies({ unit, seen }: SettingsJudged, clean: Set<PolicyInput>, judge: Judge): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  // 2. Each policy alone, repairing as it goes; a policy the plugin said nothing about in its
+  // batch would get nothing here either.
+  for (const policy of unit.policies) if (!clean.has(policy)) problems.push(...(await validatePolicy(unit, policy, seen, judge)));
   // 3. All together: what only shows between policies.
   if (unit.policies.length > 1) {
     const all = await judge(unit, withPolicies(unit, unit.policies.map((p) => p.value)));
@@ -152,6 +237,143 @@ export async function validateConfiguration(input: ConfigurationInput): Promise<
   return problems;
 }
 
+// ---- screening: many policies in one judgement ---------------------------------------------
+
+/** Policies in one screening judgement (under the default max_labelled_policies, 200, beyond
+ * which the plugin writes one line about the set), and their JSON text in all. */
+const BATCH_POLICIES = 128;
+const BATCH_BYTES = 512 * 1024;
+/** Screening rounds at most (a round that clears no policy ends it). */
+const SCREENING_ROUNDS = 8;
+
+/**
+ * The policies the plugin reports nothing about when judged alone, found by judging many at
+ * once: every policy of every configuration judged with the same settings (same root id and
+ * node) goes into batches, each one configuration of those settings and up to BATCH_POLICIES
+ * policies of distinct names.
+ *
+ * Why a policy the plugin says nothing about in a batch gets nothing alone either: the plugin
+ * judges each policy of a list on its own, and what a set adds (a count over a limit, a budget
+ * of regexes or header names spent, a name taken by an earlier policy, policies past
+ * max_labelled_policies) only adds messages; names are distinct within a batch. Each message
+ * names its policy (by name, or by position for a policy without a valid name). A batch with a
+ * message about no one policy (a refusal, a line about the set) is split in two and each half
+ * judged again, down to single policies. The policies named are screened again in new
+ * batches while that clears some; a policy that remains named is judged alone.
+ */
+async function screen(units: ConfigurationInput[], judge: Judge): Promise<Set<PolicyInput>> {
+  const clean = new Set<PolicyInput>();
+  const groups = new Map<string, { unit: ConfigurationInput; settings: string; size: number; policies: PolicyInput[] }>();
+  for (const unit of units) {
+    if (unit.policies.length === 0) continue;
+    const settings = judgedSettings(unit.settings);
+    const settingsJson = JSON.stringify(settings);
+    const key = `${unit.rootId}\n${unit.node === undefined ? "" : JSON.stringify(unit.node)}\n${settingsJson}`;
+    let group = groups.get(key);
+    if (group === undefined) {
+      const labelled = settings.max_labelled_policies;
+      const size = typeof labelled === "number" && Number.isInteger(labelled) && labelled >= 0 ? Math.max(1, Math.min(BATCH_POLICIES, labelled)) : BATCH_POLICIES;
+      groups.set(key, (group = { unit, settings: settingsJson, size, policies: [] }));
+    }
+    group.policies.push(...unit.policies);
+  }
+  for (const group of groups.values()) {
+    // A policy named in one batch may be named only because of the others (a budget spent by
+    // them): the named ones are batched again, as long as that clears any.
+    let pending = group.policies;
+    for (let round = 0; round < SCREENING_ROUNDS && pending.length > 0; round++) {
+      const named: PolicyInput[] = [];
+      let batch: Batch = [];
+      let names = new Set<string>();
+      let bytes = 0;
+      const flush = async () => {
+        if (batch.length > 0) await screenBatch(group.unit, group.settings, batch, clean, named, judge);
+        batch = [];
+        names = new Set();
+        bytes = 0;
+      };
+      for (const policy of pending) {
+        // A large policy is judged alone, once (and not turned into text here just to see that).
+        if (jsonLongerThan(policy.value, BATCH_BYTES)) continue;
+        const json = JSON.stringify(policy.value) as string | undefined;
+        if (json === undefined || json.length > BATCH_BYTES) continue;
+        const name = policyName(policy.value);
+        if ((name !== undefined && names.has(name)) || batch.length >= group.size || bytes + json.length > BATCH_BYTES) await flush();
+        batch.push({ policy, json });
+        bytes += json.length + 1;
+        if (name !== undefined) names.add(name);
+      }
+      await flush();
+      if (named.length === pending.length) break;
+      pending = named;
+    }
+  }
+  return clean;
+}
+
+type Batch = Array<{ policy: PolicyInput; json: string }>;
+
+/** Whether JSON.stringify(value) is surely longer than `limit`: a lower bound of its length,
+ * counted only until it passes the limit. */
+function jsonLongerThan(value: unknown, limit: number): boolean {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === "string") size += v.length + 2;
+    else if (Array.isArray(v)) {
+      size += 1 + v.length;
+      for (const item of v) stack.push(item);
+    } else if (isObject(v)) {
+      size += 1;
+      for (const key in v) {
+        size += key.length + 4;
+        stack.push(v[key]);
+      }
+    } else size += 1;
+    if (size > limit) return true;
+  }
+  return false;
+}
+
+async function screenBatch(unit: ConfigurationInput, settingsJson: string, batch: Batch, clean: Set<PolicyInput>, named: PolicyInput[], judge: Judge): Promise<void> {
+  // Exactly withPolicies(unit, [values...]): a batch of one is the question validatePolicy asks.
+  const list = `[${batch.map((b) => b.json).join(",")}]`;
+  const configuration = settingsJson === "{}" ? `{"policies":${list}}` : `${settingsJson.slice(0, -1)},"policies":${list}}`;
+  const v = await judge(unit, configuration);
+  const about = new Set<number>();
+  let split = v.refusal !== undefined || v.other.length > 0;
+  if (!split) {
+    const byName = new Map<string, number>();
+    batch.forEach((b, i) => {
+      const name = policyName(b.policy.value);
+      if (name !== undefined) byName.set(name, i);
+    });
+    for (const m of v.messages) {
+      const i = m.scope.kind === "position" ? m.scope.index : m.scope.kind === "policy" ? byName.get(m.scope.name) : undefined;
+      if (i === undefined || i >= batch.length) {
+        split = true;
+        break;
+      }
+      about.add(i);
+    }
+  }
+  if (split) {
+    if (batch.length === 1) {
+      named.push(batch[0].policy);
+      return;
+    }
+    const half = Math.ceil(batch.length / 2);
+    await screenBatch(unit, settingsJson, batch.slice(0, half), clean, named, judge);
+    await screenBatch(unit, settingsJson, batch.slice(half), clean, named, judge);
+    return;
+  }
+  batch.forEach((b, i) => {
+    if (about.has(i)) named.push(b.policy);
+    else clean.add(b.policy);
+  });
+}
+
 /**
  * Policy documents (bare policies and lists, in every file given) are one set when they are
  * applied together (a policy directory, a ConfigMap, the control plane), where the plugin keeps
@@ -160,18 +382,20 @@ export async function validateConfiguration(input: ConfigurationInput): Promise<
  */
 function duplicateNames(units: ConfigurationInput[]): Problem[] {
   const problems: Problem[] = [];
-  const first = new Map<string, Position>();
+  // Positions are looked up only for names used twice (a lookup reads the document's nodes).
+  const first = new Map<string, { policy: PolicyInput; at?: Position }>();
   for (const unit of units) {
     if (unit.kind !== "policies") continue;
     for (const policy of unit.policies) {
       const name = policyName(policy.value);
       if (name === undefined) continue;
-      const at = policy.locate(["metadata", "name"]);
-      const earlier = first.get(name);
-      if (earlier === undefined) {
-        first.set(name, at);
+      const firstOfName = first.get(name);
+      if (firstOfName === undefined) {
+        first.set(name, { policy });
         continue;
       }
+      const earlier = (firstOfName.at ??= firstOfName.policy.locate(["metadata", "name"]));
+      const at = policy.locate(["metadata", "name"]);
       problems.push({
         ...at, severity: "error", field: joinFieldPath([...policy.prefix, "metadata", "name"]), policy: name,
         message: `has the name of the policy at ${earlier.file}:${earlier.line}:${earlier.column}; applied together, the later one is dropped`,
@@ -182,7 +406,7 @@ function duplicateNames(units: ConfigurationInput[]): Problem[] {
 }
 
 /** Every problem of a refused configuration's settings, each at its own setting. */
-async function settingProblems(unit: ConfigurationInput, refusal: string): Promise<{ problems: Problem[]; bad: Set<string> }> {
+async function settingProblems(unit: ConfigurationInput, refusal: string, judge: Judge): Promise<{ problems: Problem[]; bad: Set<string> }> {
   const problems: Problem[] = [];
   const bad = new Set<string>();
   for (const [key, value] of Object.entries(judgedSettings(unit.settings))) {
@@ -208,10 +432,10 @@ function splitRefusal(refusal: string): string[] {
   return refusal.split(/; (?=configuration: \S+: )/);
 }
 
-async function validatePolicy(unit: ConfigurationInput, policy: PolicyInput, seenOverall: Set<string>): Promise<Problem[]> {
+async function validatePolicy(unit: ConfigurationInput, policy: PolicyInput, seenOverall: Set<string>, judge: Judge): Promise<Problem[]> {
   const problems: Problem[] = [];
   const name = policyName(policy.value);
-  let current = structuredClone(policy.value);
+  let current = policy.value; // repair() changes a copy
   const seen = new Set<string>();
   const repaired: PathSegment[][] = [];
   for (let round = 0; round < MAX_REPAIRS; round++) {

@@ -1,0 +1,123 @@
+/**
+ * `hfi validate` in time and memory linear in its input, with every problem still at its own
+ * line and column: a mebibyte of small policy documents in one file or in thousands of files
+ * (each judged with a fresh plugin VM, this took 30-40 s and grew faster than the input), and a
+ * document with one very long string (a 50 MiB one took 2.2 GB).
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, test } from "node:test";
+import { FIXTURES, hfi, ROOT } from "./helpers";
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), "hfi-scale-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const MIB = 1024 * 1024;
+/**
+ * Time allowed for a mebibyte. It takes 1.3-1.6 s on a 2-core machine (the YAML parser about
+ * half of it); the bound leaves room for a loaded shared machine, and the quadratic code this
+ * guards against took 30-40 s.
+ */
+const MIB_SECONDS = 10;
+
+/** A small policy as such sets are written (5 lines; the fault on line 5, percentage at column 16). */
+function policy(name: string, percentage = 5): string {
+  return `metadata: { name: ${name} }\nspec:\n  rules:\n    - match: { path: { prefix: "/api/${name}" } }\n      fault: { percentage: ${percentage}, abort: { httpStatus: 503 } }\n`;
+}
+
+/** Policies p0, p1, ... of about `bytes` in all; `odd` changes some of them. */
+function policies(bytes: number, odd: (i: number) => string | undefined): string[] {
+  const docs: string[] = [];
+  for (let size = 0, i = 0; size < bytes; i++) {
+    const doc = odd(i) ?? policy(`p${i}`);
+    docs.push(doc);
+    size += doc.length + 4;
+  }
+  return docs;
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  const start = performance.now();
+  const result = await run();
+  return { result, seconds: (performance.now() - start) / 1000 };
+}
+
+describe("hfi validate on large inputs", () => {
+  test("a mebibyte of small policy documents in one file: each problem at its line and column, in seconds", async () => {
+    const file = path.join(tmp, "many.yaml");
+    const docs = policies(MIB, (i) => (i === 3000 ? policy("p3000", 150) : i === 5000 ? policy("p10") : undefined));
+    writeFileSync(file, docs.join("---\n"));
+    assert.ok(statSync(file).size >= MIB && docs.length > 5000);
+    // Document i starts on line 6i+1 (5 lines and a ---).
+    const { result: r, seconds } = await timed(() => hfi("validate", file));
+    assert.deepEqual(r.stdout.split("\n"), [
+      `${file}:${6 * 3000 + 5}:16: spec.rules[0].fault.percentage: must be a number from 0 to 100, got 150 (policy "p3000")`,
+      `${file}:${6 * 5000 + 1}:13: metadata.name: has the name of the policy at ${file}:${6 * 10 + 1}:13; applied together, the later one is dropped (policy "p10")`,
+      "1 file: 2 errors, 0 warnings",
+    ]);
+    assert.equal(r.code, 1);
+    assert.ok(seconds <= MIB_SECONDS, `1 MiB took ${seconds.toFixed(1)} s`);
+  });
+
+  test("a mebibyte of policies in thousands of files given one by one, in seconds", async () => {
+    const dir = path.join(tmp, "files");
+    mkdirSync(dir);
+    const docs = policies(MIB, (i) => (i === 4321 ? policy("p4321", 101) : undefined));
+    const files = docs.map((doc, i) => {
+      const file = path.join(dir, `p${String(i).padStart(5, "0")}.yaml`);
+      writeFileSync(file, doc);
+      return file;
+    });
+    const { result: r, seconds } = await timed(() => hfi("validate", ...files));
+    assert.deepEqual(r.stdout.split("\n"), [
+      `${files[4321]}:5:16: spec.rules[0].fault.percentage: must be a number from 0 to 100, got 101 (policy "p4321")`,
+      `${files.length} files: 1 error, 0 warnings`,
+    ]);
+    assert.ok(seconds <= MIB_SECONDS, `${files.length} files took ${seconds.toFixed(1)} s`);
+  });
+
+  test("a 20 MiB string value: peak memory grows by at most 10 times the input, and the next document is still checked", () => {
+    // As JSON writes every string: double-quoted (the YAML library builds such a value one
+    // character at a time, some 30 bytes each, unless it is read in pieces).
+    const file = path.join(tmp, "long-string.yaml");
+    writeFileSync(file, [
+      "metadata: { name: long }",
+      "spec:",
+      "  rules:",
+      "    - match: {}",
+      `      fault: { percentage: 5, abort: { httpStatus: 503, body: "${"x".repeat(20 * MIB)}" } }`,
+      "---",
+      "metadata: { name: after }",
+      "spec: { rules: [ { match: {}, fault: { percentage: 5, abort: { httpStatus: 700 } } } ] }",
+      "",
+    ].join("\n"));
+    const size = statSync(file).size;
+    // What the plugin is given for the first document alone: {"policies": [that policy]}.
+    const configurationBytes = JSON.stringify({ policies: [{ metadata: { name: "long" }, spec: { rules: [{ match: {}, fault: { percentage: 5, abort: { httpStatus: 503, body: "" } } }] } }] }).length + 20 * MIB;
+    // Each run in a process of its own: its peak resident memory, against a run on a small file.
+    const baseline = peakRun(path.join(FIXTURES, "three-errors.yaml"));
+    const big = peakRun(file);
+    assert.deepEqual(big.lines, [
+      `${file}:1:1: (policy): refused: plugin configuration is ${configurationBytes} bytes long, over the 4194304-byte limit`,
+      `${file}:8:64: spec.rules[0].fault.abort.httpStatus: must be an HTTP status from 200 to 599, got 700 (policy "after")`,
+      "1 file: 2 errors, 0 warnings",
+    ]);
+    const growth = big.maxRss - baseline.maxRss;
+    assert.ok(growth <= 10 * size, `peak memory grew by ${(growth / MIB).toFixed(0)} MiB for a ${(size / MIB).toFixed(0)} MiB input`);
+  });
+});
+
+/** `hfi validate FILE` in a process of its own: what it prints and its peak resident memory. */
+function peakRun(file: string): { lines: string[]; maxRss: number } {
+  const probe = `
+    const lines = [];
+    require(${JSON.stringify(path.join(ROOT, "cli", "main.ts"))})
+      .main(["validate", process.argv[1]], (s) => lines.push(...s.split("\\n")))
+      .then(() => console.log(JSON.stringify({ lines, maxRss: process.resourceUsage().maxRSS * 1024 })));`;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "-e", probe, file], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as { lines: string[]; maxRss: number };
+}
