@@ -4,7 +4,7 @@
  * A document may also be a list of policies or `{"policies": [...]}`. A file loads whole or not
  * at all: one that fails to parse is reported and skipped, and the other files still count.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { isObject } from "./plugin-source";
@@ -33,7 +33,9 @@ export function readPolicyDir(dir: string): PolicySet {
   let names: string[];
   try {
     names = readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isFile() && !e.name.startsWith(".") && POLICY_FILE.test(e.name))
+      // A symlink to a file counts (a Kubernetes ConfigMap mount: a.yaml -> ..data/a.yaml); the
+      // hidden ..data and timestamped folders themselves do not.
+      .filter((e) => !e.name.startsWith(".") && POLICY_FILE.test(e.name) && (e.isFile() || (e.isSymbolicLink() && isFileBehind(path.join(dir, e.name)))))
       .map((e) => e.name)
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   } catch (e) {
@@ -97,4 +99,13 @@ function policyShapeProblem(item: unknown): string | undefined {
   if (!isObject(meta) || typeof meta.name !== "string" || meta.name === "") return "a policy needs metadata.name";
   if (!isObject(item.spec)) return `policy "${meta.name}" needs a spec`;
   return undefined;
+}
+
+/** Does `p` lead to a file (following links)? A dangling link does not. */
+function isFileBehind(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }

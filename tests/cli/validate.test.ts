@@ -10,6 +10,13 @@ import { after, describe, test } from "node:test";
 import { spawnSync } from "node:child_process";
 import { BIN, ENVOY_FIXTURE, FIXTURES, hfi, hfiProcess, rel, ROOT } from "./helpers";
 
+/** "line:column" of the first occurrence of `needle` in `text`, 1-based, as hfi prints positions. */
+function positionOf(text: string, needle: string): string {
+  const lines = text.split("\n");
+  const i = lines.findIndex((l) => l.includes(needle));
+  return `${i + 1}:${lines[i].indexOf(needle) + 1}`;
+}
+
 const tmp = mkdtempSync(path.join(os.tmpdir(), "hfi-cli-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -118,11 +125,7 @@ describe("hfi validate", () => {
     const withUnknown = withPolicies.replace("        spec:\n", "        spec:\n          colour: blue\n");
     const text = withUnknown.replace("httpStatus: 503", "httpStatus: 99");
     writeFileSync(file, text);
-    const lines = text.split("\n");
-    const at = (needle: string) => {
-      const i = lines.findIndex((l) => l.includes(needle));
-      return `${i + 1}:${lines[i].indexOf(needle) + 1}`;
-    };
+    const at = (needle: string) => positionOf(text, needle);
     const r = await hfi("validate", file);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stdout.split("\n"), [
@@ -183,11 +186,7 @@ describe("hfi validate", () => {
       policies: [{ metadata: { name: "p" }, spec: { selectr: { service: "payments" }, rules: [{ match: {}, fault: { percentage: 100, abort: { grpcStatus: 0 } } }] } }],
     }, null, 2);
     writeFileSync(file, text);
-    const lines = text.split("\n");
-    const at = (needle: string) => {
-      const i = lines.findIndex((l) => l.includes(needle));
-      return `${i + 1}:${lines[i].indexOf(needle) + 1}`;
-    };
+    const at = (needle: string) => positionOf(text, needle);
     const r = await hfi("validate", file);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stdout.split("\n"), [
