@@ -59,7 +59,10 @@ export async function render(o: RenderOptions): Promise<string> {
 
   const wasmPlugin = readTemplate(WASMPLUGIN_TEMPLATE, "WasmPlugin");
   const spec = wasmPlugin.spec as Json;
-  wasmPlugin.metadata = { ...(wasmPlugin.metadata as Json), namespace: o.namespace };
+  // Names carry the workload, so rendering for a second workload in the namespace adds objects
+  // instead of replacing the first one's on apply.
+  const target = targetName(o.selector);
+  wasmPlugin.metadata = { ...(wasmPlugin.metadata as Json), name: objectName(wasmPlugin, target), namespace: o.namespace };
   spec.selector = { matchLabels: labels };
   if (o.image !== undefined) spec.url = imageUrl(o.image);
   const pluginConfig: Json = { ...(isObject(spec.pluginConfig) ? spec.pluginConfig : {}) };
@@ -67,12 +70,12 @@ export async function render(o: RenderOptions): Promise<string> {
   delete pluginConfig.control_plane;
   delete pluginConfig.control_plane_address;
   delete pluginConfig.poll_interval_ms;
-  if (o.controlPlane !== undefined) pluginConfig.control_plane = controlPlane(o.controlPlane, shippedControlPlane);
+  if (o.controlPlane !== undefined) pluginConfig.control_plane = controlPlane(o.controlPlane, shippedControlPlane, o.namespace);
   pluginConfig.policies = policies;
   spec.pluginConfig = pluginConfig;
 
   const envoyFilter = readTemplate(ENVOYFILTER_TEMPLATE, "EnvoyFilter");
-  envoyFilter.metadata = { ...(envoyFilter.metadata as Json), namespace: o.namespace };
+  envoyFilter.metadata = { ...(envoyFilter.metadata as Json), name: objectName(envoyFilter, target), namespace: o.namespace };
   (envoyFilter.spec as Json).workloadSelector = { labels };
 
   // Checks: Istio's CRD models for both, the plugin for the pluginConfig.
@@ -89,6 +92,11 @@ export async function render(o: RenderOptions): Promise<string> {
   });
   const errors = verdict.filter((p) => p.severity === "error");
   if (errors.length > 0) throw new CliError(`hfi render: the plugin refuses ${errors.length} part(s) of these policies, first: ${errors[0].field}: ${errors[0].message} (run hfi validate)`);
+  // The shipped manifest's image is a placeholder: it is never rendered for someone to apply.
+  if (o.image === undefined) {
+    throw new CliError("hfi render: --image is required: the OCI image of the plugin, best pinned by digest " +
+      "(registry/name@sha256:..., which make push prints)");
+  }
 
   const header = `# Rendered by hfi render for the workload ${o.selector.map(([k, v]) => `${k}=${v}`).join(",")} in namespace ${o.namespace}.\n` +
     "# Checked against Istio's CRD models and the plugin; apply with kubectl apply -f.\n";
@@ -117,7 +125,7 @@ function imageUrl(ref: string): string {
  * http://host:port[/path] -> the plugin's control_plane block: Istio's outbound cluster name
  * for the service, the authority, the path; polling settings kept from the template.
  */
-function controlPlane(url: string, shipped: Json): Json {
+function controlPlane(url: string, shipped: Json, namespace: string): Json {
   let u: URL;
   try {
     u = new URL(url);
@@ -127,10 +135,35 @@ function controlPlane(url: string, shipped: Json): Json {
   if (u.protocol !== "http:") throw new CliError(`hfi render: --control-plane must be http:// (the plugin calls it through the sidecar), got "${url}"`);
   const port = u.port === "" ? 80 : Number(u.port);
   const block: Json = {
-    cluster: `outbound|${port}||${u.hostname}`,
+    cluster: `outbound|${port}||${serviceFqdn(u.hostname, namespace)}`,
     authority: `${u.hostname}:${port}`,
     path: u.pathname === "/" ? "/v1/policies" : u.pathname,
   };
   for (const k of ["poll_interval_ms", "timeout_ms"]) if (shipped[k] !== undefined) block[k] = shipped[k];
   return block;
+}
+
+/**
+ * The host as Istio names the service in its outbound cluster names: <name>.<namespace>.svc.
+ * cluster.local. A bare name is in the rendered namespace; name.namespace and name.namespace.svc
+ * are completed; any other host (an external one, a ServiceEntry) stays as written.
+ */
+export function serviceFqdn(host: string, namespace: string): string {
+  const parts = host.split(".");
+  if (host.endsWith(".svc.cluster.local")) return host;
+  if (parts.length === 1) return `${host}.${namespace}.svc.cluster.local`;
+  if (parts.length === 2) return `${host}.svc.cluster.local`;
+  if (parts.length === 3 && parts[2] === "svc") return `${host}.cluster.local`;
+  return host;
+}
+
+/** The workload in an object name: the selector's values, DNS-1123, joined with "-". */
+function targetName(selector: Array<[string, string]>): string {
+  return selector.map(([, v]) => v.toLowerCase().replace(/[^a-z0-9-]+/g, "-")).join("-").replace(/^-+|-+$/g, "");
+}
+
+/** The template's name for one workload: <name>-<workload>, at most 253 characters. */
+function objectName(template: Json, target: string): string {
+  const base = isObject(template.metadata) && typeof template.metadata.name === "string" ? template.metadata.name : "hfi";
+  return target === "" ? base : `${base}-${target}`.slice(0, 253).replace(/-+$/, "");
 }

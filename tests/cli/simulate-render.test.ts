@@ -134,6 +134,8 @@ describe("hfi render", () => {
     assert.deepEqual(filter.spec.workloadSelector, { labels: { app: "frontend" } });
     assert.equal(wasm.metadata.namespace, "demo");
     assert.equal(filter.metadata.namespace, "demo");
+    assert.equal(wasm.metadata.name, "hfi-fault-injection-frontend", "names carry the workload");
+    assert.equal(filter.metadata.name, "hfi-wasm-stats-frontend");
     assert.equal(wasm.spec.url, "oci://ghcr.io/you/hfi-fault-injection:0.1.0");
     assert.deepEqual(wasm.spec.pluginConfig.control_plane, {
       cluster: "outbound|8080||hfi-control-plane.boifi.svc.cluster.local",
@@ -158,6 +160,31 @@ describe("hfi render", () => {
     const r = await hfi("render", "-f", ENVOY_FIXTURE, "--selector", "app=backend", "--namespace", "demo");
     assert.equal(r.code, 2);
     assert.equal(r.stderr, 'hfi render: policy "flaky-api" selects service "frontend", but the workload is service "backend" (change the policy or the flags)');
+  });
+
+  test("two workloads in one namespace get objects of their own; a bare control-plane name becomes Istio's cluster name", async () => {
+    const file = path.join(tmp, "plain.yaml");
+    writeFileSync(file, "metadata: { name: p }\nspec:\n  rules:\n    - match: {}\n      fault: { percentage: 5, abort: { httpStatus: 503 } }\n");
+    const names = async (app: string, cp: string) => {
+      const r = await hfi("render", "-f", file, "--selector", `app=${app}`, "--namespace", "demo", "--image", "ghcr.io/you/hfi@sha256:" + "a".repeat(64), "--control-plane", cp);
+      assert.equal(r.code, 0, r.stderr);
+      const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { metadata: { name: string }; spec: any });
+      return { names: docs.map((d) => d.metadata.name), cluster: docs[0].spec.pluginConfig.control_plane.cluster as string };
+    };
+    const a = await names("frontend", "http://hfi-control-plane:8080");
+    const b = await names("backend", "http://hfi-control-plane.boifi:8080");
+    assert.deepEqual(a.names, ["hfi-fault-injection-frontend", "hfi-wasm-stats-frontend"]);
+    assert.deepEqual(b.names, ["hfi-fault-injection-backend", "hfi-wasm-stats-backend"]);
+    assert.equal(a.cluster, "outbound|8080||hfi-control-plane.demo.svc.cluster.local", "a bare name is in the rendered namespace");
+    assert.equal(b.cluster, "outbound|8080||hfi-control-plane.boifi.svc.cluster.local");
+    assert.equal((await names("x", "http://cp.hfi.svc:9000")).cluster, "outbound|9000||cp.hfi.svc.cluster.local");
+  });
+
+  test("no image, no manifest: the shipped placeholder is never rendered", async () => {
+    const r = await hfi("render", "-f", ENVOY_FIXTURE, "--selector", "app=frontend", "--namespace", "demo");
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^hfi render: --image is required/);
+    assert.equal(r.stdout, "");
   });
 
   test("policies the plugin refuses are not rendered", async () => {
