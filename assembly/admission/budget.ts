@@ -4,14 +4,14 @@
 // (budgets/injection-budget.ts). Envoy's semantics (envoy-host.md): a set with the cas of the
 // read fails with CasMismatch if anyone wrote in between; a missing key reads with a cas that
 // creates it only if it is still missing.
-import { countFor } from "../budgets/injection-budget";
+import { BUDGET_VALUE_BYTES, countFor, takeFrom, TakeResult, writeValue } from "../budgets/injection-budget";
 import { getSharedBytes, setSharedBytes, sharedCas, WasmResult } from "../glue/host";
 import { Fault } from "../model/policy";
 
 /** Compare-and-swap attempts before giving up (only a broken host loses this many races). */
 const TRIES = 16;
 /** The value a set writes: [identity, count]. */
-const VALUE = new ArrayBuffer(16);
+const VALUE = new ArrayBuffer(BUDGET_VALUE_BYTES);
 
 export const enum Spend {
   /** One injection taken (or the rule has no budget). */
@@ -48,13 +48,12 @@ function move(fault: Fault, delta: i32): bool {
     const used = countFor(getSharedBytes(key), fault.budgetIdentity);
     const cas = sharedCas;
     if (cas == 0) return false;
-    if (delta > 0 && used >= fault.maxInjections) {
+    if (delta > 0 && takeFrom(used, fault.maxInjections) != TakeResult.Taken) {
       spent = true;
       return false;
     }
     if (delta < 0 && used == 0) return false;
-    store<u64>(changetype<usize>(VALUE), fault.budgetIdentity);
-    store<u64>(changetype<usize>(VALUE), delta > 0 ? used + 1 : used - 1, 8);
+    writeValue(VALUE, fault.budgetIdentity, delta > 0 ? used + 1 : used - 1);
     const r = setSharedBytes(key, VALUE, cas);
     if (r == WasmResult.Ok) return true;
     if (r != WasmResult.CasMismatch) return false;

@@ -3,7 +3,17 @@
 // read, and retries on CasMismatch, exactly as the host glue will. A scheduler driven by a
 // seeded generator decides who moves next, so every run is one fixed interleaving of many.
 import { FakeSharedData, SetResult } from "./fake-shared-data";
-import { TakeResult, budgetKey, decodeCount, encodeCount, takeFrom, tryTake } from "../../assembly/budgets/injection-budget";
+import { BUDGET_VALUE_BYTES, TakeResult, budgetKey, countFor, takeFrom, writeValue } from "../../assembly/budgets/injection-budget";
+
+/** The policy version the simulated budgets count for. */
+const ID: u64 = 0xfeed;
+
+/** A budget's shared value, as admission/budget.ts writes it. */
+function value(identity: u64, count: u64): ArrayBuffer {
+  const v = new ArrayBuffer(BUDGET_VALUE_BYTES);
+  writeValue(v, identity, count);
+  return v;
+}
 import { BlastRadius, BlastWindow, BLAST_RADIUS_KEY, maxFaultPercentage } from "../../assembly/budgets/blast-radius";
 import { casForSet, MISSING_KEY_CAS } from "../../assembly/window/shared-cas";
 import { Sampler } from "../../assembly/faults/sampling";
@@ -34,13 +44,13 @@ class BudgetWorker {
       return;
     }
     this.phase = 0;
-    const r = tryTake(this.read, this.max);
+    const r = takeFrom(countFor(this.read, ID), this.max);
     if (r != TakeResult.Taken) {
       this.refused++;
       this.wants--;
       return;
     }
-    const s = store.set(KEY, encodeCount(decodeCount(this.read) + 1), casForSet(this.read !== null, this.readCas));
+    const s = store.set(KEY, value(ID, countFor(this.read, ID) + 1), casForSet(this.read !== null, this.readCas));
     if (s == SetResult.Ok) {
       this.taken++;
       this.wants--;
@@ -63,7 +73,7 @@ function runBudget(workers: i32, wantsEach: i32, max: u64, seed: u64, readAllFir
   }
   let taken = 0;
   for (let i = 0; i < workers; i++) taken += ws[i].taken;
-  expect(decodeCount(store.get(KEY))).toBe(<u64>taken, "the stored count is the number of injections granted");
+  expect(countFor(store.get(KEY), ID)).toBe(<u64>taken, "the stored count is the number of injections granted");
   expect(store.mismatches).toBeGreaterThan(0, "the interleaving did make sets collide");
   return taken;
 }
@@ -81,34 +91,35 @@ describe("max_injections under concurrent worker VMs", () => {
     const store = new FakeSharedData();
     const readA = store.get(KEY);
     const readB = store.get(KEY);
-    expect(tryTake(readA, 10)).toBe(TakeResult.Taken);
-    expect(store.set(KEY, encodeCount(1), 0)).toBe(SetResult.Ok);
-    expect(tryTake(readB, 10)).toBe(TakeResult.Taken);
-    expect(store.set(KEY, encodeCount(1), 0)).toBe(SetResult.Ok); // overwrote a's take
-    expect(decodeCount(store.get(KEY))).toBe(1);
+    expect(takeFrom(countFor(readA, ID), 10)).toBe(TakeResult.Taken);
+    expect(store.set(KEY, value(ID, 1), 0)).toBe(SetResult.Ok);
+    expect(takeFrom(countFor(readB, ID), 10)).toBe(TakeResult.Taken);
+    expect(store.set(KEY, value(ID, 1), 0)).toBe(SetResult.Ok); // overwrote a's take
+    expect(countFor(store.get(KEY), ID)).toBe(1);
     // with the sentinel, b's set fails and b re-reads
     const store2 = new FakeSharedData();
-    expect(store2.set(KEY, encodeCount(1), casForSet(false, 0))).toBe(SetResult.Ok);
-    expect(store2.set(KEY, encodeCount(1), casForSet(false, 0))).toBe(SetResult.CasMismatch);
+    expect(store2.set(KEY, value(ID, 1), casForSet(false, 0))).toBe(SetResult.Ok);
+    expect(store2.set(KEY, value(ID, 1), casForSet(false, 0))).toBe(SetResult.CasMismatch);
     expect(casForSet(false, 0)).toBe(MISSING_KEY_CAS);
   });
-  it("refuses a malformed stored value and a spent budget", () => {
-    expect(tryTake(new ArrayBuffer(3), 1)).toBe(TakeResult.Malformed);
-    expect(tryTake(encodeCount(1), 1)).toBe(TakeResult.Exhausted);
-    expect(tryTake(null, 1)).toBe(TakeResult.Taken);
+  it("reads a malformed value or another version's as a fresh budget, and refuses a spent one", () => {
+    expect(countFor(new ArrayBuffer(3), ID)).toBe(0, "a malformed value reads as a fresh budget (and is overwritten)");
+    expect(countFor(value(ID + 1, 7), ID)).toBe(0, "another version's count is not this one's");
+    expect(takeFrom(countFor(value(ID, 1), ID), 1)).toBe(TakeResult.Exhausted);
+    expect(takeFrom(countFor(null, ID), 1)).toBe(TakeResult.Taken);
   });
   it("takes from a decoded count up to the maximum, and no further", () => {
     expect(takeFrom(1, 2)).toBe(TakeResult.Taken);
     expect(takeFrom(2, 2)).toBe(TakeResult.Exhausted);
-    expect(decodeCount(encodeCount(2))).toBe(2);
+    expect(countFor(value(ID, 2), ID)).toBe(2);
   });
   it("keys the budget by policy identity and rule", () => {
     expect(budgetKey(0xbeef, 2)).toBe("hfi.budget.beef.2");
   });
   it("takes without allocating", () => {
-    const v = new ArrayBuffer(8);
+    const v = value(ID, 3);
     const probe = new AllocProbe();
-    for (let i = 0; i < 100; i++) tryTake(v, 1000);
+    for (let i = 0; i < 100; i++) takeFrom(countFor(v, ID), 1000);
     expect(probe.nothingAllocated()).toBe(true);
   });
 });
