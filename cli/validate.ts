@@ -217,6 +217,17 @@ async function judgePolicies({ unit, seen }: SettingsJudged, clean: Set<PolicyIn
   // 3. All together: what only shows between policies.
   if (unit.policies.length > 1) {
     const all = await judge(unit, withPolicies(unit, unit.policies.map((p) => p.value)));
+    // A set over a count limit (policies, rules in all) is refused whole, though each policy
+    // alone is fine: said at the list, in the plugin's words.
+    if (all.refusal !== undefined && !seen.has(all.refusal)) {
+      seen.add(all.refusal);
+      for (const part of splitRefusal(all.refusal)) {
+        const m = SETTING_PROBLEM.exec(part);
+        const field = m ? m[1] : "(configuration)";
+        const said = m ? m[2] : part;
+        problems.push({ ...(m ? unit.locate(splitFieldPath(field)) : unit.at), severity: "error", field, message: `the whole list is refused: ${said}`, pluginMessage: said });
+      }
+    }
     for (const o of all.other) {
       if (seen.has(o.line)) continue;
       seen.add(o.line);

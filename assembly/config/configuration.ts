@@ -90,7 +90,7 @@ export function parseConfiguration(bytes: ArrayBuffer): ConfigurationResult {
     limits.maxDelayMs = config.settings.maxDelayMs;
     config.policies = parsePolicies(policies, config.slots, limits, config.diagnostics);
     if (config.diagnostics.refused.length > 0) {
-      return new ConfigurationResult(null, "plugin configuration refused: " + config.diagnostics.refused);
+      return new ConfigurationResult(null, config.diagnostics.refused);
     }
   }
   return new ConfigurationResult(config, "");

@@ -97,3 +97,25 @@ for (const [what, settings] of SETTINGS) {
     assert.deepEqual(cli.problems.sort(), plugin.problems.sort());
   });
 }
+
+/** Lists each of whose policies is fine alone, refused whole for their size. */
+const many = (policies: number, rulesEach: number) => Array.from({ length: policies }, (_, i) => ({
+  metadata: { name: `p${i}` },
+  spec: { rules: Array.from({ length: rulesEach }, (_, r) => rule(abort, { path: { prefix: `/p${i}/r${r}` } })) },
+}));
+const LISTS: Array<[string, object[]]> = [
+  ["more policies than the limit", many(5001, 1)],
+  ["more rules in all than the limit", many(101, 100)],
+];
+
+for (const [what, policies] of LISTS) {
+  test(`a list over a count limit, refused alike by the plugin and hfi validate: ${what}`, async () => {
+    const configuration = { policies };
+    const plugin = await pluginVerdict(configuration);
+    assert.equal(plugin.accepted, false, "the configuration is refused");
+    assert.equal(plugin.problems.length, 1);
+    const cli = await validateVerdict(what, configuration);
+    assert.equal(cli.code, 1, "hfi validate must not pass a list the plugin refuses");
+    assert.deepEqual(cli.problems, plugin.problems);
+  });
+}

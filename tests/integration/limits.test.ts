@@ -53,20 +53,20 @@ test("a document of more than 100,000 JSON values is refused, whatever its shape
 
 test("more than 5,000 policies are refused as a whole", async () => {
   const policies = Array.from({ length: 5001 }, (_, i) => named(`p${i}`, rule()));
-  await refused({ policies }, "plugin configuration refused: configuration: policies: has 5001 policies, over the limit of 5000");
+  await refused({ policies }, "configuration: policies: has 5001 policies, over the limit of 5000");
   assert.equal((await startHfi({ policies: policies.slice(0, 5000) })).plugin.ok, true, "5,000 are accepted");
 });
 
 test("more than 10,000 rules in all are refused as a whole", async () => {
   const policies = Array.from({ length: 101 }, (_, i) => named(`p${i}`, ...Array.from({ length: 100 }, () => rule())));
-  await refused({ policies }, "plugin configuration refused: configuration: policies: has 10100 rules in all, over the limit of 10000");
+  await refused({ policies }, "configuration: policies: has 10100 rules in all, over the limit of 10000");
 });
 
 test("more than 4,096 distinct header names are refused as a whole; 4,096 all work", async () => {
   const withNames = (count: number) => Array.from({ length: Math.ceil(count / 32) }, (_, p) =>
     named(`h${p}`, rule({ headers: Array.from({ length: Math.min(32, count - p * 32) }, (_, i) => ({ name: `x-${p}-${i}`, exact: "on" })) })));
   await refused({ policies: withNames(4097) },
-    'plugin configuration refused: policy "h128" rule 0: match.headers[0].name: the document names more than 4096 distinct headers (the limit)');
+    'policy "h128" rule 0: match.headers[0].name: the document names more than 4096 distinct headers (the limit)');
   const hfi = await startHfi({ policies: [...withNames(4096), policy("last", { headers: [{ name: "x-127-31", exact: "yes" }] }, { percentage: 100, abort: { httpStatus: 418 } })] });
   assert.equal(status(hfi, "/", [["x-127-31", "yes"]]), 418, "the 4,096th name has its own slot");
   assert.equal(status(hfi, "/", [["x-127-31", "on"], ...Array.from({ length: 31 }, (_, i) => [`x-127-${i}`, "on"] as [string, string])]), 503);
@@ -76,7 +76,7 @@ test("more than 1,000 regex conditions are refused as a whole; what regexes cost
   const withRegexes = (count: number, pattern: string) => Array.from({ length: Math.ceil(count / 32) }, (_, p) =>
     named(`r${p}`, rule({ headers: Array.from({ length: Math.min(32, count - p * 32) }, (_, i) => ({ name: `x-${i}`, regex: pattern })) })));
   await refused({ policies: withRegexes(1001, "^test-[0-9]+$") },
-    'plugin configuration refused: policy "r31" rule 0: match.headers[8].regex: the document has more than 1000 regex conditions (the limit)');
+    'policy "r31" rule 0: match.headers[8].regex: the document has more than 1000 regex conditions (the limit)');
   assert.equal((await startHfi({ policies: withRegexes(1000, "^test-[0-9]+$") })).plugin.ok, true, "1,000 are accepted");
   // Large programs are bounded per pattern and per configuration by the regex engine
   // (MAX_PROGRAM_SIZE, MAX_TOTAL_DFA_TRANSITIONS, ...: tests/integration/regex.test.ts); 32 of
@@ -86,7 +86,7 @@ test("more than 1,000 regex conditions are refused as a whole; what regexes cost
 
 test("regex patterns of more than 64 KiB in all are refused as a whole, before the next one is compiled", async () => {
   const policies = Array.from({ length: 9 }, (_, p) => policy(`r${p}`, { headers: [{ name: "x", regex: `[${"a".repeat(7998)}]` }] }, ok)); // 8,000 bytes, one instruction each
-  await refused({ policies }, 'plugin configuration refused: policy "r8" rule 0: match.headers[0].regex: the document\'s regex patterns are more than 65536 bytes in all (the limit)');
+  await refused({ policies }, 'policy "r8" rule 0: match.headers[0].regex: the document\'s regex patterns are more than 65536 bytes in all (the limit)');
 });
 
 test("a policy name over 253 bytes drops the policy; 253 are accepted", async () => {
