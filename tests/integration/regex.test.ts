@@ -113,3 +113,32 @@ test("the DFA tables of one configuration are bounded: MAX_TOTAL_DFA_TRANSITIONS
   assert.equal(hfi.request("GET", "/", [["x-env", "b".repeat(13)]]).localReply, undefined);
   assert.ok(hfi.vm.module.memory.buffer.byteLength <= 16 * 1024 * 1024, `VM memory ${hfi.vm.module.memory.buffer.byteLength}`);
 });
+
+test("a pattern whose start state no longer fits the configuration's automaton budget is refused, never accepted half-built", async () => {
+  // Fill the budget with header patterns of shrinking size (each its own policy and header) until
+  // even a one-letter pattern is refused; then a path pattern that matches one path only. Built
+  // half, it would answer random paths with aborts.
+  const fillers: Array<[string, number]> = [["^[a-h]{0,1000}$", 400], ["^[a-h]{0,100}$", 100], ["^[a-h]{0,10}$", 100], ["^a$", 100]];
+  const policies: object[] = [];
+  let n = 0;
+  for (const [regex, copies] of fillers) {
+    for (let copy = 0; copy < copies; copy++, n++) {
+      policies.push({ metadata: { name: `f${n}` }, spec: { rules: [{ match: { headers: [{ name: `x-f${n}`, regex }] }, fault: abort }] } });
+    }
+  }
+  policies.push({ metadata: { name: "target" }, spec: { rules: [{ match: { path: { regex: "^/never-matches$" } }, fault: abort }] } });
+  const hfi = await startHfiUnchecked({ policies });
+  assert.ok(hfi.logs("warn").some((l) => l.includes("MAX_TOTAL_DFA_TRANSITIONS")), "the budget is named");
+  // Every filler matches "a" on its own header: the first fit, the last one-letter one does not.
+  assert.equal(hfi.request("GET", "/", [["x-f0", "a"]]).localReply?.status, 503, "the first filler is in force");
+  assert.equal(hfi.request("GET", "/", [[`x-f${n - 1}`, "a"]]).localReply, undefined, "the budget ran out before the last one-letter filler");
+  assert.equal(hfi.request("GET", "/never-matches").localReply, undefined, "the pattern with no room is refused, not in force");
+  let aborted = 0;
+  let seed = 7;
+  for (let i = 0; i < 2000; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    const path = "/" + seed.toString(36) + (i % 3 === 0 ? "/never" : "");
+    if (hfi.request("GET", path).localReply !== undefined) aborted++;
+  }
+  assert.equal(aborted, 0, "a refused pattern injects nothing");
+});
