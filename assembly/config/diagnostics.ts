@@ -49,6 +49,13 @@ export function ruleWhere(policyName: string, ruleIndex: i32): string {
 
 /** An unknown field is an error, never ignored: a misspelled condition or selector would widen
  * what the policy does. `known` are the object's fields, `expected` says them for a person. */
+/** Is `v` true or false? If not, says so at `field`. */
+export function isBool(v: JsonValue, where: string, field: string, diag: Diagnostics): bool {
+  if (v.isBool()) return true;
+  diag.error(where, field, "must be true or false, got " + show(v));
+  return false;
+}
+
 export function unknownField(diag: Diagnostics, where: string, field: string, key: string, known: string[], expected: string): void {
   diag.error(where, field, "unknown field" + didYouMean(key, known) + " (expected " + expected + ")");
 }

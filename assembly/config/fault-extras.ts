@@ -3,20 +3,12 @@ import { JsonValue } from "../json/index";
 import { budgetKey } from "../budgets/injection-budget";
 import { nameHash } from "../guard/guard";
 import { Fault, Policy } from "../model/policy";
-import { Diagnostics, show } from "./diagnostics";
+import { Diagnostics, isBool, show } from "./diagnostics";
 
-/** Is `key` one of the fields read here? */
-export function isFaultExtra(key: string): bool {
-  return key == "max_injections" || key == "from_headers";
-}
-
-/** Parses one of the fields above into `f`; false (with an error in `diag`) when refused. */
-export function parseFaultExtra(key: string, v: JsonValue, f: Fault, where: string, diag: Diagnostics): bool {
+/** Parses `max_injections` or `from_headers` into `f`; false (with an error in `diag`) when refused. */
+export function parseBudgetOrHeaders(key: string, v: JsonValue, f: Fault, where: string, diag: Diagnostics): bool {
   if (key == "from_headers") {
-    if (!v.isBool()) {
-      diag.error(where, "fault.from_headers", "must be true or false, got " + show(v));
-      return false;
-    }
+    if (!isBool(v, where, "fault.from_headers", diag)) return false;
     f.fromHeaders = v.bool;
     return true;
   }

@@ -6,7 +6,7 @@ import { HeaderSlots } from "../match/request";
 import { ResponseFault } from "../model/response";
 import { prepare } from "../response/decide";
 import { Abort, Fault, Match, Rule } from "../model/policy";
-import { Diagnostics, show, unknownField } from "./diagnostics";
+import { Diagnostics, isBool, show, unknownField } from "./diagnostics";
 import { RESPONSE_FIELDS, RESPONSE_HEADER_FIELDS } from "./fields";
 import { milliseconds, ParseLimits } from "./limits";
 import { parseMatch } from "./match";
@@ -117,12 +117,9 @@ export function parseAbortExtras(v: JsonValue, abort: Abort, where: string, diag
 }
 
 /** `fault.reset` and `fault.response`. */
-export function parseFaultExtra(key: string, v: JsonValue, f: Fault, where: string, limits: ParseLimits, diag: Diagnostics): bool {
+export function parseResetOrResponse(key: string, v: JsonValue, f: Fault, where: string, limits: ParseLimits, diag: Diagnostics): bool {
   if (key == "reset") {
-    if (!v.isBool()) {
-      diag.error(where, "fault.reset", "must be true or false, got " + show(v));
-      return false;
-    }
+    if (!isBool(v, where, "fault.reset", diag)) return false;
     f.reset = v.bool;
     return true;
   }
@@ -161,7 +158,7 @@ function parseResponse(v: JsonValue, where: string, limits: ParseLimits, diag: D
     } else if (key == "headers") {
       if (!parseResponseHeaders(value, r, where, diag)) return null;
     } else {
-      unknownField(diag, where, at, key, RESPONSE_FIELDS, "delay_ms, httpStatus, body, headers");
+      unknownField(diag, where, at, key, RESPONSE_FIELDS, RESPONSE_FIELDS.join(", "));
       return null;
     }
   }

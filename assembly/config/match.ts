@@ -5,7 +5,7 @@ import { HeaderSlots } from "../match/request";
 import { HeaderMatch, Match, StringMatch, StringMatchKind } from "../model/policy";
 import { compileRegex } from "../regex/index";
 import { asciiLower } from "../util/ascii";
-import { Diagnostics, show, unknownField } from "./diagnostics";
+import { Diagnostics, isBool, show, unknownField } from "./diagnostics";
 import { HEADER_MATCH_FIELDS, MATCH_FIELDS, STRING_MATCH_FIELDS } from "./fields";
 import {
   MAX_CONDITIONS_PER_RULE, MAX_HEADER_NAME_BYTES, MAX_HEADER_NAMES, MAX_LITERAL_BYTES, MAX_PATTERN_BYTES, MAX_REGEX_BYTES, MAX_REGEXES,
@@ -76,10 +76,7 @@ function parseStringMatch(v: JsonValue, where: string, field: string, input: i32
     const value = unchecked(v.values[k]);
     if (isHeader && key == "name") continue;
     if (isHeader && key == "present") {
-      if (!value.isBool()) {
-        diag.error(where, field + ".present", "must be true or false, got " + show(value));
-        return null;
-      }
+      if (!isBool(value, where, field + ".present", diag)) return null;
       count++;
       found = new StringMatch(value.bool ? StringMatchKind.Present : StringMatchKind.Absent, "", null);
       continue;

@@ -19,9 +19,9 @@ import {
 } from "./limits";
 import { headerSlot, parseMatch } from "./match";
 import { isDuplicate, markDryRun, parseMode } from "./mode";
-import { checkFaultKinds, parseAbortExtras, parseExclusions, parseFaultExtra } from "./faults";
+import { checkFaultKinds, parseAbortExtras, parseExclusions, parseResetOrResponse } from "./faults";
 import { parseDelay } from "./delay";
-import { isFaultExtra, keyBudgets, parseFaultExtra as parseBudgetOrHeaders } from "./fault-extras";
+import { keyBudgets, parseBudgetOrHeaders } from "./fault-extras";
 import { withSafety } from "./rails";
 
 
@@ -231,11 +231,11 @@ function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limi
     } else if (key == "sampling") {
       if (!parseSampling(value, f, where, slots, diag)) return null;
     } else if (key == "reset" || key == "response") {
-      if (!parseFaultExtra(key, value, f, where, limits, diag)) return null;
-    } else if (isFaultExtra(key)) {
+      if (!parseResetOrResponse(key, value, f, where, limits, diag)) return null;
+    } else if (key == "max_injections" || key == "from_headers") {
       if (!parseBudgetOrHeaders(key, value, f, where, diag)) return null;
     } else {
-      unknownField(diag, where, "fault." + key, key, FAULT_FIELDS, "percentage, abort, delay, start_delay_ms, duration_seconds, sampling, reset, response, max_injections, from_headers");
+      unknownField(diag, where, "fault." + key, key, FAULT_FIELDS, FAULT_FIELDS.join(", "));
       return null;
     }
   }
@@ -278,7 +278,7 @@ function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | nul
       if (reportTooLong(diag, where, "fault.abort.body", value, MAX_ABORT_BODY_BYTES)) return null;
       body = value.str;
     } else if (key != "headers" && key != "grpcMessage") {
-      unknownField(diag, where, "fault.abort." + key, key, ABORT_FIELDS, "httpStatus, grpcStatus, body, headers, grpcMessage");
+      unknownField(diag, where, "fault.abort." + key, key, ABORT_FIELDS, ABORT_FIELDS.join(", "));
       return null;
     }
   }
