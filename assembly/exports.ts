@@ -2,6 +2,7 @@
 // bookkeeping builds log strings on every call and slows down with every request in flight,
 // so only its host bindings are used. A request that no policy faults leaves no state here.
 import { BufferType, getBuffer } from "./glue/host";
+import { MAX_CONFIGURATION_BYTES } from "./model/limits";
 import { collectIfDue, collectNow } from "./glue/memory";
 import { HeadersStatus } from "./request/path";
 import { FaultInjector } from "./root";
@@ -57,15 +58,22 @@ export function proxy_on_vm_start(root_context_id: u32, vm_configuration_size: u
   return 1;
 }
 
+/** What is read of a configuration over MAX_CONFIGURATION_BYTES. */
+const OVERSIZED_READ_BYTES: u32 = 4096;
+
 export function proxy_on_configure(root_context_id: u32, plugin_configuration_size: u32): u32 {
   const root = rootById(root_context_id);
   if (root === null) return 0;
+  // A configuration over the size limit is refused on its size alone: only its start is read
+  // (what tells one refused document from another when it is reported), never megabytes into
+  // this VM's memory, which would not shrink again.
+  const read = plugin_configuration_size <= <u32>MAX_CONFIGURATION_BYTES ? plugin_configuration_size : OVERSIZED_READ_BYTES;
   let bytes = new ArrayBuffer(0);
-  if (plugin_configuration_size > 0) {
-    const b = getBuffer(BufferType.PluginConfiguration, 0, plugin_configuration_size);
+  if (read > 0) {
+    const b = getBuffer(BufferType.PluginConfiguration, 0, read);
     if (b !== null) bytes = b;
   }
-  const accepted = root.configure(bytes);
+  const accepted = root.configure(bytes, plugin_configuration_size);
   // Envoy sends new streams to the newest root context of a plugin; older ones of the same
   // root id only finish the streams they hold, and need none of their policy set for that.
   if (accepted) retireOlderRoots(root);

@@ -11,9 +11,10 @@ import { getSharedI64, setSharedI64, sharedCas, WasmResult } from "./glue/host";
 /** Keys per kind: distinct inputs reported at the same time rarely share one. */
 const SLOTS_PER_KIND: u64 = 64;
 
-/** True for the first VM of the proxy to report this input (and where shared data fails). */
-export function firstToReport(kind: string, input: ArrayBuffer): bool {
-  const hash = fnv1a64(input) ^ <u64>input.byteLength;
+/** True for the first VM of the proxy to report this input (and where shared data fails). An
+ * input of `size` bytes of which only the start was read is known by that start and its size. */
+export function firstToReport(kind: string, input: ArrayBuffer, size: u32 = input.byteLength): bool {
+  const hash = fnv1a64(input) ^ <u64>size;
   const key = String.UTF8.encode("hfi.reported." + kind + "." + (hash % SLOTS_PER_KIND).toString());
   if (getSharedI64(key) == <i64>hash) return false;
   return setSharedI64(key, <i64>hash, sharedCas) != WasmResult.CasMismatch;

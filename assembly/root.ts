@@ -69,15 +69,16 @@ export class FaultInjector extends Waker {
 
   // ---- configuration -------------------------------------------------------------------
 
-  /** Applies a plugin configuration. False refuses it; the previous one stays in force. */
-  configure(bytes: ArrayBuffer): bool {
-    const result: ConfigurationResult = parseConfiguration(bytes);
+  /** Applies a plugin configuration of `size` bytes, `bytes` (all of it, or the start of one
+   * over the size limit). False refuses it; the previous one stays in force. */
+  configure(bytes: ArrayBuffer, size: u32 = bytes.byteLength): bool {
+    const result: ConfigurationResult = parseConfiguration(bytes, size);
     const config = result.configuration;
     if (config === null) {
       this.metrics.define(this.settings.metricPrefix);
       // Envoy tries a new configuration in a throwaway "canary" VM first, where nothing was
       // configured before: say only what is certain there. Counted and logged once per proxy.
-      const first = firstToReport("config", bytes);
+      const first = firstToReport("config", bytes, size);
       if (first) this.metrics.add(Metric.ConfigErrors, 1);
       this.log.write(first ? LogLevel.Error : LogLevel.Debug, "configuration refused" +
         (this.configured ? " (the previous configuration stays in force)" : "") + ": " + result.error);

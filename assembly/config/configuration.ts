@@ -38,9 +38,10 @@ const WHERE = "configuration";
 /** Longest text that may be a bare "host:port"; longer configurations are parsed as JSON. */
 const MAX_ADDRESS_LENGTH = 300;
 
-export function parseConfiguration(bytes: ArrayBuffer): ConfigurationResult {
-  if (bytes.byteLength > MAX_CONFIGURATION_BYTES) {
-    return new ConfigurationResult(null, "plugin configuration " + tooLong(bytes.byteLength, MAX_CONFIGURATION_BYTES));
+/** Parses a configuration of `size` bytes; over the size limit, `bytes` may be only its start. */
+export function parseConfiguration(bytes: ArrayBuffer, size: u32 = bytes.byteLength): ConfigurationResult {
+  if (size > <u32>MAX_CONFIGURATION_BYTES) {
+    return new ConfigurationResult(null, "plugin configuration " + tooLong(size, MAX_CONFIGURATION_BYTES));
   }
   // Only a short configuration can be an address: decode that much, not a whole policy set.
   const text = bytes.byteLength <= MAX_ADDRESS_LENGTH ? String.UTF8.decode(bytes).trim() : firstCharacter(bytes);

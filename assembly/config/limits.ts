@@ -6,7 +6,7 @@ import { Diagnostics, show } from "./diagnostics";
 export * from "../model/limits";
 
 /** "is 5000 bytes long, over the 253-byte limit" */
-export function tooLong(bytes: i32, limit: i32): string {
+export function tooLong(bytes: i64, limit: i32): string {
   return "is " + bytes.toString() + " bytes long, over the " + limit.toString() + "-byte limit";
 }
 

@@ -41,6 +41,21 @@ test("a configuration over 4 MiB is refused before it is parsed", async () => {
   await refused(config, `plugin configuration is ${config.length} bytes long, over the 4194304-byte limit`);
 });
 
+test("a configuration over 4 MiB is refused on its size: the VM reads only its start, and reports each one once", async () => {
+  const config = (fill: string) => JSON.stringify({ policies: [], pad: fill.repeat(20 * 1024 * 1024) });
+  const first = config("x");
+  const hfi = await startHfiUnchecked(first, { canary: false, logLevel: "warn" });
+  assert.equal(hfi.plugin.ok, false);
+  assert.deepEqual(hfi.logs("error"), [`hfi: configuration refused: plugin configuration is ${first.length} bytes long, over the 4194304-byte limit`]);
+  const bytes = hfi.vm.module.memory.buffer.byteLength;
+  assert.ok(bytes <= 4 * 1024 * 1024, `the VM grew to ${bytes} bytes for a configuration it refused`);
+  assert.equal(hfi.metric("hfi_faults_config_errors_total"), 1);
+  // Another oversized configuration (another start) is reported and counted again; the same one is not.
+  hfi.plugin.reconfigure(config("y"));
+  hfi.plugin.reconfigure(config("y"));
+  assert.equal(hfi.metric("hfi_faults_config_errors_total"), 2);
+});
+
 test("a string over 64 KiB is refused by the JSON reader, naming the member and its size", async () => {
   await refused({ metric_prefix: "m".repeat(65537) },
     'plugin configuration is not valid JSON: string of 65537 bytes (in "metric_prefix") is over the 65536-byte limit for a string at line 1, column 18 (byte 17)');
