@@ -221,11 +221,9 @@ async function judgePolicies({ unit, seen }: SettingsJudged, clean: Set<PolicyIn
     // alone is fine: said at the list, in the plugin's words.
     if (all.refusal !== undefined && !seen.has(all.refusal)) {
       seen.add(all.refusal);
-      for (const part of splitRefusal(all.refusal)) {
-        const m = SETTING_PROBLEM.exec(part);
-        const field = m ? m[1] : "(configuration)";
-        const said = m ? m[2] : part;
-        problems.push({ ...(m ? unit.locate(splitFieldPath(field)) : unit.at), severity: "error", field, message: `the whole list is refused: ${said}`, pluginMessage: said });
+      for (const { field, said } of refusalParts(all.refusal)) {
+        const at = field === undefined ? unit.at : unit.locate(splitFieldPath(field));
+        problems.push({ ...at, severity: "error", field: field ?? "(configuration)", message: `the whole list is refused: ${said}`, pluginMessage: said });
       }
     }
     for (const o of all.other) {
@@ -424,10 +422,9 @@ async function settingProblems(unit: ConfigurationInput, refusal: string, judge:
     const v = await judge(unit, JSON.stringify({ [key]: value, policies: [] }));
     if (v.refusal === undefined) continue;
     bad.add(key);
-    for (const part of splitRefusal(v.refusal)) {
-      const m = SETTING_PROBLEM.exec(part);
-      const field = m ? m[1] : key;
-      problems.push({ ...unit.locate(splitFieldPath(field)), severity: "error", field, message: m ? m[2] : part });
+    for (const part of refusalParts(v.refusal)) {
+      const field = part.field ?? key;
+      problems.push({ ...unit.locate(splitFieldPath(field)), severity: "error", field, message: part.said });
     }
   }
   // Settings that are wrong only together: the plugin's own words, at the configuration.
@@ -438,9 +435,13 @@ async function settingProblems(unit: ConfigurationInput, refusal: string, judge:
 /** `configuration: <setting>: <problem>`, as assembly/config/configuration.ts words each one. */
 const SETTING_PROBLEM = /^configuration: (\S+): (.*)$/s;
 
-/** The problems of one refusal (joined with "; configuration: "). */
-function splitRefusal(refusal: string): string[] {
-  return refusal.split(/; (?=configuration: \S+: )/);
+/** The problems of one refusal (joined with "; configuration: "), each with the setting or list
+ * it names (`configuration: <field>: <problem>`), if it names one. */
+function refusalParts(refusal: string): Array<{ field?: string; said: string }> {
+  return refusal.split(/; (?=configuration: \S+: )/).map((part) => {
+    const m = SETTING_PROBLEM.exec(part);
+    return m ? { field: m[1], said: m[2] } : { said: part };
+  });
 }
 
 async function validatePolicy(unit: ConfigurationInput, policy: PolicyInput, seenOverall: Set<string>, judge: Judge): Promise<Problem[]> {
