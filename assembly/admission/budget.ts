@@ -22,11 +22,6 @@ export const enum Spend {
   Failed = 2,
 }
 
-/** Injections taken from the fault's budget so far, proxy-wide. */
-export function injectionsTaken(fault: Fault): u64 {
-  return countFor(getSharedBytes(fault.budgetKey), fault.budgetIdentity);
-}
-
 /** Takes one injection from the fault's budget. */
 export function spendInjection(fault: Fault): Spend {
   if (!fault.hasBudget) return Spend.Taken;

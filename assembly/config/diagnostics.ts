@@ -34,11 +34,6 @@ export function show(v: JsonValue | null): string {
   return text.substring(0, MAX_SHOWN_VALUE) + "...";
 }
 
-/** A name as shown in a message: at most MAX_SHOWN_VALUE characters. */
-export function shortName(name: string): string {
-  return name.length <= MAX_SHOWN_VALUE ? name : name.substring(0, MAX_SHOWN_VALUE) + "...";
-}
-
 export function policyWhere(policyName: string): string {
   return 'policy "' + policyName + '"';
 }
