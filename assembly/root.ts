@@ -16,6 +16,7 @@ import { EffectiveSet } from "./observe/effective";
 import { tallyRules } from "./observe/policy-metrics";
 import { DecisionTrace } from "./observe/trace";
 import { Policy } from "./model/policy";
+import { ProxyKind } from "./model/scope";
 import { ClockOwner, combinePolicies, Identity, PolicySet } from "./policyset/store";
 import { firstToReport } from "./problems";
 import { HeadersStatus, RequestPath, Waker } from "./request/path";
@@ -104,7 +105,7 @@ export class FaultInjector extends Waker {
       const poller = this.poller;
       this.log.write(LogLevel.Info, "configured: " + this.policies.policies.length.toString() + " policies, " +
         this.policies.rules.length.toString() + " rules apply to workload '" + this.identity.workloadName +
-        "' in namespace '" + this.identity.namespace + "' (identity from " + this.identitySource + ")" +
+        "' in namespace '" + this.identity.namespace + "'" + proxyKindWords(this.identity.kind) + " (identity from " + this.identitySource + ")" +
         (this.settings.enabled ? "" : " (injection disabled)") + describePolling(poller === null ? null : poller.settings));
     }
     return true;
@@ -310,4 +311,15 @@ export class FaultInjector extends Waker {
 function describePolling(cp: ControlPlaneSettings | null): string {
   if (cp === null) return "";
   return "; polling " + cp.cluster + " " + cp.path + " every " + cp.pollIntervalMs.toString() + " ms";
+}
+
+/** " on a sidecar" and the like, for the configure line: what a policy without `direction`
+ * means depends on it (docs/policies.md). */
+function proxyKindWords(kind: ProxyKind): string {
+  switch (kind) {
+    case ProxyKind.Sidecar: return " on a sidecar";
+    case ProxyKind.Gateway: return " on a gateway";
+    case ProxyKind.Waypoint: return " on a waypoint";
+    default: return "";
+  }
 }

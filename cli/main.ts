@@ -7,7 +7,7 @@ import { CliError } from "./errors";
 import { render } from "./render";
 import { formatSimulation, simulate } from "./simulate";
 import { status } from "./status";
-import { formatJson, formatText, validatePaths } from "./validate";
+import { formatJson, formatNotes, formatText, validatePaths } from "./validate";
 
 const USAGE = `hfi: HFI's fault-injection policies, judged by the real plugin (build/plugin.wasm)
 
@@ -113,7 +113,11 @@ function requireFiles(files: string[], command: string): string[] {
  */
 export class UsageError extends CliError {}
 
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s + "\n"),
+  note: (s: string) => void = (s) => process.stderr.write(s + "\n"),
+): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined) throw new UsageError(USAGE);
   if (command === "--help" || command === "-h" || command === "help") {
@@ -131,7 +135,12 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     case "validate": {
       if (args.positional.length === 0) throw new CliError("hfi validate: give at least one PATH (see hfi validate --help)");
       const report = await validatePaths(args.positional);
-      out(format(one(args, "format"), command) === "json" ? formatJson(report) : formatText(report));
+      if (format(one(args, "format"), command) === "json") out(formatJson(report));
+      else {
+        // Notes explain valid policies: on stderr, so the problem list stays what scripts read.
+        if (report.notes.length > 0) note(formatNotes(report));
+        out(formatText(report));
+      }
       return report.errors > 0 ? 1 : 0;
     }
     case "simulate": {

@@ -5,7 +5,8 @@
  * as a whole is one `configuration refused...: <reason>` line. assembly/log.ts prefixes `hfi: `.
  *   where = configuration | policies[<i>] | policy "<name>" | policy "<name>" rule <i>
  */
-export type Severity = "error" | "warning";
+/** A note is neither: what a valid policy means that its author may not expect. */
+export type Severity = "error" | "warning" | "note";
 
 export type Scope =
   | { kind: "configuration" }

@@ -35,6 +35,8 @@ export interface Problem extends Position {
 export interface ValidationReport {
   files: string[];
   problems: Problem[];
+  /** What valid policies mean that their authors may not expect (never an error). */
+  notes: Problem[];
   errors: number;
   warnings: number;
 }
@@ -61,9 +63,42 @@ export async function validatePaths(paths: string[]): Promise<ValidationReport> 
   return {
     files: loaded.files,
     problems,
+    notes: withoutDirection(loaded.configurations),
     errors: problems.filter((p) => p.severity === "error").length,
     warnings: problems.filter((p) => p.severity === "warning").length,
   };
+}
+
+/**
+ * At most two notes for the whole run: the policies without `spec.direction`, by what that means
+ * on a sidecar (only the requests the workload receives; with a destination, only the calls it
+ * makes). Written before `direction` existed, such a policy may have been meant for both sides.
+ */
+function withoutDirection(configurations: ConfigurationInput[]): Problem[] {
+  const groups = { inbound: { names: [] as string[], at: undefined as Position | undefined }, outbound: { names: [] as string[], at: undefined as Position | undefined } };
+  for (const unit of configurations) {
+    for (const p of unit.policies) {
+      const spec = isObject(p.value) ? p.value.spec : undefined;
+      if (!isObject(spec) || spec.direction !== undefined) continue;
+      const group = spec.destination !== undefined ? groups.outbound : groups.inbound;
+      group.names.push(policyName(p.value) ?? "(unnamed)");
+      group.at ??= p.locate(["spec"]);
+    }
+  }
+  const notes: Problem[] = [];
+  const say = (group: { names: string[]; at: Position | undefined }, what: string) => {
+    const names = group.names;
+    if (names.length === 0 || group.at === undefined) return;
+    const shown = names.slice(0, 5).map((n) => `"${n}"`).join(", ") + (names.length > 5 ? ` and ${names.length - 5} more` : "");
+    notes.push({
+      ...group.at, severity: "note", field: "spec.direction",
+      message: `not set in ${names.length === 1 ? "policy" : `${names.length} policies`} ${shown}: on a sidecar ${names.length === 1 ? "it applies" : "they apply"} ${what}; ` +
+        "on gateways, waypoints and plain Envoy to every request. Say direction: inbound, outbound or any to make it explicit (docs/policies.md)",
+    });
+  };
+  say(groups.inbound, "only to the requests the workload receives (inbound), not to the calls it makes");
+  say(groups.outbound, "only to the calls the workload makes (outbound), as their destination implies");
+  return notes;
 }
 
 /** Every file (resolved) and every folder above it: "is anything under this path" in one look-up. */
@@ -606,6 +641,8 @@ function repair(policy: unknown, rel: PathSegment[], message: string): { value: 
   }
   if (/^unknown (field|setting)/.test(message)) {
     delete parent[key];
+    // A destination must name something: an emptied one would be a second, artefact, problem.
+    if (parentPath[parentPath.length - 1] === "destination" && Object.keys(parent).length === 0) parent.service = "*";
     return done();
   }
   if (key === "fault" && /^needs an abort, a delay/.test(message)) {
@@ -645,12 +682,18 @@ function getAt(v: unknown, p: PathSegment[]): unknown {
 // ---- output ---------------------------------------------------------------------------------
 
 export function formatText(report: ValidationReport): string {
-  const lines = report.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.severity === "warning" ? "warning: " : ""}${p.field}: ${p.message}${p.policy !== undefined && !p.field.startsWith("(") ? ` (policy "${p.policy}")` : ""}`);
+  const lines = report.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.severity === "error" ? "" : `${p.severity}: `}${p.field}: ${p.message}${p.policy !== undefined && !p.field.startsWith("(") ? ` (policy "${p.policy}")` : ""}`);
   const files = `${report.files.length} file${report.files.length === 1 ? "" : "s"}`;
   lines.push(report.errors === 0 && report.warnings === 0 ? `${files}: ok` : `${files}: ${report.errors} error${report.errors === 1 ? "" : "s"}, ${report.warnings} warning${report.warnings === 1 ? "" : "s"}`);
   return lines.join("\n");
 }
 
+export function formatNotes(report: ValidationReport): string {
+  return report.notes.map((p) => `${p.file}:${p.line}:${p.column}: note: ${p.field}: ${p.message}`).join("\n");
+}
+
 export function formatJson(report: ValidationReport): string {
-  return JSON.stringify({ ok: report.errors === 0, errors: report.errors, warnings: report.warnings, files: report.files, problems: report.problems }, null, 2);
+  return JSON.stringify({
+    ok: report.errors === 0, errors: report.errors, warnings: report.warnings, files: report.files, problems: report.problems, notes: report.notes,
+  }, null, 2);
 }

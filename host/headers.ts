@@ -172,7 +172,15 @@ export function requestHeaders(
   authority = "example.com",
   scheme = "http",
 ): HeaderPairs {
-  return [[":method", method], [":path", path], [":authority", authority], [":scheme", scheme], ...toPairs(extra)];
+  // A request has one :authority and one :scheme: one given in `extra` replaces the default.
+  const given = toPairs(extra);
+  const has = (name: string) => given.some(([k]) => k === name);
+  return [
+    [":method", method], [":path", path],
+    ...(has(":authority") ? [] : [[":authority", authority] as [string, string]]),
+    ...(has(":scheme") ? [] : [[":scheme", scheme] as [string, string]]),
+    ...given,
+  ];
 }
 
 /** Response headers: `:status` first. */

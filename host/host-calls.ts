@@ -20,6 +20,7 @@ import { decodePairs, encodePairs, type HeaderMap } from "./headers";
 import { Counter, Gauge, Histogram } from "./metrics";
 import { resolveProperty, serializeProperty, splitPath } from "./properties";
 import type { RootContext } from "./root";
+import type { HttpStream } from "./stream";
 import { ModuleTrap, type WasmVm } from "./vm";
 
 type HostFn = (...args: never[]) => number | void;
@@ -83,9 +84,13 @@ export function buildEnvImports(vm: WasmVm): Record<string, HostFn> {
       const key = vm.read(kp, ks);
       const value = vm.read(vp, vs);
       if (!key || !value) return WasmResult.InvalidMemoryAccess;
-      const state = ctx().filterState;
+      const c = ctx();
+      const state = c.filterState;
       if (!state) return WasmResult.NotFound;
-      state.set(Buffer.from(key).toString("latin1"), Uint8Array.from(value));
+      const name = Buffer.from(key).toString("latin1");
+      state.set(name, Uint8Array.from(value));
+      // Only a stream has filter state (a root context answered NotFound above).
+      vm.observer?.filterState?.(c as HttpStream, name, Uint8Array.from(value));
       return WasmResult.Ok;
     },
     proxy_get_property(pp: number, ps: number, ptrPtr: number, sizePtr: number): number {

@@ -13,6 +13,7 @@
  *   host-calls.ts   env.proxy_* host functions;  wasi.ts: WASI functions
  *   headers.ts      HeaderMap, pairs encoding, requestHeaders()/responseHeaders() builders
  *   properties.ts   properties, istioNode();  buffers.ts: body/config buffers
+ *   targets.ts      node ids and per-request xds attributes of sidecars, gateways, waypoints, Envoy
  *   http-call.ts    cluster handlers, 504 timeout / 503 unreachable / reset replies
  *   local-reply.ts  local replies (plain and gRPC trailers-only)
  *   metrics.ts      StatsStore, /stats and /stats/prometheus;  histogram.ts: Envoy's binning
@@ -50,7 +51,8 @@ export { HeaderMap, encodePairs, decodePairs, requestHeaders, responseHeaders, t
 export { istioNode, PROPERTY_MODES, type NodeInfo, type PropertyMode, type PropertyValue } from "./properties";
 export { type ClusterHandler, type ClusterReply, type ClusterRequest, type HttpCallResponse } from "./http-call";
 export { buildLocalReply, httpToGrpcStatus, type LocalReply } from "./local-reply";
-export type { VmOptions, PluginOptions, StreamOptions, FailStrategy } from "./options";
+export type { VmOptions, PluginOptions, StreamOptions, FailStrategy, Traffic } from "./options";
+export * as targets from "./targets";
 export { WasmVm } from "./vm";
 export { load, compileModule, instantiate, ModuleLoadError, type CompiledModule } from "./loader";
 export { RootContext, type PluginResult, type PluginStage } from "./root";

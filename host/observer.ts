@@ -40,6 +40,9 @@ export interface HostObserver {
   localReplyEnd?(stream: HttpStream, headers: HeaderMap, body: Buffer): void;
   /** The stream ended: `complete`, `reset`, or `localReply`. */
   streamDone?(stream: HttpStream, reason: "complete" | "reset" | "localReply"): void;
+  /** The module set a property on a stream (Envoy keeps it as filter state `wasm.<key>`, which
+   * access logs print). */
+  filterState?(stream: HttpStream, key: string, value: Uint8Array): void;
   tickPeriod?(root: RootContext, periodMs: number): void;
   /** proxy_on_tick is about to run. */
   tick?(root: RootContext): void;

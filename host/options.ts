@@ -75,6 +75,24 @@ export interface StreamOptions {
   sourceAddress?: string;
   destinationAddress?: string;
   connectionId?: number;
+  /** Where the request goes, as Envoy answers it under `xds.*` for this stream (targets.ts
+   * builds them as each kind of proxy reports them). */
+  traffic?: Traffic;
+  /** Any other attributes of this stream, answered before the VM's (top-level name → value;
+   * objects are merged into the VM's), as cpphost-run's per-request `properties`. */
+  properties?: Record<string, PropertyValue>;
+}
+
+/** The per-request `xds` attributes Envoy answers from the listener and the route
+ * (source/extensions/filters/common/expr/context.cc, XDSLookupValues). */
+export interface Traffic {
+  /** The listener's traffic_direction: 0 unspecified, 1 inbound, 2 outbound. */
+  listenerDirection?: number;
+  /** The upstream cluster the route chose; absent when no route matched (NotFound). */
+  clusterName?: string;
+  clusterMetadata?: PropertyValue;
+  routeName?: string;
+  virtualHostName?: string;
 }
 
 export function configurationBytes(c: PluginOptions["configuration"] | VmOptions["vmConfiguration"]): Uint8Array {

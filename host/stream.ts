@@ -23,7 +23,7 @@ import { Context } from "./context";
 import { HeaderMap, type HeadersInit } from "./headers";
 import { nanosFromMs } from "./host-calls";
 import { buildLocalReply, isGrpcRequest, type LocalReply } from "./local-reply";
-import type { StreamOptions } from "./options";
+import type { StreamOptions, Traffic } from "./options";
 import type { PropertyValue } from "./properties";
 import type { RootContext } from "./root";
 
@@ -789,8 +789,10 @@ export class HttpStream extends Context {
         return addressProperties(this.options.destinationAddress ?? "10.0.0.1:8080");
       case "connection_id":
         return this.options.connectionId ?? 1;
+      case "xds":
+        return merged(withTraffic(this.rootContext.propertyFor(name, false), this.options.traffic), this.options.properties?.xds);
       default:
-        return this.rootContext.propertyFor(name, false);
+        return merged(this.rootContext.propertyFor(name, false), this.options.properties?.[name]);
     }
   }
 
@@ -841,6 +843,32 @@ export class HttpStream extends Context {
 
 /** Envoy's DownstreamConnectionTermination response flag (envoy/stream_info/stream_info.h). */
 const RESPONSE_FLAG_DC = 0x4000;
+
+const isMap = (v: PropertyValue | undefined): v is { [k: string]: PropertyValue } =>
+  v !== undefined && typeof v === "object" && !(v instanceof Uint8Array) && !Array.isArray(v);
+
+/** A stream's own value over the VM's: maps merge (the stream's keys win), anything else replaces. */
+function merged(base: PropertyValue | undefined, own: PropertyValue | undefined): PropertyValue | undefined {
+  if (own === undefined) return base;
+  if (!isMap(base) || !isMap(own)) return own;
+  const o: { [k: string]: PropertyValue } = { ...base };
+  for (const [k, v] of Object.entries(own)) o[k] = merged(base[k], v) as PropertyValue;
+  return o;
+}
+
+/** The stream's own `xds` attributes over the VM's (node and any fixed ones). Envoy answers an
+ * int attribute as 8 little-endian bytes: a bigint here. */
+function withTraffic(base: PropertyValue | undefined, traffic: Traffic | undefined): PropertyValue | undefined {
+  if (traffic === undefined) return base;
+  const o: { [k: string]: PropertyValue } =
+    base !== undefined && typeof base === "object" && !(base instanceof Uint8Array) && !Array.isArray(base) ? { ...base } : {};
+  if (traffic.listenerDirection !== undefined) o.listener_direction = BigInt(traffic.listenerDirection);
+  if (traffic.clusterName !== undefined) o.cluster_name = traffic.clusterName;
+  if (traffic.clusterMetadata !== undefined) o.cluster_metadata = traffic.clusterMetadata;
+  if (traffic.routeName !== undefined) o.route_name = traffic.routeName;
+  if (traffic.virtualHostName !== undefined) o.virtual_host_name = traffic.virtualHostName;
+  return o;
+}
 
 function addressProperties(address: string): PropertyValue {
   const i = address.lastIndexOf(":");

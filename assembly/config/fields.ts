@@ -1,7 +1,9 @@
 // The fields each object of a policy may have: the one list "unknown field" and "did you mean"
 // are judged against (policy/diagnostics.ts unknownField).
 
-export const SPEC_FIELDS: string[] = ["selector", "rules", "mode", "exclude", "guard", "schedule"];
+export const SPEC_FIELDS: string[] = ["selector", "direction", "destination", "rules", "mode", "exclude", "guard", "schedule"];
+export const DIRECTIONS: string[] = ["inbound", "outbound", "any"];
+export const DESTINATION_FIELDS: string[] = ["service", "namespace", "port", "subset", "cluster"];
 export const SELECTOR_FIELDS: string[] = ["service", "namespace"];
 export const RULE_FIELDS: string[] = ["match", "fault"];
 export const MATCH_FIELDS: string[] = ["method", "path", "headers"];

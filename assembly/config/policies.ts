@@ -23,6 +23,8 @@ import { checkFaultKinds, parseAbortExtras, parseExclusions, parseResetOrRespons
 import { parseDelay } from "./delay";
 import { keyBudgets, parseBudgetOrHeaders } from "./fault-extras";
 import { withSafety } from "./rails";
+import { parseDestination, parseDirection } from "./scope";
+import { Direction } from "../model/scope";
 
 
 
@@ -113,7 +115,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   for (let k = 0; k < spec.keys.length; k++) {
     const key = unchecked(spec.keys[k]);
     if (!SPEC_FIELDS.includes(key)) {
-      unknownField(diag, where, "spec." + key, key, SPEC_FIELDS, "selector, rules, mode, exclude, guard or schedule");
+      unknownField(diag, where, "spec." + key, key, SPEC_FIELDS, SPEC_FIELDS.join(", "));
       return null;
     }
   }
@@ -122,6 +124,10 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   if (selector === null) return null;
   const mode = parseMode(spec.get("mode"), where, "spec.mode", diag);
   if (mode < 0) return null;
+  const direction = parseDirection(spec.get("direction"), where, diag);
+  if (direction < 0) return null;
+  const destination = parseDestination(spec.get("destination"), where, diag);
+  if (!destination.ok) return null;
 
   const rulesValue = spec.get("rules");
   if (rulesValue === null || !rulesValue.isArray() || rulesValue.items.length == 0) {
@@ -141,6 +147,11 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   // A broken rule refuses its whole policy: the rest alone is not what the author asked for.
   if (rules.length < items.length) return null;
   markDryRun(rules, mode);
+  for (let i = 0; i < rules.length; i++) {
+    const rule = unchecked(rules[i]);
+    rule.direction = <Direction>direction;
+    rule.destination = destination.destination;
+  }
   if (spec.has("exclude") && !parseExclusions(spec.get("exclude"), where, rules, slots, diag)) return null;
   // Same name and same content (in any member order) = same policy, same expiry clock.
   const policy = withSafety(new Policy(name, v.contentHash(), selector, rules), spec, where, diag);

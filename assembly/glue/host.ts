@@ -88,10 +88,15 @@ export function getHeader(map: HeaderMapType, name: ArrayBuffer): string | null 
  * `stopAt` byte (-1: none). False, with `into.length` -1, when the header is absent.
  */
 export function getHeaderBytes(map: HeaderMapType, name: ArrayBuffer, stopAt: i32, into: ByteBuffer): bool {
-  const r = requestHeaderValue(map, name);
+  return takeInto(requestHeaderValue(map, name), stopAt, into);
+}
+
+/** The buffer a host call left in outPtr/outSize, copied into `into` (cut before the first
+ * `stopAt` byte, -1: none) and released; false, with `into.length` -1, if the call failed. */
+function takeInto(result: WasmResult, stopAt: i32, into: ByteBuffer): bool {
   const ptr = load<usize>(outPtr);
   let size = load<usize>(outSize);
-  if (r != WasmResult.Ok) {
+  if (result != WasmResult.Ok) {
     releaseHostBuffer(ptr);
     into.length = -1;
     return false;
@@ -161,6 +166,13 @@ export function getPropertyI64(path: ArrayBuffer): i64 {
   resetOut();
   const b = takeBuffer(abi.proxy_get_property(changetype<usize>(path), path.byteLength, outPtr, outSize));
   return b !== null && b.byteLength == 8 ? load<i64>(changetype<usize>(b)) : -1;
+}
+
+/** A property's bytes (by its NUL-joined path) into `into`, without allocating once `into` is
+ * large enough; false, with `into.length` -1, when absent. */
+export function getPropertyBytes(path: ArrayBuffer, into: ByteBuffer): bool {
+  resetOut();
+  return takeInto(abi.proxy_get_property(changetype<usize>(path), path.byteLength, outPtr, outSize), -1, into);
 }
 
 /** A string property, or "" when absent. */

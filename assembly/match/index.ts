@@ -4,7 +4,8 @@
 // condition, in their original order. With 1,000 path-prefixed rules a request costs about as
 // much as with ten.
 import { Rule, StringMatchKind } from "../model/policy";
-import { excluded, requestMatches } from "./matcher";
+import { ProxyKind } from "../model/scope";
+import { ruleMatches } from "./matcher";
 import { RequestAttributes } from "./request";
 import { ByteBuffer } from "../util/bytes";
 
@@ -48,7 +49,7 @@ export class RuleIndex {
   private unindexed: i32[] = [];
   private indexedCount: i32 = 0;
 
-  constructor(private rules: Rule[], private sinceMs: i64[]) {
+  constructor(private rules: Rule[], private sinceMs: i64[], private kind: ProxyKind = ProxyKind.Other) {
     for (let i = 0; i < rules.length; i++) {
       const rule = unchecked(rules[i]);
       if (rule.fault.percentage <= 0) continue; // never injects
@@ -113,7 +114,7 @@ export class RuleIndex {
       if (at >= best) return best;
       const rule = unchecked(rules[at]);
       if (!rule.isLive(unchecked(this.sinceMs[at]), nowMs)) continue;
-      if (requestMatches(rule.match, request) && !excluded(rule.exclude, request)) return at;
+      if (ruleMatches(rule, this.kind, request)) return at;
     }
     return best;
   }

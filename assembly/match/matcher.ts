@@ -4,7 +4,9 @@
 // suffix, contains and regex, valid UTF-8 or not, and nothing is decoded or allocated.
 import { HeaderMatch, Match, Rule, StringMatch, StringMatchKind } from "../model/policy";
 import { bytesContain, bytesEndWith, bytesEqual, bytesStartWith, ByteBuffer } from "../util/bytes";
+import { ProxyKind } from "../model/scope";
 import { RequestAttributes } from "./request";
+import { effectiveDirection, inScope } from "./scope";
 
 /** Does `value` (length -1 = absent) satisfy the condition? */
 export function stringMatches(m: StringMatch, value: ByteBuffer): bool {
@@ -61,19 +63,28 @@ export function excluded(exclusions: Match[], request: RequestAttributes): bool 
 }
 
 /**
+ * Does `rule` take the request, in a proxy of `kind`? Its conditions first (header reads), then
+ * its direction and destination (property reads, made only for a request the conditions
+ * already took), then its policy's exclusions.
+ */
+export function ruleMatches(rule: Rule, kind: ProxyKind, request: RequestAttributes): bool {
+  return requestMatches(rule.match, request) && inScope(effectiveDirection(rule, kind), rule.destination, request) &&
+    !excluded(rule.exclude, request);
+}
+
+/**
  * The position of the first rule, in order, that is live at `nowMs` (its policy first seen at
- * `sinceMs` of the same position), whose conditions hold and whose policy does not exclude the
- * request; -1 if none.
+ * `sinceMs` of the same position) and takes the request (ruleMatches); -1 if none.
  * Expired rules and rules at 0 % are skipped as if absent. This is the definition; the plugin
  * asks RuleIndex, which must give the same answer (tests compare the two).
  */
-export function firstMatchingRule(rules: Rule[], sinceMs: i64[], request: RequestAttributes, nowMs: i64): i32 {
+export function firstMatchingRule(rules: Rule[], sinceMs: i64[], request: RequestAttributes, nowMs: i64, kind: ProxyKind = ProxyKind.Other): i32 {
   const n = rules.length;
   for (let i = 0; i < n; i++) {
     const rule = unchecked(rules[i]);
     if (rule.fault.percentage <= 0) continue;
     if (!rule.isLive(unchecked(sinceMs[i]), nowMs)) continue;
-    if (requestMatches(rule.match, request) && !excluded(rule.exclude, request)) return i;
+    if (ruleMatches(rule, kind, request)) return i;
   }
   return -1;
 }

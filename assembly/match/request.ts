@@ -13,7 +13,19 @@ export abstract class RequestAttributes {
   abstract pathBytes(): ByteBuffer;
   /** The bytes of the header registered under `slot` (see HeaderSlots); length -1 when absent. */
   abstract headerBytes(slot: i32): ByteBuffer;
+  /** The traffic direction of the listener the request came through (Envoy's
+   * `xds.listener_direction`: 0 unspecified, 1 inbound, 2 outbound; -1 when not known). */
+  listenerDirection(): i64 {
+    return -1;
+  }
+  /** The bytes of the upstream cluster's name (`xds.cluster_name`; length -1 when there is
+   * none, as when no route matched). */
+  clusterBytes(): ByteBuffer {
+    return NO_CLUSTER;
+  }
 }
+
+const NO_CLUSTER = new ByteBuffer(0);
 
 /** Slots of a live (control-plane) document start here; a static document's start at 0. */
 export const LIVE_SLOT_BASE: i32 = 1 << 24;

@@ -38,6 +38,10 @@ export const MAX_REGEXES_PER_INPUT: i32 = 32;
 export const MAX_REGEX_BYTES: i32 = 65536;
 /** A selector's service or namespace (Kubernetes names). */
 export const MAX_SELECTOR_BYTES: i32 = 253;
+/** A destination's service, namespace or subset (Kubernetes and DNS names). */
+export const MAX_DESTINATION_NAME_BYTES: i32 = 253;
+/** A destination's plain Envoy cluster name. */
+export const MAX_CLUSTER_NAME_BYTES: i32 = 1024;
 /** An abort's body, sent with every abort. */
 export const MAX_ABORT_BODY_BYTES: i32 = 65536;
 /** metric_prefix: part of every metric name (and Envoy keeps every name it was given). */

@@ -10,6 +10,7 @@ import { ResponseFault } from "./response";
 import { DelayDistribution } from "../distributions/delay";
 import { GuardConfig } from "../guard/guard";
 import { ScheduleWindow } from "../schedule/window";
+import { Destination, Direction } from "./scope";
 
 /** How a string condition compares. Present/Absent only apply to headers. */
 export const enum StringMatchKind {
@@ -132,6 +133,10 @@ export class Rule {
   dryRun: bool = false;
   /** The policy's `spec.exclude`: a request matching one is never faulted by this rule. */
   exclude: Match[] = NO_MATCHES;
+  /** The policy's `spec.direction` (Unset when not given: see match/scope.ts). */
+  direction: Direction = Direction.Unset;
+  /** The policy's `spec.destination`; null when any destination will do. */
+  destination: Destination | null = null;
   /** The policy's guard and schedule (parse-safety.ts); null for most policies. */
   rails: Rails | null = null;
   constructor(

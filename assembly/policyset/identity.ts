@@ -3,6 +3,7 @@
 // before 1.30 `xds.node` did not answer during configuration (envoyproxy/envoy#32077). So
 // `xds.node` is asked first and `node` only when it gives nothing.
 import { getStringProperty } from "../glue/host";
+import { ProxyKind } from "../model/scope";
 import { Identity } from "./store";
 
 export class IdentityLookup {
@@ -14,21 +15,36 @@ export class IdentityLookup {
 }
 
 export function readIdentity(): IdentityLookup {
-  const xds = fromMetadata(["xds", "node", "metadata"]);
+  const xds = fromNode(["xds", "node"]);
   if (xds !== null) return new IdentityLookup(xds, "xds.node");
-  const node = fromMetadata(["node", "metadata"]);
+  const node = fromNode(["node"]);
   if (node !== null) return new IdentityLookup(node, "node");
   return new IdentityLookup(new Identity("", "", "", ""), "none");
 }
 
-/** The identity under `prefix`, or null when none of its fields is there. */
-function fromMetadata(prefix: string[]): Identity | null {
+/** What kind of proxy an Istio node id names: its first field, `<type>~<ip>~<pod>~<domain>`
+ * (istio/istio pilot/pkg/model/context.go, NodeType). */
+export function proxyKindOf(nodeId: string): ProxyKind {
+  const tilde = nodeId.indexOf("~");
+  if (tilde < 0) return ProxyKind.Other;
+  const type = nodeId.substring(0, tilde);
+  if (type == "sidecar") return ProxyKind.Sidecar;
+  if (type == "router") return ProxyKind.Gateway;
+  if (type == "waypoint") return ProxyKind.Waypoint;
+  return ProxyKind.Other;
+}
+
+/** The identity of the node under `prefix`, or null when neither its id nor its metadata is there. */
+function fromNode(prefix: string[]): Identity | null {
+  const nodeId = getStringProperty(prefix.concat(["id"]));
+  const meta = prefix.concat(["metadata"]);
   const id = new Identity(
-    getStringProperty(prefix.concat(["WORKLOAD_NAME"])),
-    getStringProperty(prefix.concat(["NAMESPACE"])),
-    getStringProperty(prefix.concat(["LABELS", "app"])),
-    getStringProperty(prefix.concat(["LABELS", "service.istio.io/canonical-name"])),
+    getStringProperty(meta.concat(["WORKLOAD_NAME"])),
+    getStringProperty(meta.concat(["NAMESPACE"])),
+    getStringProperty(meta.concat(["LABELS", "app"])),
+    getStringProperty(meta.concat(["LABELS", "service.istio.io/canonical-name"])),
+    proxyKindOf(nodeId),
   );
-  const any = id.workloadName.length + id.namespace.length + id.appLabel.length + id.canonicalName.length > 0;
+  const any = nodeId.length + id.workloadName.length + id.namespace.length + id.appLabel.length + id.canonicalName.length > 0;
   return any ? id : null;
 }

@@ -3,6 +3,7 @@
 // assignment, so a request keeps the Rule object it matched even if the set changes under it.
 import { Policy, Rule, Selector } from "../model/policy";
 import { RuleIndex } from "../match/index";
+import { ProxyKind } from "../model/scope";
 
 /** Who this proxy is, from Istio's node metadata. Empty strings when unknown. */
 export class Identity {
@@ -11,6 +12,8 @@ export class Identity {
     public namespace: string,
     public appLabel: string,
     public canonicalName: string,
+    /** From Istio's node id (`sidecar~...`, `router~...`, `waypoint~...`). */
+    public kind: ProxyKind = ProxyKind.Other,
   ) {}
 }
 
@@ -46,6 +49,9 @@ export class PolicySet {
   firstRule: i32[] = [];
   /** Looks up the first matching rule among `rules`. */
   index: RuleIndex = new RuleIndex([], []);
+  /** The kind of proxy the set was assembled for: it decides what a rule without a direction
+   * means (match/scope.ts). */
+  kind: ProxyKind = ProxyKind.Other;
   /** Some rule has a duration_seconds: matching needs the current time. */
   expiring: bool = false;
   /** All policies in force (including those whose selector excludes this proxy). */
@@ -135,7 +141,8 @@ export class PolicyClocks {
         set.ruleSinceMs.push(since);
       }
     }
-    set.index = new RuleIndex(set.rules, set.ruleSinceMs);
+    set.kind = identity.kind;
+    set.index = new RuleIndex(set.rules, set.ruleSinceMs, identity.kind);
     return set;
   }
 

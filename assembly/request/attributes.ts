@@ -3,12 +3,14 @@
 // every request, with one reusable buffer per attribute and header slot, so once a slot has
 // held a value of that size reading it again allocates nothing.
 import { HeaderSlots, LIVE_SLOT_BASE, RequestAttributes } from "../match/request";
-import { getHeaderBytes, HeaderMapType } from "../glue/host";
+import { getHeaderBytes, getPropertyBytes, HeaderMapType } from "../glue/host";
 import { notePressure } from "../glue/memory";
 import { ByteBuffer } from "../util/bytes";
 
 const METHOD = String.UTF8.encode(":method");
 const PATH = String.UTF8.encode(":path");
+const LISTENER_DIRECTION = String.UTF8.encode("xds\0listener_direction");
+const CLUSTER_NAME = String.UTF8.encode("xds\0cluster_name");
 const NOT_READ: u32 = 0;
 /** A slot keeps a buffer of at most about this size between requests: clients choose header
  * sizes (Envoy allows 60 KiB), and 4,096 slots each keeping their largest value ever would
@@ -36,6 +38,11 @@ export class HostRequest extends RequestAttributes {
   private pathBuffer: ByteBuffer = new ByteBuffer(256);
   private pathIn: u32 = NOT_READ;
   private absent: ByteBuffer = new ByteBuffer(0);
+  private direction: i64 = -1;
+  private directionBuffer: ByteBuffer = new ByteBuffer(8);
+  private directionIn: u32 = NOT_READ;
+  private clusterBuffer: ByteBuffer = new ByteBuffer(128);
+  private clusterIn: u32 = NOT_READ;
   /** Slots of the plugin configuration's policies, and of the control plane's. */
   private staticValues: SlotValues = NONE;
   private liveValues: SlotValues = NONE;
@@ -71,6 +78,8 @@ export class HostRequest extends RequestAttributes {
     this.requestNumber = 1;
     this.methodIn = NOT_READ;
     this.pathIn = NOT_READ;
+    this.directionIn = NOT_READ;
+    this.clusterIn = NOT_READ;
     const banks: SlotValues[] = [this.staticValues, this.liveValues];
     for (let b = 0; b < 2; b++) {
       const marks = unchecked(banks[b]).readIn;
@@ -92,6 +101,23 @@ export class HostRequest extends RequestAttributes {
       this.pathIn = this.requestNumber;
     }
     return this.pathBuffer;
+  }
+
+  listenerDirection(): i64 {
+    if (this.directionIn != this.requestNumber) {
+      const b = this.directionBuffer;
+      this.direction = getPropertyBytes(LISTENER_DIRECTION, b) && b.length == 8 ? load<i64>(b.ptr) : -1;
+      this.directionIn = this.requestNumber;
+    }
+    return this.direction;
+  }
+
+  clusterBytes(): ByteBuffer {
+    if (this.clusterIn != this.requestNumber) {
+      getPropertyBytes(CLUSTER_NAME, this.clusterBuffer);
+      this.clusterIn = this.requestNumber;
+    }
+    return this.clusterBuffer;
   }
 
   headerBytes(slot: i32): ByteBuffer {

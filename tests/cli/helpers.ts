@@ -20,11 +20,12 @@ export interface Run {
 /** hfi in this process; a CLI error is returned as stderr and exit status, as the bin does. */
 export async function hfi(...argv: string[]): Promise<Run> {
   const lines: string[] = [];
+  const notes: string[] = [];
   try {
-    const code = await main(argv, (s) => lines.push(s));
-    return { code, stdout: lines.join("\n"), stderr: "" };
+    const code = await main(argv, (s) => lines.push(s), (s) => notes.push(s));
+    return { code, stdout: lines.join("\n"), stderr: notes.join("\n") };
   } catch (e) {
-    return { code: (e as { exitCode?: number }).exitCode ?? 1, stdout: lines.join("\n"), stderr: (e as Error).message };
+    return { code: (e as { exitCode?: number }).exitCode ?? 1, stdout: lines.join("\n"), stderr: [...notes, (e as Error).message].join("\n") };
   }
 }
 

@@ -28,6 +28,31 @@ describe("hfi validate", () => {
     assert.equal(r.code, 0);
   });
 
+  test("policies without direction get one note for the run, on stderr, saying what they apply to on a sidecar", async () => {
+    const file = path.join(tmp, "directions.yaml");
+    const rules = "rules: [{match: {path: {prefix: /}}, fault: {percentage: 1, abort: {httpStatus: 503}}}]";
+    writeFileSync(file, [
+      "policies:",
+      `- {metadata: {name: old-a}, spec: {${rules}}}`,
+      `- {metadata: {name: old-b}, spec: {${rules}}}`,
+      `- {metadata: {name: to-reviews}, spec: {destination: {service: reviews}, ${rules}}}`,
+      `- {metadata: {name: said}, spec: {direction: any, ${rules}}}`,
+      "---",
+      `{metadata: {name: old-c}, spec: {${rules}}}`,
+      "",
+    ].join("\n"));
+    const r = await hfi("validate", file);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, "1 file: ok", "notes are not problems");
+    const notes = r.stderr.split("\n");
+    assert.equal(notes.length, 2, r.stderr);
+    assert.match(notes[0], /:2:29: note: spec\.direction: not set in 3 policies "old-a", "old-b", "old-c": on a sidecar they apply only to the requests the workload receives \(inbound\), not to the calls it makes; on gateways, waypoints and plain Envoy to every request/);
+    assert.match(notes[1], /not set in policy "to-reviews": on a sidecar it applies only to the calls the workload makes \(outbound\)/);
+    assert.ok(!r.stderr.includes('"said"'));
+    const json = JSON.parse((await hfi("validate", "--format", "json", file)).stdout);
+    assert.deepEqual([json.ok, json.problems.length, json.notes.length, json.notes[0].severity], [true, 0, 2, "note"]);
+  });
+
   test("a file with three errors reports all three, with lines, columns and field paths", async () => {
     const file = rel(path.join(FIXTURES, "three-errors.yaml"));
     const r = await hfi("validate", file);
@@ -129,7 +154,7 @@ describe("hfi validate", () => {
     const r = await hfi("validate", file);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stdout.split("\n"), [
-      `${file}:${at("colour")}: policies[0].spec.colour: unknown field (expected selector, rules, mode, exclude, guard or schedule) (policy "checkout-fails")`,
+      `${file}:${at("colour")}: policies[0].spec.colour: unknown field (expected selector, direction, destination, rules, mode, exclude, guard, schedule) (policy "checkout-fails")`,
       `${file}:${at("httpStatus: 99")}: policies[0].spec.rules[0].fault.abort.httpStatus: must be an HTTP status from 200 to 599, got 99 (policy "checkout-fails")`,
       "1 file: 2 errors, 0 warnings",
     ]);
@@ -193,7 +218,7 @@ describe("hfi validate", () => {
       `${file}:${at('"enabeld"')}: enabeld: unknown setting (did you mean "enabled"?)`,
       `${file}:${at('"max_fault_percentage"')}: max_fault_percentage: must be a number from 0 to 100, got 150`,
       `${file}:${at('"max_labelled_policis"')}: max_labelled_policis: unknown setting (did you mean "max_labelled_policies"?)`,
-      `${file}:${at('"selectr"')}: policies[0].spec.selectr: unknown field (did you mean "selector"?) (expected selector, rules, mode, exclude, guard or schedule) (policy "p")`,
+      `${file}:${at('"selectr"')}: policies[0].spec.selectr: unknown field (did you mean "selector"?) (expected selector, direction, destination, rules, mode, exclude, guard, schedule) (policy "p")`,
       `${file}:${at('"grpcStatus"')}: policies[0].spec.rules[0].fault.abort.grpcStatus: must be a gRPC error status from 1 to 16 (0 is OK, not a fault), got 0 (policy "p")`,
       "1 file: 5 errors, 0 warnings",
     ]);

@@ -18,13 +18,27 @@ const SCENARIOS = path.join(__dirname, "scenarios");
 type Obj = { [key: string]: Json };
 
 /** What the plugin must do in both hosts, beyond agreeing: a stream's local reply status. */
-const EXPECTED_REPLIES: Record<string, { stream: string; localReply: number | null; todo?: string }> = {
+type Expected = { stream: string; localReply: number | null; todo?: string };
+const EXPECTED_REPLIES: Record<string, Expected | Expected[]> = {
   "selectors-legacy": { stream: "a", localReply: 503 },
   "selectors-both": { stream: "a", localReply: 503 },
   // Envoy 1.33+ answers node metadata only under xds: the plugin asks xds.node.metadata.* first.
   "selectors-xds": { stream: "a", localReply: 503 },
   // The worst-case sample: the 60 KiB value matches none of the 32 patterns; this one does.
   "worst-case-sample": { stream: "match", localReply: 503 },
+  // Direction and destination, with the attributes each kind of proxy reports per request.
+  "scope-sidecar": [
+    { stream: "in-inbound", localReply: 503 }, { stream: "in-outbound", localReply: null }, { stream: "api-reviews", localReply: 502 },
+    { stream: "api-inbound", localReply: null }, { stream: "api-ratings", localReply: null }, { stream: "api-noroute", localReply: null },
+  ],
+  "scope-waypoint": [
+    { stream: "reviews", localReply: 503 }, { stream: "reviews-v2", localReply: 503 }, { stream: "ratings", localReply: null },
+    { stream: "reviews-staging", localReply: null }, { stream: "noroute", localReply: null },
+  ],
+  "scope-gateway": [
+    { stream: "shop-api", localReply: 503 }, { stream: "admin-api", localReply: null }, { stream: "shop-static", localReply: null },
+    { stream: "inbound-only", localReply: null },
+  ],
 };
 
 const scenarios = readdirSync(SCENARIOS).filter((f) => f.endsWith(".json")).sort();
@@ -63,13 +77,14 @@ if (!existsSync(CPPHOST)) {
       assert.ok((ours.steps as Obj[]).length === (script.steps ?? []).length, "every step ran");
     });
 
-    const expected = EXPECTED_REPLIES[name];
-    if (expected) {
+    const expectations = EXPECTED_REPLIES[name];
+    for (const expected of expectations === undefined ? [] : Array.isArray(expectations) ? expectations : [expectations]) {
       test(`differential: ${name}: stream "${expected.stream}" gets local reply ${expected.localReply} in both hosts`, { todo: expected.todo }, async () => {
         const { ours, theirs } = await run(file);
         for (const [host, o] of [["this host", ours], ["cpphost-run", theirs]] as const) {
           const s = (o.streams as Obj[]).find((x) => x.stream === expected.stream);
-          assert.equal(s?.localReply ?? null, expected.localReply, `${host}: ${JSON.stringify(s)}; log: ${JSON.stringify((o.log as Obj[]).map((l) => l.message))}`);
+          assert.ok(s, `${host}: no stream "${expected.stream}"`);
+          assert.equal(s.localReply ?? null, expected.localReply, `${host}: ${JSON.stringify(s)}; log: ${JSON.stringify((o.log as Obj[]).map((l) => l.message))}`);
         }
       });
     }

@@ -164,7 +164,13 @@ export async function runScript(wasmPath: string, script: Script): Promise<Obser
     logOut.push({ step: stepIndex, atMs: entry.time - WALL_START_MS, vm: entry.vm ?? "worker0", level: entry.levelName, message: entry.message });
   });
 
+  const reportFilterState = vmSpec.reportFilterState === true;
   const observer: HostObserver = {
+    filterState(stream, key, value) {
+      const rec = byStream.get(stream);
+      if (!reportFilterState || !rec) return;
+      events.push({ type: "filterState", atMs: monoNow(), stream: rec.name, key, value: Buffer.from(value).toString("utf8") });
+    },
     filterCallbackStart(stream, callback, map) {
       if (localReplies.has(stream)) return;
       reserved.set(stream, events.length);
@@ -353,7 +359,8 @@ export async function runScript(wasmPath: string, script: Script): Promise<Obser
         const body = optBody(st);
         const trailers = st.trailers !== undefined ? headers(st.trailers) : undefined;
         const end = (st.endOfStream as boolean | undefined) ?? true;
-        const stream = workers[worker].newStream();
+        const own = st.properties !== undefined ? properties(st.properties as Obj).top : undefined;
+        const stream = workers[worker].newStream(own ? { properties: own } : {});
         const rec: StreamRecord = { name, worker, stream, startMono: monoNow(), done: null };
         streams.push(rec);
         byName.set(name, rec);

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import {
   Canary, compileModule, instantiate, Log, parseLogLevel, requestHeaders, responseHeaders, SharedState, startPlugin, StatsStore, TestClock,
-  type ClusterHandler, type CompiledModule, type HeadersInit, type HttpStream, type NodeInfo, type Plugin,
+  type ClusterHandler, type CompiledModule, type HeadersInit, type HttpStream, type NodeInfo, type Plugin, type StreamOptions,
   type PluginResult, type PropertyMode, type PropertyValue, type WasmVm, type FailStrategy, type LogLevelName,
 } from "../../host/index";
 
@@ -47,7 +47,7 @@ export interface Hfi {
   clock: TestClock;
   stats: StatsStore;
   /** Starts a request: headers (and body, if given) sent to the plugin. */
-  request(method: string, pathAndQuery: string, headers?: HeadersInit, body?: string | Uint8Array): HttpStream;
+  request(method: string, pathAndQuery: string, headers?: HeadersInit, body?: string | Uint8Array, stream?: StreamOptions): HttpStream;
   /** Value of a `wasmcustom.<name>` stat (0 when not defined). */
   metric(name: string): number;
   /** Module log lines at or above `level`: Envoy's log, the canary's lines included. */
@@ -95,8 +95,8 @@ export async function startHfiUnchecked(configuration: object | string, options:
     plugin,
     clock,
     stats,
-    request(method, pathAndQuery, headers = [], body) {
-      const stream = plugin.newStream();
+    request(method, pathAndQuery, headers = [], body, streamOptions) {
+      const stream = plugin.newStream(streamOptions);
       const hasBody = body !== undefined;
       stream.sendRequestHeaders(requestHeaders(method, pathAndQuery, headers), !hasBody);
       if (hasBody) stream.sendRequestBody(body, true);
@@ -137,7 +137,7 @@ export interface HfiWorkers {
   log: Log;
   canary: Canary;
   /** A request on worker `worker`: headers (and body) sent to its plugin. */
-  request(worker: number, method: string, pathAndQuery: string, headers?: HeadersInit, body?: string | Uint8Array): HttpStream;
+  request(worker: number, method: string, pathAndQuery: string, headers?: HeadersInit, body?: string | Uint8Array, stream?: StreamOptions): HttpStream;
   /** A new configuration: the canary once, then every worker; the first refusal is returned. */
   reconfigure(configuration: object | string): PluginResult;
   metric(name: string): number;
@@ -163,8 +163,8 @@ export async function startHfiWorkers(configuration: object | string, options: H
   }
   return {
     workers, clock, stats, shared, log, canary,
-    request(worker, method, pathAndQuery, headers = [], body) {
-      const stream = workers[worker].newStream();
+    request(worker, method, pathAndQuery, headers = [], body, streamOptions) {
+      const stream = workers[worker].newStream(streamOptions);
       const hasBody = body !== undefined;
       stream.sendRequestHeaders(requestHeaders(method, pathAndQuery, headers), !hasBody);
       if (hasBody) stream.sendRequestBody(body, true);

@@ -19,7 +19,7 @@ const BAD: Array<[string, object, string]> = [
   ["grpc status 0 (OK is not a fault)", named("p", rule({ percentage: 100, abort: { grpcStatus: 0 } })),
     'policy "p" rule 0: fault.abort.grpcStatus: must be a gRPC error status from 1 to 16 (0 is OK, not a fault), got 0'],
   ["a misspelt selector (it would widen the policy to every workload)", { metadata: { name: "p" }, spec: { selectr: { service: "payments" }, rules: [rule({ percentage: 100, abort: { httpStatus: 503 } })] } },
-    'policy "p": spec.selectr: unknown field (did you mean "selector"?) (expected selector, rules, mode, exclude, guard or schedule)'],
+    'policy "p": spec.selectr: unknown field (did you mean "selector"?) (expected selector, direction, destination, rules, mode, exclude, guard, schedule)'],
   ["a misspelt match condition", named("p", rule({ percentage: 100, abort: { httpStatus: 503 } }, { pth: { prefix: "/x" } })),
     'policy "p" rule 0: match.pth: unknown field (did you mean "path"?) (expected method, path or headers)'],
   ["percentage above 100", named("p", rule({ percentage: 150, abort: { httpStatus: 503 } })),

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { istioNode, type PropertyValue } from "../../host/index";
+import { istioNode, targets, type PropertyValue } from "../../host/index";
 import { policy, respond, startHfi, type HfiOptions } from "../helpers/hfi";
 
 const POLICIES = {
@@ -16,8 +16,9 @@ const POLICIES = {
   ],
 };
 
+/** A request the workload receives (a sidecar's inbound listener). */
 const status = (hfi: Awaited<ReturnType<typeof startHfi>>, path: string) => {
-  const s = hfi.request("GET", path);
+  const s = hfi.request("GET", path, [], undefined, { traffic: targets.sidecarInbound(8080) });
   if (s.localReply) return s.localReply.status;
   respond(s);
   return s.reply.status;
@@ -27,19 +28,19 @@ const frontendNode = istioNode({ workloadName: "frontend", namespace: "demo", la
 const xds = (metadata: { [key: string]: PropertyValue }): HfiOptions["properties"] => ({ xds: { node: { id: "sidecar~1", metadata } } });
 const frontendXds = xds({ WORKLOAD_NAME: "frontend", NAMESPACE: "demo", LABELS: { app: "shop" } });
 
-const cases: Array<[string, HfiOptions, string]> = [
-  ["Envoy before 1.33: node.metadata only", { node: frontendNode }, "node"],
-  ["Envoy 1.33 and later: xds.node.metadata only", { properties: frontendXds }, "xds.node"],
-  ["Envoy 1.30-1.32: both", { node: frontendNode, properties: frontendXds }, "xds.node"],
+const cases: Array<[string, HfiOptions, string, string]> = [
+  ["Envoy before 1.33: node.metadata only", { node: frontendNode }, "node", ""],
+  ["Envoy 1.33 and later: xds.node.metadata only", { properties: frontendXds }, "xds.node", " on a sidecar"],
+  ["Envoy 1.30-1.32: both", { node: frontendNode, properties: frontendXds }, "xds.node", " on a sidecar"],
 ];
 
-for (const [what, options, source] of cases) {
+for (const [what, options, source, kind] of cases) {
   test(`selectors apply with the identity from ${source} (${what})`, async () => {
     const hfi = await startHfi(POLICIES, options);
     assert.equal(status(hfi, "/f"), 503, "service + namespace selector");
     assert.equal(status(hfi, "/l"), 502, "service selector matched by the app label");
     assert.equal(status(hfi, "/e"), 500);
-    const line = `hfi: configured: 3 policies, 3 rules apply to workload 'frontend' in namespace 'demo' (identity from ${source})`;
+    const line = `hfi: configured: 3 policies, 3 rules apply to workload 'frontend' in namespace 'demo'${kind} (identity from ${source})`;
     assert.ok(hfi.logs("info").includes(line), hfi.logs("info").join("\n"));
   });
 }
@@ -48,7 +49,7 @@ test("xds.node wins when both answer and disagree", async () => {
   const other = istioNode({ workloadName: "backend", namespace: "prod" });
   const hfi = await startHfi(POLICIES, { node: other, properties: frontendXds });
   assert.equal(status(hfi, "/f"), 503);
-  assert.ok(hfi.logs("info").some((l) => l.includes("workload 'frontend' in namespace 'demo' (identity from xds.node)")));
+  assert.ok(hfi.logs("info").some((l) => l.includes("workload 'frontend' in namespace 'demo' on a sidecar (identity from xds.node)")));
 });
 
 test("the canonical-name label under xds.node answers a service selector", async () => {
@@ -66,8 +67,23 @@ test("outside Istio only wildcard policies apply, and the log says no source ans
 });
 
 test("the identity is read once per configuration", async () => {
-  const hfi = await startHfi(POLICIES, { properties: frontendXds });
+  // direction: any, so that the listener's direction is not read per request either.
+  const anyDirection = { policies: POLICIES.policies.map((p) => {
+    const { metadata, spec } = p as { metadata: object; spec: object };
+    return { metadata, spec: { ...spec, direction: "any" } };
+  }) };
+  const hfi = await startHfi(anyDirection, { properties: frontendXds });
   hfi.vm.resetHostCallCounts();
   for (let i = 0; i < 20; i++) status(hfi, "/f");
   assert.equal(hfi.vm.hostCallCounts().proxy_get_property ?? 0, 0, "no property lookups per request");
+});
+
+test("the proxy kind comes from the node id and says what a policy without direction means", async () => {
+  for (const [kind, words, outbound] of [["sidecar", " on a sidecar", 200], ["gateway", " on a gateway", 500], ["waypoint", " on a waypoint", 500], ["envoy", "", 500]] as const) {
+    const hfi = await startHfi(POLICIES, { node: targets.proxyNode(kind, { name: "frontend", namespace: "demo" }), propertyMode: "xds" });
+    assert.ok(hfi.logs("info").some((l) => l.includes(`in namespace 'demo'${words} (identity from xds.node)`)), hfi.logs("info").join("\n"));
+    const s = hfi.request("GET", "/e", [], undefined, { traffic: targets.sidecarOutbound({ name: "reviews", namespace: "demo", port: 9080 }) });
+    if (!s.localReply) respond(s);
+    assert.equal(s.localReply?.status ?? s.reply.status, outbound, `${kind}: a call through an outbound listener`);
+  }
 });
