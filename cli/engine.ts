@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import {
   compileModule, instantiate, requestHeaders, responseHeaders, startPlugin, StatsStore, TestClock,
-  type CompiledModule, type HttpStream, type NodeInfo, type Plugin, type WasmVm,
+  type CompiledModule, type HttpStream, type NodeInfo, type Plugin, type Traffic, type WasmVm,
 } from "../host/index";
 import { CliError } from "./errors";
 
@@ -30,6 +30,9 @@ export function pluginModule(): Promise<CompiledModule> {
 export interface EngineOptions {
   rootId?: string;
   node?: NodeInfo;
+  /** The per-request attributes every request of this engine carries (listener direction,
+   * upstream cluster), as the simulated proxy would report them. */
+  traffic?: Traffic;
 }
 
 export interface Engine {
@@ -64,7 +67,7 @@ export async function startEngine(configuration: string, options: EngineOptions 
     accepted: plugin.ok,
     lines: () => vm.log.entries.filter((e) => e.source === "module").map((e) => ({ level: e.levelName, message: e.message })),
     request(method, pathAndQuery, headers) {
-      const stream = plugin.newStream();
+      const stream = plugin.newStream(options.traffic ? { traffic: options.traffic } : {});
       stream.sendRequestHeaders(requestHeaders(method, pathAndQuery, headers), true);
       return stream;
     },

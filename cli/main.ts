@@ -4,7 +4,7 @@
  */
 import { all, has, keyValues, one, parseArgs, wholeNumber, type FlagSpec } from "./args";
 import { CliError } from "./errors";
-import { render } from "./render";
+import { render, RENDER_TARGETS } from "./render";
 import { formatSimulation, simulate } from "./simulate";
 import { status } from "./status";
 import { formatJson, formatNotes, formatText, validatePaths } from "./validate";
@@ -13,8 +13,8 @@ const USAGE = `hfi: HFI's fault-injection policies, judged by the real plugin (b
 
 Usage:
   hfi validate PATH... [--format text|json]
-  hfi simulate -f PATH... [--workload NAME] [--namespace NS] [--label k=v]... [-n N] [-H 'name: value']... METHOD PATH
-  hfi render -f PATH... --selector k=v[,k=v] --namespace NS [--image REF] [--control-plane URL]
+  hfi simulate -f PATH... [--workload NAME] [--namespace NS] [--label k=v]... [--proxy KIND] [--direction D] [--to SVC | --cluster NAME] [-n N] [-H 'name: value']... METHOD PATH
+  hfi render -f PATH... --namespace NS [--target T] (--selector k=v | --waypoint N | --service N | --gateway N | --route N) [--image REF] [--api A] [--control-plane URL]
   hfi status (--admin URL | --prometheus URL) [--watch [--interval SECONDS] [--count N]]
 
 Run 'hfi COMMAND --help' for a command's options. Reference: docs/cli.md.`;
@@ -39,20 +39,34 @@ the plugin (its own sampling).
   --workload NAME        the sidecar's WORKLOAD_NAME (default: the bootstrap's node, if any)
   --namespace NS         the sidecar's NAMESPACE
   --label k=v            a pod label (app=..., service.istio.io/canonical-name=...); repeatable
+  --proxy KIND           sidecar, gateway, waypoint or envoy: the kind of proxy (its node id);
+                         default: the bootstrap's node id, if any
+  --direction D          inbound or outbound: the listener the request comes through
+                         (default: a sidecar's inbound, or outbound with --to; a gateway's
+                         outbound; a waypoint's inbound)
+  --to SVC               where the request goes: SERVICE[.NAMESPACE][:PORT][/SUBSET]
+  --cluster NAME         where the request goes, as an Envoy cluster name
   -H, --header 'n: v'    a request header (repeatable)
   -n, --requests N       requests to send for the observed rate (default 1000)
   --format text|json     output format (default text)`,
-  render: `Usage: hfi render -f PATH... --selector k=v[,k=v] --namespace NS [--image REF] [--control-plane URL]
+  render: `Usage: hfi render -f PATH... --namespace NS [--target T] ATTACH [--image REF] [--api A] [--control-plane URL]
 
-Prints the WasmPlugin and the defensive stats EnvoyFilter (from k8s/) for these policies, with
-the workload named once: the WasmPlugin selector, the EnvoyFilter workloadSelector, the
-namespace of both and every policy's selector agree. Both objects are checked against Istio's
-CRD models and the pluginConfig against the plugin before anything is printed.
+Prints what installs the plugin with these policies at one attach point, checked against the
+CRDs' own schemas (k8s/schemas/) and the pluginConfig against the plugin:
+  --target sidecar (default)  --selector k=v: a WasmPlugin whose match covers exactly the
+                              directions the policies use, and the stats EnvoyFilter
+  --target waypoint           --waypoint NAME (the waypoint Gateway) or --service NAME (a
+                              Service bound to a waypoint): targetRefs, mode SERVER
+  --target gateway            --gateway NAME: targetRefs to a Gateway API Gateway
+  --target envoy-gateway      --gateway NAME or --route NAME: an EnvoyExtensionPolicy
+Object names carry the target, so two targets in one namespace never collide.
 
   -f, --file PATH        policies or configuration (repeatable; directories allowed)
-  --selector k=v         the workload's pod labels (repeatable or comma-separated)
-  --namespace NS         the workload's namespace
-  --image REF            the plugin image (oci://... or registry/name:tag[@sha256:...])
+  --namespace NS         the namespace of the objects (and of the workload)
+  --selector k=v         sidecar: the workload's pod labels (repeatable or comma-separated)
+  --image REF            the plugin image (oci://... or registry/name:tag[@sha256:...]);
+                         default: the one make push pinned (build/image.pinned), else an error
+  --api A                wasmplugin (default) or trafficextension (Istio 1.30 and later)
   --control-plane URL    http://host:port[/path] of the HFI control plane to poll`,
   status: `Usage: hfi status (--admin URL | --prometheus URL) [--watch] [--interval SECONDS]
 
@@ -74,6 +88,10 @@ const SPECS: Record<string, FlagSpec[]> = {
     { name: "label", value: true, repeat: true },
     { name: "header", short: "H", value: true, repeat: true },
     { name: "requests", short: "n", value: true },
+    { name: "proxy", value: true },
+    { name: "direction", value: true },
+    { name: "to", value: true },
+    { name: "cluster", value: true },
     { name: "format", value: true },
     { name: "help", short: "h" },
   ],
@@ -81,6 +99,12 @@ const SPECS: Record<string, FlagSpec[]> = {
     { name: "file", short: "f", value: true, repeat: true },
     { name: "selector", value: true, repeat: true },
     { name: "namespace", value: true },
+    { name: "target", value: true },
+    { name: "waypoint", value: true },
+    { name: "service", value: true },
+    { name: "gateway", value: true },
+    { name: "route", value: true },
+    { name: "api", value: true },
     { name: "image", value: true },
     { name: "control-plane", value: true },
     { name: "help", short: "h" },
@@ -99,6 +123,12 @@ function format(value: string | undefined, command: string): "text" | "json" {
   if (value === undefined || value === "text") return "text";
   if (value === "json") return "json";
   throw new CliError(`hfi ${command}: --format must be text or json, got "${value}"`);
+}
+
+function choice<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new CliError(`hfi: ${flag} must be ${allowed.join(", ")}, got "${value}"`);
 }
 
 function requireFiles(files: string[], command: string): string[] {
@@ -154,16 +184,30 @@ export async function main(
         requests: wholeNumber(one(args, "requests"), "-n", 1000, 1, 1_000_000),
         method: args.positional[0],
         path: args.positional[1],
+        proxy: choice(one(args, "proxy"), "--proxy", ["sidecar", "gateway", "waypoint", "envoy"] as const),
+        direction: choice(one(args, "direction"), "--direction", ["inbound", "outbound"] as const),
+        to: one(args, "to"),
+        cluster: one(args, "cluster"),
       });
       out(format(one(args, "format"), command) === "json" ? JSON.stringify(result, null, 2) : formatSimulation(result));
       return 0;
     }
     case "render": {
-      const selector = keyValues(all(args, "selector"), "--selector");
-      if (selector.length === 0) throw new CliError("hfi render: --selector k=v is required (the workload's pod labels)");
       const namespace = one(args, "namespace");
       if (!namespace) throw new CliError("hfi render: --namespace is required");
-      out(await render({ files: requireFiles(all(args, "file"), command), selector, namespace, image: one(args, "image"), controlPlane: one(args, "control-plane") }));
+      out(await render({
+        files: requireFiles(all(args, "file"), command),
+        namespace,
+        target: choice(one(args, "target"), "--target", RENDER_TARGETS),
+        selector: keyValues(all(args, "selector"), "--selector"),
+        waypoint: one(args, "waypoint"),
+        service: one(args, "service"),
+        gateway: one(args, "gateway"),
+        route: one(args, "route"),
+        api: choice(one(args, "api"), "--api", ["wasmplugin", "trafficextension"] as const),
+        image: one(args, "image"),
+        controlPlane: one(args, "control-plane"),
+      }));
       return 0;
     }
     case "status": {

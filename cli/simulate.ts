@@ -14,7 +14,7 @@
  * later ones are counted when the plugin holds them and then reset, so the simulated clock stays
  * put and no duration_seconds runs out during the draws.
  */
-import type { NodeInfo, PropertyValue } from "../host/index";
+import { targets, type NodeInfo, type PropertyValue, type Traffic } from "../host/index";
 import { effectivePolicies } from "../host/runner/effective-policies";
 import { describeFault } from "../host/fault-words";
 import { formatTimeLeft } from "../host/time-left";
@@ -33,9 +33,17 @@ export interface SimulateOptions {
   requests: number;
   method: string;
   path: string;
+  /** The kind of proxy (its node id); default: the bootstrap's node id, if any. */
+  proxy?: targets.ProxyKind;
+  /** The listener the request comes through; default: what the proxy kind implies. */
+  direction?: "inbound" | "outbound";
+  /** Where the request goes: SERVICE[.NAMESPACE][:PORT][/SUBSET], as the proxy names it. */
+  to?: string;
+  /** Where the request goes, as an Envoy cluster name (plain Envoy, Envoy Gateway, or exact). */
+  cluster?: string;
 }
 
-export type RuleVerdict = "matches" | "decides" | "shadowed" | "no match" | "not this workload" | "invalid";
+export type RuleVerdict = "matches" | "decides" | "shadowed" | "no match" | "not this workload" | "not this traffic" | "invalid";
 
 export interface RuleReport {
   policy: string;
@@ -52,6 +60,8 @@ export interface SimulationResult {
   /** false when the configuration says enabled: false (nothing is injected). */
   enabled: boolean;
   request: { method: string; path: string; headers: Array<[string, string]> };
+  /** What the proxy reports about the request: its kind, the listener's direction, the cluster. */
+  traffic: { proxy: string; direction: string; cluster: string | null };
   workload: { name: string; namespace: string; labels: Record<string, string> };
   rules: RuleReport[];
   decision?: { policy: string; rule: number; fault: string; percentage: number };
@@ -92,7 +102,13 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
   const names = policies.map(policyName);
   const twice = [...new Set(names.filter((n, i) => n !== undefined && names.indexOf(n) !== i))];
   if (twice.length > 0) notes.push(`policies named twice (${twice.join(", ")}): all copies are simulated in file order; a control plane's copy would replace the configuration's`);
-  const node = nodeFor(o, loaded.configurations.find((c) => c.node)?.node);
+  const node = withKind(nodeFor(o, loaded.configurations.find((c) => c.node)?.node), o.proxy);
+  const traffic = trafficFor(o, node);
+  const trafficView = {
+    proxy: node.id === undefined ? "plain Envoy" : KIND_OF_NODE_TYPE[String(node.id).split("~")[0]] ?? "plain Envoy",
+    direction: traffic.listenerDirection === targets.INBOUND ? "inbound" : traffic.listenerDirection === targets.OUTBOUND ? "outbound" : "unspecified",
+    cluster: traffic.clusterName ?? null,
+  };
   const meta = (node.metadata ?? {}) as Record<string, PropertyValue>;
   const labels = (isObject(meta.LABELS) ? meta.LABELS : {}) as Record<string, string>;
   const workload = { name: String(meta.WORKLOAD_NAME ?? ""), namespace: String(meta.NAMESPACE ?? ""), labels };
@@ -101,7 +117,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
   const request = { method, path: o.path, headers: o.headers };
 
   const ask = async (policy: unknown, extra: Json = {}): Promise<{ matched: boolean; errors: string[] }> => {
-    const engine = await startEngine(JSON.stringify({ ...settings, enabled: true, ...extra, policies: [policy] }), { rootId, node });
+    const engine = await startEngine(JSON.stringify({ ...settings, enabled: true, ...extra, policies: [policy] }), { rootId, node, traffic });
     const errors = engineErrors(engine);
     const outcome = drive(engine, method, o.path, o.headers, policyHeader, maxHoldMs);
     return { matched: outcome.fault !== "none", errors };
@@ -132,10 +148,15 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
       // A from_headers rule with no fault of its own injects only what a request asks for: the
       // probe gives it one to observe, so that matching shows.
       if (certain.from_headers === true && !["abort", "delay", "reset", "response"].some((k) => k in certain)) certain.abort = { httpStatus: 503 };
-      const alone = (m: unknown, selector: unknown) => policyWith(name, selector, { ...r, match: m, fault: certain });
+      const scope: Json = {};
+      if (spec.direction !== undefined) scope.direction = spec.direction;
+      if (spec.destination !== undefined) scope.destination = spec.destination;
+      // Conditions judged alone are judged on any listener: the scope is a reason of its own.
+      const anywhere: Json = { direction: "any" };
+      const alone = (m: unknown, selector: unknown, where: Json) => policyWith(name, selector, where, { ...r, match: m, fault: certain });
       // The plugin's verdict on the rule as written; then, for matching, at percentage 100.
-      const written = await ask(policyWith(name, spec.selector, rule));
-      const asWritten = written.errors.length > 0 ? written : await ask(alone(r.match, spec.selector));
+      const written = await ask(policyWith(name, spec.selector, scope, rule));
+      const asWritten = written.errors.length > 0 ? written : await ask(alone(r.match, spec.selector, scope));
       if (asWritten.errors.length > 0) {
         report.verdict = "invalid";
         report.reasons = asWritten.errors;
@@ -143,19 +164,24 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
         report.verdict = decision ? "shadowed" : "decides";
         if (!decision) decision = { policy: name, rule: index, fault: report.fault, percentage: report.percentage };
       } else {
-        const anyWorkload = spec.selector === undefined ? asWritten : await ask(alone(r.match, undefined));
+        const anyWorkload = spec.selector === undefined ? asWritten : await ask(alone(r.match, undefined, scope));
+        const anyTraffic = await ask(alone(r.match, spec.selector, anywhere));
         if (spec.selector !== undefined && anyWorkload.matched) {
           report.verdict = "not this workload";
           report.reasons.push(describeSelector(spec.selector, workload));
+        } else if (anyTraffic.matched) {
+          report.verdict = "not this traffic";
+          report.reasons.push(...await scopeReasons(ask, (where) => alone({}, undefined, where), scope, trafficView));
         } else {
           for (const [key, condition] of conditions(match)) {
-            const one = await ask(alone(key === "headers" ? { headers: [condition] } : { [key]: condition }, undefined));
+            const one = await ask(alone(key === "headers" ? { headers: [condition] } : { [key]: condition }, undefined, anywhere));
             if (!one.matched) report.reasons.push(describeCondition(key, condition, request));
           }
           if (spec.selector !== undefined) {
-            const selectorOnly = await ask(alone({}, spec.selector));
+            const selectorOnly = await ask(alone({}, spec.selector, anywhere));
             if (!selectorOnly.matched) report.reasons.push(describeSelector(spec.selector, workload));
           }
+          report.reasons.push(...await scopeReasons(ask, (where) => alone({}, undefined, where), scope, trafficView));
           if (report.reasons.length === 0) report.reasons.push("the conditions hold one by one but not together");
         }
       }
@@ -164,7 +190,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
   }
 
   // The draws: the whole set as written.
-  const engine = await startEngine(JSON.stringify({ ...settings, policies }), { rootId, node });
+  const engine = await startEngine(JSON.stringify({ ...settings, policies }), { rootId, node, traffic });
   const observed: SimulationResult["observed"] = { requests: o.requests, faulted: 0, rate: 0, outcomes: {}, byPolicy: {} };
   let firstHold: string | undefined;
   for (let i = 0; i < o.requests; i++) {
@@ -210,11 +236,64 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
       notes.push(given ? `sampled by header ${header}: the same value always gets the same answer` : `sampled by header ${header}, absent here: the plugin draws at random`);
     }
   }
-  return { enabled: settings.enabled !== false, request, workload, rules, decision, observed, states, notes };
+  return { enabled: settings.enabled !== false, request, traffic: trafficView, workload, rules, decision, observed, states, notes };
 }
 
-function policyWith(name: string, selector: unknown, rule: unknown): Json {
-  return { metadata: { name }, spec: { ...(selector !== undefined ? { selector } : {}), rules: [rule] } };
+function policyWith(name: string, selector: unknown, scope: Json, rule: unknown): Json {
+  return { metadata: { name }, spec: { ...(selector !== undefined ? { selector } : {}), ...scope, rules: [rule] } };
+}
+
+type Ask = (policy: unknown) => Promise<{ matched: boolean; errors: string[] }>;
+
+/** Why the request is outside the policy's direction or destination (each judged alone by the
+ * plugin); empty when it is inside both. */
+async function scopeReasons(ask: Ask, only: (where: Json) => unknown, scope: Json, t: SimulationResult["traffic"]): Promise<string[]> {
+  const reasons: string[] = [];
+  // Without a direction the plugin resolves one by proxy kind; with a destination that is
+  // outbound on a sidecar. Asked alone, the resolved direction is given explicitly.
+  const resolved = scope.direction ?? (t.proxy !== "sidecar" ? "any" : scope.destination === undefined ? "inbound" : "outbound");
+  if (!(await ask(only({ direction: resolved }))).matched) {
+    const said = typeof scope.direction === "string" ? `direction ${scope.direction}` :
+      `no direction (on a ${t.proxy}: ${scope.destination === undefined ? "inbound" : "outbound, as a destination implies"})`;
+    reasons.push(`${said}, request comes through ${t.direction === "unspecified" ? "a listener without a direction" : `an ${t.direction} listener`}`);
+  }
+  if (scope.destination !== undefined && !(await ask(only({ direction: "any", destination: scope.destination }))).matched) {
+    reasons.push(`destination ${JSON.stringify(scope.destination)}, request goes to ${t.cluster === null ? "no cluster (no route)" : `cluster ${JSON.stringify(t.cluster)}`}`);
+  }
+  return reasons;
+}
+
+/** The node id the chosen proxy kind reports (Istio's `<type>~<ip>~<pod>.<ns>~<ns>.svc.cluster.local`). */
+function withKind(node: NodeInfo, kind: targets.ProxyKind | undefined): NodeInfo {
+  if (kind === undefined) return node;
+  const meta = (node.metadata ?? {}) as Record<string, PropertyValue>;
+  const made = targets.proxyNode(kind, { name: String(meta.WORKLOAD_NAME || "workload"), namespace: String(meta.NAMESPACE || "default") });
+  return { ...node, id: made.id };
+}
+
+const KIND_OF_NODE_TYPE: Record<string, targets.ProxyKind> = { sidecar: "sidecar", router: "gateway", waypoint: "waypoint" };
+
+/** The request's per-request attributes, as the simulated proxy would report them. */
+function trafficFor(o: SimulateOptions, node: NodeInfo): Traffic {
+  const kind: targets.ProxyKind = o.proxy ?? KIND_OF_NODE_TYPE[String(node.id ?? "").split("~")[0]] ?? "envoy";
+  const to = o.to === undefined ? undefined : parseService(o.to, String((node.metadata as Record<string, unknown> | undefined)?.NAMESPACE || "default"));
+  let t: Traffic;
+  if (kind === "sidecar") t = to && o.direction !== "inbound" ? targets.sidecarOutbound(to) : targets.sidecarInbound(to?.port ?? 8080);
+  else if (kind === "gateway") t = to ? targets.gatewayTo(to) : targets.noRoute("gateway");
+  else if (kind === "waypoint") t = to ? targets.waypointTo(to) : targets.noRoute("waypoint");
+  else t = o.cluster !== undefined ? targets.envoyTo(o.cluster) : targets.noRoute("envoy");
+  if (o.direction !== undefined) t = { ...t, listenerDirection: o.direction === "inbound" ? targets.INBOUND : targets.OUTBOUND };
+  if (o.cluster !== undefined) t = { ...t, clusterName: o.cluster };
+  return t;
+}
+
+/** SERVICE[.NAMESPACE][:PORT][/SUBSET] */
+function parseService(text: string, namespace: string): targets.Service {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)(?:\.([a-z0-9]([-a-z0-9]*[a-z0-9])?))?(?::(\d{1,5}))?(?:\/([A-Za-z0-9][-A-Za-z0-9_.]*))?$/.exec(text);
+  if (!m) throw new CliError(`hfi simulate: --to must be SERVICE[.NAMESPACE][:PORT][/SUBSET], e.g. reviews.bookinfo:9080/v2, got "${text}"`);
+  const port = m[5] === undefined ? 80 : Number(m[5]);
+  if (port < 1 || port > 65535) throw new CliError(`hfi simulate: --to port must be 1 to 65535, got ${port}`);
+  return { name: m[1], namespace: m[3] ?? namespace, port, subset: m[6] };
 }
 
 function engineErrors(engine: Engine): string[] {
@@ -278,6 +357,8 @@ export function formatSimulation(r: SimulationResult): string {
   const labels = Object.entries(w.labels).map(([k, v]) => `${k}=${v}`).join(",");
   lines.push(`${r.request.method} ${r.request.path}${r.request.headers.map(([k, v]) => `  ${k}: ${v}`).join("")}`);
   lines.push(`workload ${JSON.stringify(w.name)} namespace ${JSON.stringify(w.namespace)}${labels ? ` labels ${labels}` : ""}`);
+  const t = r.traffic;
+  lines.push(`${t.proxy}: ${t.direction === "unspecified" ? "a listener without a direction" : `${t.direction} listener`}, ${t.cluster === null ? "no route" : `cluster ${t.cluster}`}`);
   lines.push("");
   for (const rule of r.rules) {
     const head = `policy ${rule.policy} rule ${rule.rule}: `;

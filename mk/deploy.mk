@@ -14,6 +14,8 @@ PUSH_FLAGS ?=
 # Where `make push` keeps the digest of the manifest it pushed. Removed before every push, so
 # whatever is there afterwards came from this push.
 DIGEST_FILE ?= build/image.digest
+# The image reference it pinned (IMG@digest): hfi render's image when --image is not given.
+PINNED_FILE ?= build/image.pinned
 # Recursive variables: the probes run only when a recipe uses them.
 IMAGE_TOOL ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
 	elif command -v buildah >/dev/null 2>&1; then echo buildah; else echo none; fi)
@@ -31,7 +33,7 @@ image: build/plugin.wasm ## the plugin's OCI image IMG, with docker, else builda
 # for a well-formed digest this very push produced (buildah's --digestfile, or the
 # "<tag>: digest: sha256:... size: N" line docker push ends with).
 push: ## push IMG; prints the digest to pin
-	@set -o pipefail; rm -f "$(DIGEST_FILE)"; mkdir -p "$(dir $(DIGEST_FILE))"; \
+	@set -o pipefail; rm -f "$(DIGEST_FILE)" "$(PINNED_FILE)"; mkdir -p "$(dir $(DIGEST_FILE))"; \
 	log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
 	case "$(IMAGE_TOOL)" in \
 	  docker)  echo "+ docker push $(IMG)"; docker push "$(IMG)" 2>&1 | tee "$$log"; status=$$?; \
@@ -65,6 +67,7 @@ push: ## push IMG; prints the digest to pin
 	  echo "make push: $(IMG) was pushed but $(IMAGE_TOOL) reported no manifest digest ('$$digest'); nothing to pin, check the registry" >&2; \
 	  exit 1; \
 	fi; \
+	echo "$(IMG)@$$digest" > "$(PINNED_FILE)"; \
 	echo "pin it: $(IMG)@$$digest"
 
 # sha256 of the module itself: what WasmPlugin.sha256 checks for https:// and file:// urls.

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { parseAllDocuments } from "yaml";
-import { validateIstioObject, type KubeObject } from "../deploy/lib/istio-schema";
+import { validateKubeObject, type KubeObject } from "../../cli/crd-schema";
 import { ENVOY_FIXTURE, FIXTURES, hfi, hfiProcess } from "./helpers";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "hfi-cli-"));
@@ -20,9 +20,10 @@ describe("hfi simulate", () => {
     const r = await hfi("simulate", "-f", ENVOY_FIXTURE, "-n", "4000", "GET", "/api/x");
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split("\n");
-    assert.deepEqual(lines.slice(0, 8), [
+    assert.deepEqual(lines.slice(0, 9), [
       "GET /api/x",
       'workload "frontend" namespace "demo" labels app=frontend',
+      "plain Envoy: a listener without a direction, no route",
       "",
       'policy checkout-fails rule 0: no match: path prefix "/checkout", request path "/api/x"',
       'policy slow-catalog rule 0: no match: path prefix "/catalog", request path "/api/x"',
@@ -30,12 +31,12 @@ describe("hfi simulate", () => {
       'policy reviews-degraded rule 0: no match: path prefix "/reviews", request path "/api/x"',
       'policy drop-connections rule 0: no match: path prefix "/drop", request path "/api/x"',
     ]);
-    assert.equal(lines[9], "decision: policy flaky-api rule 0: abort 500");
-    const m = /^configured: 20 % {3}observed: ([\d.]+) % \((\d+) of 4000 requests\)$/.exec(lines[10]);
-    assert.ok(m, lines[10]);
+    assert.equal(lines[10], "decision: policy flaky-api rule 0: abort 500");
+    const m = /^configured: 20 % {3}observed: ([\d.]+) % \((\d+) of 4000 requests\)$/.exec(lines[11]);
+    assert.ok(m, lines[11]);
     // 4000 draws at 20 %: the standard deviation is 0.63 points; 16..24 is more than 6 of them.
-    assert.ok(Number(m[1]) > 16 && Number(m[1]) < 24, lines[10]);
-    assert.equal(lines[11], `  abort 500: ${m[2]}`);
+    assert.ok(Number(m[1]) > 16 && Number(m[1]) < 24, lines[11]);
+    assert.equal(lines[12], `  abort 500: ${m[2]}`);
   });
 
   test("resets and response faults are recognised, matched and counted like aborts and delays", async () => {
@@ -108,6 +109,35 @@ describe("hfi simulate", () => {
     assert.match(off.stdout, /^configured: 0 % \(enabled: false; the rule says 100 %\) {3}observed: 0 % \(0 of 10 requests\)$/m);
   });
 
+  test("direction and destination: the traffic each kind of proxy reports, explained, and the draws agree with the verdicts", async () => {
+    const file = path.join(tmp, "scoped.yaml");
+    writeFileSync(file, [
+      "- metadata: {name: to-reviews}",
+      "  spec: {selector: {service: frontend}, destination: {service: reviews}, rules: [{match: {path: {prefix: /}}, fault: {percentage: 100, abort: {httpStatus: 503}}}]}",
+      "- metadata: {name: receives}",
+      "  spec: {rules: [{match: {path: {prefix: /api}}, fault: {percentage: 100, abort: {httpStatus: 500}}}]}",
+      "",
+    ].join("\n"));
+    const sidecar = ["--proxy", "sidecar", "--workload", "frontend", "--namespace", "bookinfo", "-n", "50"];
+    const toReviews = await hfi("simulate", "-f", file, ...sidecar, "--to", "reviews:9080", "GET", "/api/x");
+    assert.equal(toReviews.code, 0, toReviews.stderr);
+    assert.deepEqual(toReviews.stdout.split("\n").slice(2, 6), [
+      "sidecar: outbound listener, cluster outbound|9080||reviews.bookinfo.svc.cluster.local",
+      "",
+      "policy to-reviews rule 0: MATCH -> abort 503 at 100 %",
+      "policy receives rule 0: not this traffic: no direction (on a sidecar: inbound), request comes through an outbound listener",
+    ]);
+    assert.match(toReviews.stdout, /observed: 100 % \(50 of 50 requests\)/);
+    const toRatings = await hfi("simulate", "-f", file, ...sidecar, "--to", "ratings:9080", "GET", "/api/x");
+    assert.ok(toRatings.stdout.includes('policy to-reviews rule 0: not this traffic: destination {"service":"reviews"}, request goes to cluster "outbound|9080||ratings.bookinfo.svc.cluster.local"'), toRatings.stdout);
+    assert.match(toRatings.stdout, /observed: 0 % \(0 of 50 requests\)/, "what the plugin did agrees with the verdicts");
+    const inbound = await hfi("simulate", "-f", file, ...sidecar, "GET", "/api/x");
+    assert.ok(inbound.stdout.includes("sidecar: inbound listener, cluster inbound|8080||"), inbound.stdout);
+    assert.ok(inbound.stdout.includes("policy receives rule 0: MATCH -> abort 500 at 100 %"), inbound.stdout);
+    const bad = await hfi("simulate", "-f", file, "--proxy", "ship", "GET", "/");
+    assert.deepEqual([bad.code, bad.stderr], [2, 'hfi: --proxy must be sidecar, gateway, waypoint, envoy, got "ship"']);
+  });
+
   test("--format json carries the same verdicts", async () => {
     const r = JSON.parse((await hfi("simulate", "-f", ENVOY_FIXTURE, "--format", "json", "-n", "10", "GET", "/checkout")).stdout);
     assert.deepEqual(r.decision, { policy: "checkout-fails", rule: 0, fault: "abort 503", percentage: 100 });
@@ -128,7 +158,7 @@ describe("hfi render", () => {
       "--image", "ghcr.io/you/hfi-fault-injection:0.1.0", "--control-plane", "http://hfi-control-plane.boifi.svc.cluster.local:8080");
     assert.equal(r.code, 0, r.stderr);
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeObject & { spec: any; metadata: any });
-    assert.deepEqual(docs.map((d) => d.kind), ["WasmPlugin", "EnvoyFilter"]);
+    assert.deepEqual(docs.map((d) => d.kind), ["WasmPlugin", "EnvoyFilter", "ConfigMap"]);
     const [wasm, filter] = docs;
     assert.deepEqual(wasm.spec.selector, { matchLabels: { app: "frontend" } });
     assert.deepEqual(filter.spec.workloadSelector, { labels: { app: "frontend" } });
@@ -147,7 +177,7 @@ describe("hfi render", () => {
     // The settings come from the shipped WasmPlugin, the policies from the given files.
     assert.equal(wasm.spec.pluginConfig.policy_header, "x-hfi-policy");
     for (const p of policies) assert.deepEqual(p.spec.selector, { service: "frontend", namespace: "demo" });
-    for (const d of docs) assert.deepEqual(await validateIstioObject(d), []);
+    for (const d of docs.filter((x) => x.kind !== "ConfigMap")) assert.deepEqual(validateKubeObject(d), []);
     // The shipped stats patch comes along unchanged.
     assert.equal(filter.spec.configPatches[0].applyTo, "BOOTSTRAP");
     // And hfi validate accepts what render printed.
@@ -173,8 +203,8 @@ describe("hfi render", () => {
     };
     const a = await names("frontend", "http://hfi-control-plane:8080");
     const b = await names("backend", "http://hfi-control-plane.boifi:8080");
-    assert.deepEqual(a.names, ["hfi-fault-injection-frontend", "hfi-wasm-stats-frontend"]);
-    assert.deepEqual(b.names, ["hfi-fault-injection-backend", "hfi-wasm-stats-backend"]);
+    assert.deepEqual(a.names, ["hfi-fault-injection-frontend", "hfi-wasm-stats-frontend", "hfi-stats-bootstrap-frontend"]);
+    assert.deepEqual(b.names, ["hfi-fault-injection-backend", "hfi-wasm-stats-backend", "hfi-stats-bootstrap-backend"]);
     assert.equal(a.cluster, "outbound|8080||hfi-control-plane.demo.svc.cluster.local", "a bare name is in the rendered namespace");
     assert.equal(b.cluster, "outbound|8080||hfi-control-plane.boifi.svc.cluster.local");
     assert.equal((await names("x", "http://cp.hfi.svc:9000")).cluster, "outbound|9000||cp.hfi.svc.cluster.local");

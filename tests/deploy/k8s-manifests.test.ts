@@ -11,7 +11,8 @@ import { describe, test } from "node:test";
 import { parseAllDocuments } from "yaml";
 import type { ClusterHandler, ClusterRequest } from "../../host/index";
 import { respond, startHfi, type Hfi } from "../helpers/hfi";
-import { validateIstioObject, type KubeObject } from "./lib/istio-schema";
+import { createHash } from "node:crypto";
+import { knownKinds, validateKubeObject, type KubeObject } from "../../cli/crd-schema";
 import { byKindAndName, mergePatch, renderKustomization } from "./lib/kustomize";
 import {
   clone, ENVOY_YAML, findObject, K8S_BASE_DIR, K8S_DIR, K8S_OVERLAYS, kustomizeResources, readYaml, ROOT_ID,
@@ -62,11 +63,14 @@ describe("k8s/ kustomizations", () => {
     assert.deepEqual(fs.readdirSync(K8S_DIR).filter((f) => /\.ya?ml$/.test(f)), ["kustomization.yaml"]);
     const dirs = fs.readdirSync(K8S_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
     // k8s/monitoring/ holds the PrometheusRule and the Grafana dashboard ConfigMap, applied with
-    // -f into the monitoring stack's namespaces (checked by tests/observability/), not with -k.
-    assert.deepEqual(dirs.sort(), ["base", "monitoring", ...K8S_OVERLAYS].sort(), "every directory in k8s/ is the base, a tested overlay or monitoring/");
+    // -f into the monitoring stack's namespaces (checked by tests/observability/), not with -k;
+    // k8s/schemas/ the CRDs everything is checked against (never applied).
+    assert.deepEqual(dirs.sort(), ["base", "monitoring", "schemas", ...K8S_OVERLAYS].sort(), "every directory in k8s/ is the base, a tested overlay, monitoring/ or schemas/");
     assert.ok(!fs.existsSync(path.join(K8S_DIR, "monitoring", "kustomization.yaml")), "monitoring/ is not a kustomization over the plugin");
     for (const overlay of K8S_OVERLAYS) {
-      assert.deepEqual(readYaml(path.join(K8S_DIR, overlay, "kustomization.yaml")).resources, ["../base"], overlay);
+      const resources: string[] = readYaml(path.join(K8S_DIR, overlay, "kustomization.yaml")).resources;
+      assert.equal(resources[0], "../base", overlay);
+      for (const r of resources.slice(1)) assert.ok(!r.includes("/"), `${overlay}: ${r} is a file of the overlay, not another base`);
     }
   });
 
@@ -93,7 +97,7 @@ describe("k8s/ kustomizations", () => {
 describe("k8s/base manifests against Istio's CRD schemas", () => {
   for (const { file, obj } of kustomizeResources()) {
     test(`${file}: ${obj.kind} ${obj.metadata?.name} is valid`, async () => {
-      assert.deepEqual(await validateIstioObject(obj), []);
+      assert.deepEqual(validateKubeObject(obj), []);
     });
   }
 
@@ -101,7 +105,7 @@ describe("k8s/base manifests against Istio's CRD schemas", () => {
     const broken = clone(findObject("WasmPlugin"));
     broken.spec.failStratgy = broken.spec.failStrategy;
     delete broken.spec.failStrategy;
-    assert.deepEqual(await validateIstioObject(broken), [
+    assert.deepEqual(validateKubeObject(broken), [
       "spec.failStratgy: unknown field (not in the WasmPlugin schema)",
     ]);
   });
@@ -109,7 +113,7 @@ describe("k8s/base manifests against Istio's CRD schemas", () => {
   test("a bad failStrategy value is refused", async () => {
     const broken = clone(findObject("WasmPlugin"));
     broken.spec.failStrategy = "FAIL_OPPEN";
-    const problems = await validateIstioObject(broken);
+    const problems = validateKubeObject(broken);
     assert.equal(problems.length, 1, problems.join("\n"));
     assert.match(problems[0], /^spec\.failStrategy: must be equal to one of the allowed values/);
   });
@@ -117,7 +121,7 @@ describe("k8s/base manifests against Istio's CRD schemas", () => {
   test("a misspelled nested field (selector.matchLabel) is refused", async () => {
     const broken = clone(findObject("WasmPlugin"));
     broken.spec.selector = { matchLabel: broken.spec.selector.matchLabels };
-    const problems = await validateIstioObject(broken);
+    const problems = validateKubeObject(broken);
     assert.ok(problems.includes("spec.selector.matchLabel: unknown field (not in the WasmPlugin schema)"), problems.join("\n"));
   });
 
@@ -125,7 +129,7 @@ describe("k8s/base manifests against Istio's CRD schemas", () => {
     const broken = clone(findObject("EnvoyFilter"));
     broken.spec.configPatches[0].applyTo = "BOOT_STRAP";
     broken.spec.configPatches[0].patch.operaton = "MERGE";
-    const problems = await validateIstioObject(broken);
+    const problems = validateKubeObject(broken);
     assert.ok(problems.some((p) => p.startsWith("spec.configPatches[0].applyTo: must be equal to one of the allowed values")), problems.join("\n"));
     assert.ok(problems.includes("spec.configPatches[0].patch.operaton: unknown field (not in the EnvoyFilter schema)"), problems.join("\n"));
   });
@@ -133,7 +137,7 @@ describe("k8s/base manifests against Istio's CRD schemas", () => {
   test("pluginConfig stays free-form: policy fields are the plugin's business, not the CRD's", async () => {
     const plugin = clone(findObject("WasmPlugin"));
     plugin.spec.pluginConfig.some_future_setting = { anything: [1, 2] };
-    assert.deepEqual(await validateIstioObject(plugin), []);
+    assert.deepEqual(validateKubeObject(plugin), []);
   });
 });
 
@@ -172,15 +176,18 @@ describe("k8s/base/envoyfilter-wasm-stats.yaml", () => {
   });
 });
 
+/** What an overlay installs instead of the base's WasmPlugin and EnvoyFilter. */
+const KINDS: Record<string, string[]> = { waypoint: ["WasmPlugin", "Gateway"], gateway: ["WasmPlugin"] };
+
 describe("what each kustomization renders", () => {
   for (const dir of KUSTOMIZATIONS) {
     test(`${rel(dir)}: every rendered object is valid for Istio, in the base's namespace, with the base's image`, async () => {
       const base = readYaml(path.join(K8S_BASE_DIR, "kustomization.yaml"));
       const rendered = renderKustomization(dir);
-      assert.deepEqual(rendered.map((o) => o.kind).sort(), kustomizeResources().map((r) => r.obj.kind).sort());
+      assert.deepEqual(rendered.map((o) => o.kind).sort(), (KINDS[path.basename(dir)] ?? kustomizeResources().map((r) => r.obj.kind)).sort());
       for (const obj of rendered) {
         assert.equal(obj.metadata?.namespace, base.namespace);
-        assert.deepEqual(await validateIstioObject(obj), [], `${obj.kind} in ${rel(dir)}`);
+        assert.deepEqual(validateKubeObject(obj), [], `${obj.kind} in ${rel(dir)}`);
       }
       const image = base.images[0];
       assert.equal(renderedPlugin(dir).spec.url, `${image.newName ?? image.name}:${image.newTag}`);
@@ -244,6 +251,27 @@ describe("what each kustomization renders", () => {
     assert.equal(hfi.metric("hfi_faults_policy_fetch_failures_total"), 0);
   });
 
+  test("k8s/waypoint/: the WasmPlugin on the namespace's waypoint (targetRefs, SERVER), the waypoint itself, no EnvoyFilter", () => {
+    const dir = path.join(K8S_DIR, "waypoint");
+    const plugin = renderedPlugin(dir);
+    assert.equal(plugin.spec.selector, undefined);
+    assert.deepEqual(plugin.spec.targetRefs, [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "waypoint" }]);
+    assert.deepEqual(plugin.spec.match, [{ mode: "SERVER" }]);
+    const gateway = renderKustomization(dir).find((o) => o.kind === "Gateway") as Yaml;
+    assert.equal(gateway.spec.gatewayClassName, "istio-waypoint");
+    assert.equal(gateway.metadata.name, "waypoint");
+    assert.deepEqual(plugin.spec.pluginConfig, renderedPlugin(K8S_DIR).spec.pluginConfig, "the base's settings, inert");
+    assert.equal(readYaml(path.join(dir, "kustomization.yaml")).namespace, readYaml(path.join(K8S_BASE_DIR, "kustomization.yaml")).namespace,
+      "the waypoint goes where the base puts the plugin");
+  });
+
+  test("k8s/gateway/: the WasmPlugin on a Gateway API gateway (targetRefs), no EnvoyFilter", () => {
+    const plugin = renderedPlugin(path.join(K8S_DIR, "gateway"));
+    assert.equal(plugin.spec.selector, undefined);
+    assert.deepEqual(plugin.spec.targetRefs, [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "ingress" }]);
+    assert.equal(plugin.spec.match, undefined, "a gateway's listeners: no mode to choose");
+  });
+
   for (const dir of KUSTOMIZATIONS) {
     test(`kubectl kustomize ${rel(dir)} renders exactly that`, (t) => {
       // kubectl is not a Debian package, so CI cannot be asked to install it: optional check of
@@ -255,4 +283,35 @@ describe("what each kustomization renders", () => {
       assert.deepEqual(byKindAndName(real), byKindAndName(renderKustomization(dir)));
     });
   }
+});
+
+describe("k8s/schemas: the CRDs everything is checked against", () => {
+  test("each file is the copy ORIGIN.md names (project, tag, commit), byte for byte, and nothing else is there", () => {
+    const dir = path.join(K8S_DIR, "schemas");
+    const origin = fs.readFileSync(path.join(dir, "ORIGIN.md"), "utf8");
+    const rows = [...origin.matchAll(/^\| `([^`]+\.yaml)` \| ([\w/.-]+) \| ([\w.]+) \| ([0-9a-f]{40}) \| .+ \| ([0-9a-f]{64}) \|$/gm)];
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
+    assert.deepEqual(rows.map((r) => r[1]).sort(), files, "every schema file has its row, and every row its file");
+    for (const [, file, , tag, , sha] of rows) {
+      const actual = createHash("sha256").update(fs.readFileSync(path.join(dir, file))).digest("hex");
+      assert.equal(actual, sha, `${file} differs from ${tag}'s copy recorded in ORIGIN.md`);
+      assert.ok(file.includes(tag), `${file}: the name carries the version ${tag}`);
+    }
+    assert.deepEqual(knownKinds().sort(), [
+      "extensions.istio.io/v1alpha1/TrafficExtension", "extensions.istio.io/v1alpha1/WasmPlugin", "gateway.envoyproxy.io/v1alpha1/EnvoyExtensionPolicy",
+      "gateway.networking.k8s.io/v1/Gateway", "gateway.networking.k8s.io/v1beta1/Gateway", "networking.istio.io/v1alpha3/EnvoyFilter",
+    ]);
+  });
+
+  test("the CRDs' CEL rules run: a WasmPlugin with both selector and targetRefs, or a cross-namespace target, is refused", () => {
+    const both = clone(findObject("WasmPlugin"));
+    both.spec.targetRefs = [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "g", namespace: "other" }];
+    assert.deepEqual(validateKubeObject(both), [
+      "spec: only one of targetRefs or selector can be set",
+      "spec.targetRefs[0].namespace: cross namespace referencing is not currently supported",
+    ]);
+    const badUrl = clone(findObject("WasmPlugin"));
+    badUrl.spec.url = "ftp://registry/x";
+    assert.deepEqual(validateKubeObject(badUrl), ["spec.url: url must have schema one of [http, https, file, oci]"]);
+  });
 });

@@ -5,12 +5,12 @@
 //   resources      files (YAML documents) and directories (kustomizations, rendered first)
 //   patches        `path:` to a partial object, merged into the object of the same kind and
 //                  name: maps merged, lists and scalars replaced (what kustomize does for
-//                  custom resources, whose schema it does not know)
+//                  custom resources, whose schema it does not know); `$patch: delete` removes it
 //   namespace      set on every object
 //   images         rewrite a WasmPlugin's spec.url (configurations: kustomizeconfig.yaml)
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { KubeObject } from "./istio-schema";
+import type { KubeObject } from "../../../cli/crd-schema";
 import { readYaml, readYamlDocuments, type Yaml } from "./project";
 
 const SUPPORTED = new Set(["apiVersion", "kind", "namespace", "resources", "patches", "configurations", "images"]);
@@ -39,7 +39,9 @@ export function renderKustomization(dir: string): KubeObject[] {
     for (const partial of readYamlDocuments(path.join(dir, patch.path))) {
       const i = objects.findIndex((o) => o.kind === partial.kind && o.metadata?.name === partial.metadata?.name);
       if (i < 0) throw new Error(`${file}: patch ${patch.path} matches no ${partial.kind} ${partial.metadata?.name}`);
-      objects[i] = mergePatch(objects[i], partial) as KubeObject;
+      // `$patch: delete` removes the object, as kustomize's strategic merge does.
+      if (partial.$patch === "delete") objects.splice(i, 1);
+      else objects[i] = mergePatch(objects[i], partial) as KubeObject;
     }
   }
   if (k.namespace) {

@@ -2,14 +2,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
-import type { KubeObject } from "./istio-schema";
+import type { KubeObject } from "../../../cli/crd-schema";
 
 export const ROOT = path.resolve(__dirname, "../../..");
 export const K8S_DIR = path.join(ROOT, "k8s");
 /** The manifests themselves; k8s/ and the overlays (k8s/demo/, k8s/control-plane/) build on it. */
 export const K8S_BASE_DIR = path.join(K8S_DIR, "base");
 /** Overlays over the base, by directory name under k8s/. */
-export const K8S_OVERLAYS = ["demo", "control-plane"];
+export const K8S_OVERLAYS = ["demo", "control-plane", "waypoint", "gateway"];
 // envoy/envoy.yaml as committed: users edit the working copy for the hot-reload demo, so the
 // checks read the test copy that tests/cli/fixtures-in-step.test.ts holds equal to the commit.
 export const ENVOY_YAML = path.join(ROOT, "tests/fixtures/envoy.yaml");
