@@ -4,8 +4,10 @@
  *   PORT=10000 ADMIN_PORT=9901 CONFIG=envoy/envoy.yaml UPSTREAM=http://host:port
  *   POLICY_DIR=examples/policies CONTROL_PLANE_PORT=0 WORKERS=2 LOG_LEVEL=info
  *   WASM=build/plugin.wasm BIND=127.0.0.1 ACCESS_LOG=1
+ *   TARGET=envoy|sidecar|sidecar-outbound|waypoint|gateway (the proxy played: host/runner/target.ts)
  */
 import { DEFAULTS, startRunner, type Runner } from "./runner";
+import { parseRunTarget } from "./target";
 import type { LogLevelName } from "../index";
 
 function numberFrom(name: string, fallback: number | undefined): number | undefined {
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
       workers: Math.max(1, numberFrom("WORKERS", DEFAULTS.workers) ?? DEFAULTS.workers),
       logLevel: (textFrom("LOG_LEVEL") ?? DEFAULTS.logLevel) as LogLevelName,
       accessLog: textFrom("ACCESS_LOG") !== "0",
+      target: parseRunTarget(textFrom("TARGET")),
     });
   } catch (e) {
     console.error(`make run: ${(e as Error).message}`);

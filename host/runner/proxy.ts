@@ -15,7 +15,7 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { Socket } from "node:net";
-import { HeaderMap, type HttpStream } from "../index";
+import { HeaderMap, type HttpStream, type Traffic } from "../index";
 import type { WorkerPool } from "./workers";
 import { closeServer, listen } from "./http-server";
 
@@ -43,6 +43,8 @@ export interface AccessLogEntry {
 
 export interface ProxyOptions {
   workers: WorkerPool;
+  /** What each request tells the plugin about where it goes (the proxy the runner plays). */
+  traffic?: (host: string | undefined) => Traffic;
   upstream: URL;
   routeTimeoutMs?: number;
   onAccessLog?: (entry: AccessLogEntry) => void;
@@ -85,6 +87,7 @@ export class Proxy {
       sourceAddress: `${socket.remoteAddress}:${socket.remotePort}`,
       destinationAddress: `${socket.localAddress}:${socket.localPort}`,
       connectionId: id,
+      traffic: this.options.traffic?.(req.headers.host),
     });
     new Exchange(stream, req, res, this.agent, this.options).run();
   }

@@ -21,6 +21,7 @@ import { EchoServer } from "./echo-server";
 import { parsePluginSource, readPluginSource, isObject, type PluginSource } from "./plugin-source";
 import { Proxy, type AccessLogEntry } from "./proxy";
 import { WorkerPool } from "./workers";
+import { nodeFor, trafficFor, type RunTarget } from "./target";
 
 export const DEFAULTS = {
   wasmPath: "build/plugin.wasm",
@@ -63,6 +64,8 @@ export interface RunnerOptions {
   routeTimeoutMs?: number;
   /** Print one line per request (default false). */
   accessLog?: boolean;
+  /** The proxy to play (TARGET): its node id, and per request the direction and cluster. */
+  target?: RunTarget;
   /** Where console lines go (default console.log). */
   say?: (line: string) => void;
 }
@@ -100,6 +103,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
   const configPath = options.configPath ?? DEFAULTS.configPath;
   const wasmPath = options.wasmPath ?? DEFAULTS.wasmPath;
   const logLevel = options.logLevel ?? DEFAULTS.logLevel;
+  const target: RunTarget = options.target ?? "envoy";
   if (!LOG_LEVEL_NAMES.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVEL_NAMES.join(", ")}; got "${logLevel}"`);
 
   if (!existsSync(wasmPath)) throw new Error(`${wasmPath} not found: build it with \`make build\``);
@@ -132,7 +136,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
     configuration,
     vmId: source.vmId,
     vmConfiguration: source.vmConfiguration,
-    node: source.node,
+    node: nodeFor(target, source.node),
     statsTags: source.statsConfig,
     logLevel,
     clusters,
@@ -166,6 +170,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
 
     const proxy = new Proxy({
       workers: pool,
+      traffic: trafficFor(target, nodeFor(target, source.node)),
       upstream: new URL(upstreamUrl),
       routeTimeoutMs: options.routeTimeoutMs,
       onAccessLog: options.accessLog ? (e) => say(formatAccess(e)) : undefined,
@@ -267,6 +272,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
           workers: pool.size,
           configuration,
           controlPlane,
+          target,
         }),
       close,
     };
@@ -287,6 +293,14 @@ async function listening(setting: string, port: number, listen: () => Promise<nu
   }
 }
 
+const PLAYS: Record<RunTarget, string> = {
+  sidecar: "a sidecar: each request is one its workload receives (inbound)",
+  "sidecar-outbound": "a sidecar: each request is a call its workload makes to the service its Host names (outbound)",
+  waypoint: "an ambient waypoint: each request goes to the service its Host names",
+  gateway: "an ingress gateway: each request is routed to the service its Host names",
+  envoy: "plain Envoy: no traffic direction, cluster \"upstream\"",
+};
+
 function banner(b: {
   proxyPort: number;
   adminPort: number;
@@ -299,6 +313,7 @@ function banner(b: {
   workers: number;
   configuration: string;
   controlPlane: LocalControlPlane | undefined;
+  target: RunTarget;
 }): string {
   const proxy = `localhost:${b.proxyPort}`;
   const out: string[] = [];
@@ -307,6 +322,7 @@ function banner(b: {
   out.push(`HFI local runner: plugin in ${b.workers} worker VM${b.workers === 1 ? "" : "s"}, root id "${b.source.rootId}"${identity}`);
   out.push(`  configuration  ${b.configPath} (${b.source.kind}; watched: save it to re-apply)`);
   out.push(`  proxy          http://${proxy}  ->  upstream ${b.upstreamUrl}${b.embedded ? " (embedded echo)" : ""}`);
+  out.push(`  plays          ${PLAYS[b.target]} (TARGET=${b.target})`);
   out.push(`  admin          http://localhost:${b.adminPort}  /stats  /stats/prometheus  /ready  /config  /policies`);
   if (b.controlPlanePort !== undefined) {
     out.push(`  control plane  http://localhost:${b.controlPlanePort}/v1/policies  (from ${b.policyDir}, re-read on every poll)`);
