@@ -33,6 +33,9 @@ export interface EngineOptions {
   /** The per-request attributes every request of this engine carries (listener direction,
    * upstream cluster), as the simulated proxy would report them. */
   traffic?: Traffic;
+  /** Configure Envoy's throwaway canary VM first, as Envoy does (default true). A judgement of
+   * a configuration needs only one VM: the canary runs the same code and says the same. */
+  canary?: boolean;
 }
 
 export interface Engine {
@@ -58,7 +61,7 @@ export async function startEngine(configuration: string, options: EngineOptions 
   const clock = new TestClock(Date.now());
   const stats = new StatsStore();
   const vm = instantiate(await pluginModule(), { clock, stats, node: options.node, logLevel: "trace", failStrategy: "closed" });
-  const plugin = startPlugin(vm, { rootId: options.rootId ?? "hfi-fault-injection", configuration: bytes });
+  const plugin = startPlugin(vm, { rootId: options.rootId ?? "hfi-fault-injection", configuration: bytes, canary: options.canary ?? true });
   return {
     vm,
     plugin,

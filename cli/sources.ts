@@ -37,6 +37,9 @@ export interface PolicyInput {
   locate: Locate;
   /** Its path in the document ([] for a policy document, ["policies", 2] in a configuration). */
   prefix: PathSegment[];
+  /** Where its metadata.name is, when it was found as the document was read (a run keeps this,
+   * not the policy, to name duplicates). */
+  nameAt?: Position;
 }
 
 export type SourceKind = "policies" | "plugin-configuration" | "wasm-plugin" | "envoy-bootstrap";
@@ -187,53 +190,176 @@ interface Nodes {
 
 /** Reads every document of one file's text into `out`. */
 export function loadText(text: string, file: string, out: LoadedSources): void {
-  let number = 0;
-  for (const chunk of documentChunks(text)) {
-    const lineCounter = new LineCounter();
-    const { doc, aliases } = readYamlDocument(chunk.text, lineCounter);
-    if (doc.contents === null && doc.errors.length === 0) continue; // only comments or a marker
-    number++;
-    const pos = positions(file, chunk.firstLine, lineCounter);
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0];
-      out.problems.push({ at: pos(e.pos[0]), field: "(document)", message: `not valid ${/\.json$/i.test(file) ? "JSON" : "YAML"}: ${firstLine(e.message)}` });
-      continue;
-    }
-    const docAt = doc.contents ? pos(doc.contents.range[0]) : { file, line: 1, column: 1 };
-    if (aliases > MAX_ALIASES) {
-      out.problems.push({ at: docAt, field: "(document)", message: `not read: ${aliases} aliases, over the limit of ${MAX_ALIASES} a document` });
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
-    } catch (e) {
-      // An alias bomb (the package refuses to expand it): this document's problem, not the run's.
-      const message = firstLine((e as Error).message);
-      const why = /alias count/i.test(message) ? ` (its aliases would copy anchors more than ${MAX_ALIAS_COUNT} times)` : "";
-      out.problems.push({ at: docAt, field: "(document)", message: `not read: ${message}${why}` });
-      continue;
-    }
-    if (value === null || value === undefined) continue; // an empty document (a trailing ---)
-    if (aliases > 0 && isCyclic(value)) {
-      out.problems.push({ at: docAt, field: "(document)", message: "not read: an alias inside its own anchor makes the document contain itself" });
-      continue;
-    }
-    // The nodes serve positions. Most documents have no problem, and the nodes of thousands of
-    // documents are most of the memory of a run: they are let go once the document is read,
-    // and read again from the document's text when a position in it is asked for.
-    const { text: docText, firstLine: firstLineOfChunk } = chunk;
-    let nodes: Nodes | undefined = { doc, pos };
-    const get = (): Nodes => {
-      if (nodes === undefined) {
-        const counter = new LineCounter();
-        nodes = { doc: readYamlDocument(docText, counter).doc, pos: positions(file, firstLineOfChunk, counter) };
-      }
-      return nodes;
-    };
-    loadDocument(get, value, docText, { file, document: number, at: docAt }, out);
-    nodes = undefined;
+  for (const window of loadTextInWindows(text, file, Infinity)) {
+    out.configurations.push(...window.configurations);
+    out.problems.push(...window.problems);
   }
+}
+
+/**
+ * Reads one file's documents a window at a time: each window holds the documents read since
+ * the last one, given out once it has `windowPolicies` policies (and at the end). A caller that
+ * is done with a window before asking for the next keeps only one window's values in memory,
+ * whatever the file's size.
+ */
+export function* loadTextInWindows(text: string, file: string, windowPolicies: number): Generator<LoadedSources> {
+  const windows = new Windows(file, windowPolicies);
+  for (const chunk of documentChunks(text)) {
+    const { read, nodes } = readChunk(chunk, file);
+    const full = windows.place(read, nodes, chunk);
+    if (full) yield full;
+  }
+  const last = windows.rest();
+  if (last) yield last;
+}
+
+/**
+ * The same, with the YAML read by parse workers (`pool`) while this thread judges: the `yaml`
+ * package reads about 5 MiB a second, so a large input is read on every core. Documents keep
+ * their order; at most a few groups are read ahead, so memory stays a window's worth.
+ */
+export async function* loadTextInWindowsParallel(text: string, file: string, windowPolicies: number, pool: ChunkReader): AsyncGenerator<LoadedSources> {
+  const windows = new Windows(file, windowPolicies);
+  const chunks = documentChunks(text);
+  const groups: Array<Array<{ text: string; firstLine: number }>> = [];
+  for (let i = 0; i < chunks.length; i += GROUP_DOCUMENTS) groups.push(chunks.slice(i, i + GROUP_DOCUMENTS));
+  const ahead: Array<Promise<ReadChunk[]>> = [];
+  let next = 0;
+  const fill = () => {
+    while (next < groups.length && ahead.length < pool.size * 2) ahead.push(pool.read(groups[next++], file));
+  };
+  fill();
+  for (let g = 0; g < groups.length; g++) {
+    const reads = await ahead.shift()!;
+    fill();
+    const group = groups[g];
+    for (let i = 0; i < group.length; i++) {
+      const full = windows.place(reads[i], undefined, group[i]);
+      if (full) yield full;
+    }
+  }
+  const last = windows.rest();
+  if (last) yield last;
+}
+
+/** Documents handed to a parse worker at once. */
+const GROUP_DOCUMENTS = 500;
+
+/** Reads documents elsewhere (cli/yaml-pool.ts). */
+export interface ChunkReader {
+  readonly size: number;
+  read(chunks: Array<{ text: string; firstLine: number }>, file: string): Promise<ReadChunk[]>;
+}
+
+/** Documents placed into windows in order, numbered as the file counts them. */
+class Windows {
+  private out: LoadedSources = { configurations: [], problems: [], files: [] };
+  private policies = 0;
+  private number = 0;
+
+  constructor(private readonly file: string, private readonly windowPolicies: number) {}
+
+  /** Places one read document; the window when it is full. */
+  place(read: ReadChunk, nodes: Nodes | undefined, chunk: { text: string; firstLine: number }): LoadedSources | undefined {
+    if (!read.counted) return undefined;
+    const out = this.out;
+    const before = out.configurations.length;
+    placeChunk(read, nodes, chunk, this.file, ++this.number, out);
+    for (let i = before; i < out.configurations.length; i++) this.policies += out.configurations[i].policies.length;
+    if (this.policies < this.windowPolicies) return undefined;
+    this.out = { configurations: [], problems: [], files: [] };
+    this.policies = 0;
+    return out;
+  }
+
+  rest(): LoadedSources | undefined {
+    const out = this.out;
+    return out.configurations.length > 0 || out.problems.length > 0 ? out : undefined;
+  }
+}
+
+/** One document as read, as plain data (it crosses from a parse worker). */
+export interface ReadChunk {
+  /** False for a chunk of only comments or a marker: not a document. */
+  counted: boolean;
+  problem?: SourceProblem;
+  value?: unknown;
+  docAt?: Position;
+  /** Where each policy's metadata.name is, by the policy's path in the document (nameKey). */
+  names?: Record<string, Position>;
+}
+
+/** The key of a path in ReadChunk.names. */
+function nameKey(p: PathSegment[]): string {
+  return p.join("\u0000");
+}
+
+/** Reads one document; its nodes too, for a caller in this thread (they serve positions). */
+export function readChunk(chunk: { text: string; firstLine: number }, file: string): { read: ReadChunk; nodes?: Nodes } {
+  const lineCounter = new LineCounter();
+  const { doc, aliases } = readYamlDocument(chunk.text, lineCounter);
+  if (doc.contents === null && doc.errors.length === 0) return { read: { counted: false } }; // only comments or a marker
+  const pos = positions(file, chunk.firstLine, lineCounter);
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    return { read: { counted: true, problem: { at: pos(e.pos[0]), field: "(document)", message: `not valid ${/\.json$/i.test(file) ? "JSON" : "YAML"}: ${firstLine(e.message)}` } } };
+  }
+  const docAt = doc.contents ? pos(doc.contents.range[0]) : { file, line: 1, column: 1 };
+  if (aliases > MAX_ALIASES) {
+    return { read: { counted: true, problem: { at: docAt, field: "(document)", message: `not read: ${aliases} aliases, over the limit of ${MAX_ALIASES} a document` } } };
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (e) {
+    // An alias bomb (the package refuses to expand it): this document's problem, not the run's.
+    const message = firstLine((e as Error).message);
+    const why = /alias count/i.test(message) ? ` (its aliases would copy anchors more than ${MAX_ALIAS_COUNT} times)` : "";
+    return { read: { counted: true, problem: { at: docAt, field: "(document)", message: `not read: ${message}${why}` } } };
+  }
+  if (value === null || value === undefined) return { read: { counted: true } }; // an empty document (a trailing ---)
+  if (aliases > 0 && isCyclic(value)) {
+    return { read: { counted: true, problem: { at: docAt, field: "(document)", message: "not read: an alias inside its own anchor makes the document contain itself" } } };
+  }
+  const nodes: Nodes = { doc, pos };
+  return { read: { counted: true, value, docAt, names: namePositions(value, nodes) }, nodes };
+}
+
+/** Where metadata.name is for the document as a policy, each item of a list, and each item of
+ * its `policies`: the places a policy of a policy document can be. */
+function namePositions(value: unknown, nodes: Nodes): Record<string, Position> {
+  const names: Record<string, Position> = {};
+  const locate = locator(() => nodes, []);
+  const add = (p: PathSegment[], v: unknown) => {
+    if (isObject(v) && isObject(v.metadata) && typeof v.metadata.name === "string") names[nameKey(p)] = locate([...p, "metadata", "name"]);
+  };
+  add([], value);
+  if (Array.isArray(value)) value.forEach((v, i) => add([i], v));
+  else if (isObject(value) && Array.isArray(value.policies)) value.policies.forEach((v, i) => add(["policies", i], v));
+  return names;
+}
+
+/** Places one read document (number `number` of the file) into `out`. */
+function placeChunk(read: ReadChunk, given: Nodes | undefined, chunk: { text: string; firstLine: number }, file: string, number: number, out: LoadedSources): void {
+  if (read.problem) {
+    out.problems.push(read.problem);
+    return;
+  }
+  if (read.value === undefined) return;
+  // The nodes serve positions. Most documents have no problem, and the nodes of thousands of
+  // documents are most of the memory of a run: they are let go once the document is placed,
+  // and read again from the document's text when a position in it is asked for.
+  const { text: docText, firstLine: firstLineOfChunk } = chunk;
+  let nodes: Nodes | undefined = given;
+  const get = (): Nodes => {
+    if (nodes === undefined) {
+      const counter = new LineCounter();
+      nodes = { doc: readYamlDocument(docText, counter).doc, pos: positions(file, firstLineOfChunk, counter) };
+    }
+    return nodes;
+  };
+  loadDocument(get, read.value, docText, { file, document: number, at: read.docAt! }, out, read.names);
+  nodes = undefined;
 }
 
 /** Offsets in a document that starts at line `firstLine` of `file` to positions in the file. */
@@ -244,7 +370,7 @@ function positions(file: string, firstLine: number, lineCounter: LineCounter): (
   };
 }
 
-function loadDocument(nodes: () => Nodes, value: unknown, docText: string, base: Base, out: LoadedSources): void {
+function loadDocument(nodes: () => Nodes, value: unknown, docText: string, base: Base, out: LoadedSources, names: Record<string, Position> | undefined): void {
   const docAt = base.at;
   const locate = locator(nodes, []);
   const kind = isObject(value) ? value.kind : undefined;
@@ -262,14 +388,15 @@ function loadDocument(nodes: () => Nodes, value: unknown, docText: string, base:
     if ("problem" in c) out.problems.push(c.problem);
     else out.configurations.push(c);
   } else if (Array.isArray(value)) {
-    out.configurations.push(policyList(value, (i) => (p) => locate([i, ...p]), base, "policies"));
+    out.configurations.push(policyList(value, (i) => (p) => locate([i, ...p]), base, "policies", (i) => names?.[nameKey([i])]));
   } else if (isObject(value) && "policies" in value) {
     const { policies, ...settings } = value;
     const bare = Object.keys(settings).length === 0;
     const c = configuration(settings, policies, (p) => locate(p), base, bare ? "policies" : "plugin-configuration", () => JSON.stringify(value));
+    for (const [i, policy] of c.policies.entries()) policy.nameAt = names?.[nameKey(["policies", i])];
     out.configurations.push(c);
   } else if (looksLikePolicy(value)) {
-    out.configurations.push(policyList([value], () => locate, base, "policies"));
+    out.configurations.push(policyList([value], () => locate, base, "policies", () => names?.[nameKey([])]));
   } else {
     out.problems.push({
       at: docAt,
@@ -307,12 +434,12 @@ function isCyclic(root: unknown): boolean {
   return false;
 }
 
-function policyList(list: unknown[], locateItem: (i: number) => Locate, base: Base, kind: SourceKind): ConfigurationInput {
+function policyList(list: unknown[], locateItem: (i: number) => Locate, base: Base, kind: SourceKind, nameAt: (i: number) => Position | undefined): ConfigurationInput {
   return {
     ...base,
     kind,
     settings: {},
-    policies: list.map((value, i) => ({ value, locate: locateItem(i), prefix: [] })),
+    policies: list.map((value, i) => ({ value, locate: locateItem(i), prefix: [], nameAt: nameAt(i) })),
     // Built when asked for (only a configuration that is not an object is judged as text).
     get raw() {
       return JSON.stringify({ policies: list });

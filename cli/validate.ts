@@ -20,7 +20,10 @@ import path from "node:path";
 import { istioHint, durationMs } from "./hints";
 import { isRefusal, parseLogLine, type PluginMessage, type Severity } from "./messages";
 import { startEngine } from "./engine";
-import { isObject, joinFieldPath, loadSources, splitFieldPath, type ConfigurationInput, type PathSegment, type PolicyInput, type Position } from "./sources";
+import { readFileSync } from "node:fs";
+import { CliError } from "./errors";
+import { PARALLEL_BYTES, YamlPool } from "./yaml-pool";
+import { expandPaths, isObject, joinFieldPath, loadTextInWindows, loadTextInWindowsParallel, splitFieldPath, type ConfigurationInput, type Locate, type PathSegment, type PolicyInput, type Position, type SourceProblem } from "./sources";
 
 export interface Problem extends Position {
   severity: Severity;
@@ -43,27 +46,68 @@ export interface ValidationReport {
 
 const MAX_REPAIRS = 40;
 
-export async function validatePaths(paths: string[]): Promise<ValidationReport> {
-  const loaded = loadSources(paths);
-  const problems: Problem[] = loaded.problems.map((p) => ({ ...p.at, severity: p.severity ?? ("error" as Severity), field: p.field, message: p.message }));
-  problems.push(...(await validateConfigurations(loaded.configurations, rememberingJudge())));
-  problems.push(...duplicateNames(loaded.configurations));
+/** Policies read and judged together: a run holds one window's values at a time, so its
+ * memory follows the window, not the input (a 50 MiB file of small documents). */
+const WINDOW_POLICIES = 5000;
+
+export async function validatePaths(paths: string[], options: { parallelBytes?: number } = {}): Promise<ValidationReport> {
+  const files = expandPaths(paths);
+  const problems: Problem[] = [];
+  const judge = rememberingJudge();
+  const names = new NameRegister();
+  const directions = new DirectionNotes();
+  const checkedFiles: string[] = [];
+  let pending: { problems: SourceProblem[]; configurations: ConfigurationInput[] } = { problems: [], configurations: [] };
+  let pendingPolicies = 0;
+  const judgeWindow = async () => {
+    const window = pending;
+    pending = { problems: [], configurations: [] };
+    pendingPolicies = 0;
+    problems.push(...window.problems.map((p) => ({ ...p.at, severity: p.severity ?? ("error" as Severity), field: p.field, message: p.message })));
+    problems.push(...(await validateConfigurations(window.configurations, judge)));
+    problems.push(...names.add(window.configurations));
+    directions.add(window.configurations);
+  };
+  let pool: YamlPool | undefined;
+  try {
+    for (const file of files) {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (e) {
+        throw new CliError(`${file}: ${(e as Error).message}`);
+      }
+      if (text.length >= (options.parallelBytes ?? PARALLEL_BYTES)) pool ??= new YamlPool();
+      const windows = pool ? loadTextInWindowsParallel(text, file, WINDOW_POLICIES, pool) : loadTextInWindows(text, file, WINDOW_POLICIES);
+      for await (const window of windows) {
+        if (window.configurations.length > 0) checkedFiles.push(file);
+        // Small files fill one window together: a window is judged in few, large batches.
+        pending.problems.push(...window.problems);
+        pending.configurations.push(...window.configurations);
+        pendingPolicies += window.configurations.reduce((n, c) => n + c.policies.length, 0);
+        if (pendingPolicies >= WINDOW_POLICIES) await judgeWindow();
+      }
+    }
+    await judgeWindow();
+  } finally {
+    await pool?.close();
+  }
   // A path that held nothing hfi checks must not read as "ok".
-  const checked = withAncestors(loaded.configurations.map((c) => c.file));
-  const read = withAncestors(loaded.files);
+  const checked = withAncestors(checkedFiles);
+  const read = withAncestors(files);
   for (const given of paths) {
     const root = path.resolve(given);
     if (checked.has(root)) continue;
-    if (!read.has(root)) continue; // reported by loadSources
+    if (!read.has(root)) continue; // reported when it was read
     problems.push({ file: given, line: 1, column: 1, severity: "error", field: "(path)",
       message: "nothing to check: no policy, list of policies, plugin configuration, WasmPlugin or Envoy bootstrap with the Wasm filter" });
   }
-  const order = new Map(loaded.files.map((f, i) => [f, i]));
+  const order = new Map(files.map((f, i) => [f, i]));
   problems.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line || a.column - b.column);
   return {
-    files: loaded.files,
+    files,
     problems,
-    notes: withoutDirection(loaded.configurations),
+    notes: directions.notes(),
     errors: problems.filter((p) => p.severity === "error").length,
     warnings: problems.filter((p) => p.severity === "warning").length,
   };
@@ -73,32 +117,43 @@ export async function validatePaths(paths: string[]): Promise<ValidationReport> 
  * At most two notes for the whole run: the policies without `spec.direction`, by what that means
  * on a sidecar (only the requests the workload receives; with a destination, only the calls it
  * makes). Written before `direction` existed, such a policy may have been meant for both sides.
+ * Fed a window at a time; keeps five names and a count per note.
  */
-function withoutDirection(configurations: ConfigurationInput[]): Problem[] {
-  const groups = { inbound: { names: [] as string[], at: undefined as Position | undefined }, outbound: { names: [] as string[], at: undefined as Position | undefined } };
-  for (const unit of configurations) {
-    for (const p of unit.policies) {
-      const spec = isObject(p.value) ? p.value.spec : undefined;
-      if (!isObject(spec) || spec.direction !== undefined) continue;
-      const group = spec.destination !== undefined ? groups.outbound : groups.inbound;
-      group.names.push(policyName(p.value) ?? "(unnamed)");
-      group.at ??= p.locate(["spec"]);
+class DirectionNotes {
+  private readonly groups = {
+    inbound: { names: [] as string[], count: 0, at: undefined as Position | undefined },
+    outbound: { names: [] as string[], count: 0, at: undefined as Position | undefined },
+  };
+
+  add(configurations: ConfigurationInput[]): void {
+    for (const unit of configurations) {
+      for (const p of unit.policies) {
+        const spec = isObject(p.value) ? p.value.spec : undefined;
+        if (!isObject(spec) || spec.direction !== undefined) continue;
+        const group = spec.destination !== undefined ? this.groups.outbound : this.groups.inbound;
+        if (group.names.length < 5) group.names.push(policyName(p.value) ?? "(unnamed)");
+        group.count++;
+        group.at ??= p.locate(["spec"]);
+      }
     }
   }
-  const notes: Problem[] = [];
-  const say = (group: { names: string[]; at: Position | undefined }, what: string) => {
-    const names = group.names;
-    if (names.length === 0 || group.at === undefined) return;
-    const shown = names.slice(0, 5).map((n) => `"${n}"`).join(", ") + (names.length > 5 ? ` and ${names.length - 5} more` : "");
-    notes.push({
-      ...group.at, severity: "note", field: "spec.direction",
-      message: `not set in ${names.length === 1 ? "policy" : `${names.length} policies`} ${shown}: on a sidecar ${names.length === 1 ? "it applies" : "they apply"} ${what}; ` +
-        "on gateways, waypoints and plain Envoy to every request. Say direction: inbound, outbound or any to make it explicit (docs/policies.md)",
-    });
-  };
-  say(groups.inbound, "only to the requests the workload receives (inbound), not to the calls it makes");
-  say(groups.outbound, "only to the calls the workload makes (outbound), as their destination implies");
-  return notes;
+
+  notes(): Problem[] {
+    const notes: Problem[] = [];
+    const say = (group: { names: string[]; count: number; at: Position | undefined }, what: string) => {
+      const n = group.count;
+      if (n === 0 || group.at === undefined) return;
+      const shown = group.names.map((name) => `"${name}"`).join(", ") + (n > 5 ? ` and ${n - 5} more` : "");
+      notes.push({
+        ...group.at, severity: "note", field: "spec.direction",
+        message: `not set in ${n === 1 ? "policy" : `${n} policies`} ${shown}: on a sidecar ${n === 1 ? "it applies" : "they apply"} ${what}; ` +
+          "on gateways, waypoints and plain Envoy to every request. Say direction: inbound, outbound or any to make it explicit (docs/policies.md)",
+      });
+    };
+    say(this.groups.inbound, "only to the requests the workload receives (inbound), not to the calls it makes");
+    say(this.groups.outbound, "only to the calls the workload makes (outbound), as their destination implies");
+    return notes;
+  }
 }
 
 /** Every file (resolved) and every folder above it: "is anything under this path" in one look-up. */
@@ -153,7 +208,7 @@ function rememberingJudge(): Judge {
 }
 
 async function judge(unit: ConfigurationInput, configuration: string): Promise<Verdict> {
-  const engine = await startEngine(configuration, { rootId: unit.rootId, node: unit.node });
+  const engine = await startEngine(configuration, { rootId: unit.rootId, node: unit.node, canary: false });
   const verdict: Verdict = { messages: [], other: [] };
   for (const l of engine.lines()) {
     if (l.level !== "warn" && l.level !== "error" && l.level !== "critical") continue;
@@ -283,10 +338,14 @@ async function judgePolicies({ unit, seen }: SettingsJudged, clean: Set<PolicyIn
 
 // ---- screening: many policies in one judgement ---------------------------------------------
 
-/** Policies in one screening judgement (under the default max_labelled_policies, 200, beyond
- * which the plugin writes one line about the set), and their JSON text in all. */
-const BATCH_POLICIES = 128;
-const BATCH_BYTES = 512 * 1024;
+/** Policies in one screening judgement, and their JSON text in all: each judgement starts a
+ * VM (two, with the canary), so fewer, larger batches are most of a large run's speed. Past
+ * max_labelled_policies the plugin writes one line about the set, so a screening judgement
+ * raises it to the batch's size when the configuration leaves it unset (labels do not change
+ * what the plugin says about a policy); a configuration that sets it keeps its own, and its
+ * batches are no larger. */
+const BATCH_POLICIES = 1000;
+const BATCH_BYTES = 2 * 1024 * 1024;
 /** Screening rounds at most (a round that clears no policy ends it). */
 const SCREENING_ROUNDS = 8;
 
@@ -311,13 +370,14 @@ async function screen(units: ConfigurationInput[], judge: Judge): Promise<Set<Po
   for (const unit of units) {
     if (unit.policies.length === 0) continue;
     const settings = judgedSettings(unit.settings);
-    const settingsJson = JSON.stringify(settings);
-    const key = `${unit.rootId}\n${unit.node === undefined ? "" : JSON.stringify(unit.node)}\n${settingsJson}`;
+    const key = `${unit.rootId}\n${unit.node === undefined ? "" : JSON.stringify(unit.node)}\n${JSON.stringify(settings)}`;
     let group = groups.get(key);
     if (group === undefined) {
       const labelled = settings.max_labelled_policies;
-      const size = typeof labelled === "number" && Number.isInteger(labelled) && labelled >= 0 ? Math.max(1, Math.min(BATCH_POLICIES, labelled)) : BATCH_POLICIES;
-      groups.set(key, (group = { unit, settings: settingsJson, size, policies: [] }));
+      const set = typeof labelled === "number" && Number.isInteger(labelled) && labelled >= 0;
+      const size = set ? Math.max(1, Math.min(BATCH_POLICIES, labelled)) : BATCH_POLICIES;
+      const screening = set || "max_labelled_policies" in settings ? settings : { ...settings, max_labelled_policies: BATCH_POLICIES };
+      groups.set(key, (group = { unit, settings: JSON.stringify(screening), size, policies: [] }));
     }
     group.policies.push(...unit.policies);
   }
@@ -422,31 +482,38 @@ async function screenBatch(unit: ConfigurationInput, settingsJson: string, batch
  * Policy documents (bare policies and lists, in every file given) are one set when they are
  * applied together (a policy directory, a ConfigMap, the control plane), where the plugin keeps
  * the first policy of a name and drops the later ones: each later one is an error here too.
- * A configuration's own list is judged by the plugin itself (step 3 above).
+ * A configuration's own list is judged by the plugin itself (step 3 above). Fed a window at a
+ * time; keeps, per name, only the way to the first policy's position.
  */
-function duplicateNames(units: ConfigurationInput[]): Problem[] {
-  const problems: Problem[] = [];
-  // Positions are looked up only for names used twice (a lookup reads the document's nodes).
-  const first = new Map<string, { policy: PolicyInput; at?: Position }>();
-  for (const unit of units) {
-    if (unit.kind !== "policies") continue;
-    for (const policy of unit.policies) {
-      const name = policyName(policy.value);
-      if (name === undefined) continue;
-      const firstOfName = first.get(name);
-      if (firstOfName === undefined) {
-        first.set(name, { policy });
-        continue;
+class NameRegister {
+  /** Where each name was first written (found as its document was read; else looked up when a
+   * duplicate asks, which reads that document's nodes again). */
+  private readonly first = new Map<string, Position | Locate>();
+
+  add(units: ConfigurationInput[]): Problem[] {
+    const problems: Problem[] = [];
+    for (const unit of units) {
+      if (unit.kind !== "policies") continue;
+      for (const policy of unit.policies) {
+        const name = policyName(policy.value);
+        if (name === undefined) continue;
+        const firstOfName = this.first.get(name);
+        if (firstOfName === undefined) {
+          this.first.set(name, policy.nameAt ?? policy.locate);
+          continue;
+        }
+        let earlier: Position;
+        if (typeof firstOfName === "function") this.first.set(name, (earlier = firstOfName(["metadata", "name"])));
+        else earlier = firstOfName;
+        const at = policy.nameAt ?? policy.locate(["metadata", "name"]);
+        problems.push({
+          ...at, severity: "error", field: joinFieldPath([...policy.prefix, "metadata", "name"]), policy: name,
+          message: `has the name of the policy at ${earlier.file}:${earlier.line}:${earlier.column}; applied together, the later one is dropped`,
+        });
       }
-      const earlier = (firstOfName.at ??= firstOfName.policy.locate(["metadata", "name"]));
-      const at = policy.locate(["metadata", "name"]);
-      problems.push({
-        ...at, severity: "error", field: joinFieldPath([...policy.prefix, "metadata", "name"]), policy: name,
-        message: `has the name of the policy at ${earlier.file}:${earlier.line}:${earlier.column}; applied together, the later one is dropped`,
-      });
     }
+    return problems;
   }
-  return problems;
 }
 
 /** Every problem of a refused configuration's settings, each at its own setting. */

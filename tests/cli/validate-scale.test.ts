@@ -6,11 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { FIXTURES, hfi, ROOT } from "./helpers";
+import { validatePaths } from "../../cli/validate";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "hfi-scale-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -77,6 +78,53 @@ describe("hfi validate on large inputs", () => {
       `${files.length} files: 1 error, 0 warnings`,
     ]);
     assert.ok(seconds <= MIB_SECONDS, `${files.length} files took ${seconds.toFixed(1)} s`);
+  });
+
+  test("read by parse workers or in one thread, a large file gets the same report: every problem, position, duplicate and note", async () => {
+    const file = path.join(tmp, "mixed.yaml");
+    const wasmPlugin = readFileSync(path.join(ROOT, "k8s", "base", "wasmplugin.yaml"), "utf8").replace("max_delay_ms: 30000", "max_delay_ms: -1");
+    const docs = policies(5 * MIB, (i) => {
+      if (i % 9973 === 17) return policy(`p${i}`, 150);
+      if (i % 7919 === 5) return policy(`p${i - 1}`);
+      if (i === 1234) return "metadata: { name: broken\nspec: [\n";
+      if (i === 2345) return "# only a comment\n";
+      if (i === 3456) return wasmPlugin;
+      if (i === 4567) return "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n";
+      if (i === 5678) return `- ${policy(`list${i}`).replace(/\n(?=.)/g, "\n  ")}- ${policy(`list${i}b`, 101).replace(/\n(?=.)/g, "\n  ")}`;
+      if (i === 6789) return `policies:\n  - ${policy(`cfg${i}`).replace(/\n(?=.)/g, "\n    ")}`;
+      if (i === 7890) return `metadata: { name: d${i} }\nspec: { direction: outbound, destination: { service: reviews }, rules: [ { match: {}, fault: { percentage: 5, abort: { httpStatus: 503 } } } ] }\n`;
+      return undefined;
+    });
+    writeFileSync(file, docs.join("---\n"));
+    const parallel = await validatePaths([file]);
+    const serial = await validatePaths([file], { parallelBytes: Infinity });
+    assert.ok(parallel.problems.length >= 8, JSON.stringify(parallel.problems.slice(0, 3)));
+    assert.deepEqual(parallel, serial);
+    const kinds = parallel.problems.map((p) => p.message.split(":")[0].slice(0, 30));
+    for (const want of ["must be a number from 0 to 100, got 150", "has the name of the policy at", "not valid YAML", "must be a whole number of ms", "not read"]) {
+      assert.ok(parallel.problems.some((p) => p.message.includes(want)), `${want} in ${JSON.stringify(kinds)}`);
+    }
+    assert.equal(parallel.notes.length, 1, "one note for the policies without direction");
+  });
+
+  test("small documents read by parse workers: each further mebibyte costs at most 10 MiB of peak memory", () => {
+    // The parse workers cost a fixed amount to start (their own heaps); what must stay within
+    // 10 times is what more input costs: 4 MiB against 12 MiB of the same documents.
+    const run = (mib: number) => {
+      const file = path.join(tmp, `docs-${mib}.yaml`);
+      const odd = Math.floor((mib * MIB) / 200);
+      writeFileSync(file, policies(mib * MIB, (i) => (i === odd ? policy(`p${odd}`, 150) : undefined)).join("---\n"));
+      const r = peakRun(file);
+      assert.deepEqual(r.lines, [
+        `${file}:${6 * odd + 5}:16: spec.rules[0].fault.percentage: must be a number from 0 to 100, got 150 (policy "p${odd}")`,
+        "1 file: 1 error, 0 warnings",
+      ]);
+      return { size: statSync(file).size, rss: r.maxRss };
+    };
+    const small = run(4);
+    const large = run(12);
+    const growth = large.rss - small.rss;
+    assert.ok(growth <= 10 * (large.size - small.size), `8 MiB more input took ${(growth / MIB).toFixed(0)} MiB more memory`);
   });
 
   test("a 20 MiB string value: peak memory grows by at most 10 times the input, and the next document is still checked", () => {
