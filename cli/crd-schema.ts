@@ -28,16 +28,17 @@ type Schema = { [key: string]: unknown };
 
 interface Known {
   kind: string;
-  validate: ValidateFunction;
   schema: Schema;
+  /** Compiled when first asked for: the CRDs are large (Envoy Gateway's EnvoyProxy is 1.4 MB). */
+  compiled?: ValidateFunction;
 }
 
 let known: Map<string, Known> | undefined;
+let ajv: Ajv | undefined;
 
 /** "group/version/Kind" of every CRD version in k8s/schemas. */
 function crds(): Map<string, Known> {
   if (known) return known;
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
   known = new Map();
   for (const file of readdirSync(SCHEMA_DIR).filter((f) => f.endsWith(".yaml")).sort()) {
     for (const doc of parseAllDocuments(readFileSync(path.join(SCHEMA_DIR, file), "utf8"))) {
@@ -46,13 +47,16 @@ function crds(): Map<string, Known> {
       const spec = crd.spec as { group: string; names: { kind: string }; versions: Array<{ name: string; schema?: { openAPIV3Schema?: Schema } }> };
       for (const v of spec.versions) {
         const schema = v.schema?.openAPIV3Schema;
-        if (!schema) continue;
-        const strictSchema = closed(schema);
-        known.set(`${spec.group}/${v.name}/${spec.names.kind}`, { kind: spec.names.kind, validate: ajv.compile(strictSchema), schema });
+        if (schema) known.set(`${spec.group}/${v.name}/${spec.names.kind}`, { kind: spec.names.kind, schema });
       }
     }
   }
   return known;
+}
+
+function validatorOf(crd: Known): ValidateFunction {
+  ajv ??= new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  return (crd.compiled ??= ajv.compile(closed(crd.schema)));
 }
 
 /**
@@ -196,8 +200,9 @@ export function validateKubeObject(obj: KubeObject): string[] {
   if (namespace !== undefined && (typeof namespace !== "string" || namespace.length > 63 || !DNS_LABEL.test(namespace))) {
     problems.push(`metadata.namespace: must be a DNS label, got ${JSON.stringify(namespace)}`);
   }
-  if (!crd.validate(obj)) {
-    for (const e of crd.validate.errors ?? []) {
+  const validate = validatorOf(crd);
+  if (!validate(obj)) {
+    for (const e of validate.errors ?? []) {
       // oneOf/anyOf branches each fail their own way: report the summary line only.
       if (e.schemaPath.includes("/oneOf/") || e.schemaPath.includes("/anyOf/")) continue;
       problems.push(describe(e, crd.kind));

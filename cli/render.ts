@@ -153,6 +153,7 @@ export async function render(o: RenderOptions): Promise<string> {
         }],
       },
     });
+    objects.push(envoyProxyStats(objectName("hfi-stats", attach.suffix), o.namespace));
   } else {
     const matchMode = target === "sidecar" ? sidecarMatch(policies) : undefined;
     const placement: Json = { ...attach.istio, ...(matchMode ? { match: matchMode } : {}) };
@@ -199,10 +200,14 @@ export async function render(o: RenderOptions): Promise<string> {
       "(registry/name@sha256:..., which make push prints and keeps in build/image.pinned)");
   }
   const bootstrap = objects.find((x) => x.kind === "ConfigMap");
+  const proxy = objects.find((x) => x.kind === "EnvoyProxy");
   const header = `# Rendered by hfi render for ${attach.what} in namespace ${o.namespace} (image ${image}).\n` +
     "# Checked against the CRDs' schemas (k8s/schemas/) and the plugin; apply with kubectl apply -f.\n" +
     (bootstrap === undefined ? "" : `# Per-policy labels (hfi_policy, hfi_fault): annotate the ${target === "gateway" ? "gateway's" : "workload's"} pod template with\n` +
-      `#   ${BOOTSTRAP_OVERRIDE_ANNOTATION}: ${(bootstrap.metadata as Json).name}\n# and restart it (docs/deploying.md, "Metrics and their labels on each target").\n`);
+      `#   ${BOOTSTRAP_OVERRIDE_ANNOTATION}: ${(bootstrap.metadata as Json).name}\n# and restart it (docs/deploying.md, "Metrics and their labels on each target").\n`) +
+    (proxy === undefined ? "" : "# Per-policy labels (hfi_policy, hfi_fault): have the Gateway use the EnvoyProxy below, in its\n" +
+      `#   spec.infrastructure.parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: ${(proxy.metadata as Json).name}}\n` +
+      "# (it replaces an EnvoyProxy the Gateway already names: merge the two then; docs/deploying.md).\n");
   return header + objects.map((obj) => stringify(obj, { lineWidth: 0 })).join("---\n").trimEnd();
 }
 
@@ -220,6 +225,22 @@ function statsBootstrap(name: string, namespace: string): Json {
     kind: "ConfigMap",
     metadata: { name, namespace, labels: { "app.kubernetes.io/name": "hfi-fault-injection" } },
     data: { "custom_bootstrap.json": JSON.stringify({ stats_config: { stats_tags: tags } }, null, 2) },
+  };
+}
+
+/**
+ * Envoy Gateway's way to the same stats_tags: an EnvoyProxy whose bootstrap is merged into the
+ * one Envoy Gateway generates (`type: Merge`, envoyproxy/gateway v1.9.0 api/v1alpha1).
+ */
+function envoyProxyStats(name: string, namespace: string): Json {
+  const envoy = parse(readFileSync(ENVOY_BOOTSTRAP, "utf8")) as { stats_config?: { stats_tags?: unknown[] } };
+  const tags = envoy.stats_config?.stats_tags;
+  if (!Array.isArray(tags) || tags.length === 0) throw new CliError(`hfi render: ${ENVOY_BOOTSTRAP} has no stats_config.stats_tags to carry`);
+  return {
+    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+    kind: "EnvoyProxy",
+    metadata: { name, namespace, labels: { "app.kubernetes.io/name": "hfi-fault-injection" } },
+    spec: { bootstrap: { type: "Merge", value: stringify({ stats_config: { stats_tags: tags } }, { lineWidth: 0 }) } },
   };
 }
 

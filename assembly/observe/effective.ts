@@ -15,6 +15,24 @@ import { firstToReport } from "../problems";
 import { NO_END, PolicyState, policyState, RailsView, STATE_NAMES, StateNow } from "./policy-state";
 import { ruleEndMs } from "../model/policy";
 import { RuleTally } from "./tally";
+import { effectiveDirection } from "../match/scope";
+import { Destination, Direction } from "../model/scope";
+
+function directionName(d: Direction): string {
+  return d == Direction.Inbound ? "inbound" : d == Direction.Outbound ? "outbound" : "any";
+}
+
+/** "service reviews, namespace bookinfo, port 9080, subset v2", "cluster c", or "" for any. */
+function destinationText(d: Destination | null): string {
+  if (d === null) return "";
+  if (d.cluster.length > 0) return "cluster " + d.cluster;
+  const parts: string[] = [];
+  if (d.service.length > 0) parts.push("service " + d.service);
+  if (d.namespace.length > 0) parts.push("namespace " + d.namespace);
+  if (d.port != 0) parts.push("port " + d.port.toString());
+  if (d.subset.length > 0) parts.push("subset " + d.subset);
+  return parts.length == 0 ? "any" : parts.join(", ");
+}
 
 const SLOT_COUNT_KEY = String.UTF8.encode("hfi.effective.vms");
 /** About how many bytes of the published JSON go in one shared value. */
@@ -200,7 +218,8 @@ export class EffectiveSet {
       const p = unchecked(policies[i]);
       // [name, label, from control plane, selector service, selector namespace, applies here,
       //  dry run, expires (unix ms, -1: never), rules, highest percentage,
-      //  schedule not_before, not_after (unix ms, -1: none), state, state ends (unix ms, -1: never)]
+      //  schedule not_before, not_after (unix ms, -1: none), state, state ends (unix ms, -1: never),
+      //  direction here (inbound, outbound, any), destination ("" for any)]
       let end: i64 = 0;
       let pct: f64 = 0;
       const since = unchecked(set.policySinceMs[i]);
@@ -237,7 +256,11 @@ export class EffectiveSet {
       if (w.bytes.length >= PUBLISH_CHUNK) chunks = flushChunk(w, prefix, chunks);
       w.writeAscii("," + notBefore.toString() + "," + notAfter.toString() + ",");
       w.writeQuoted(unchecked(STATE_NAMES[state]));
-      w.writeAscii("," + until.toString());
+      w.writeAscii("," + until.toString() + ",");
+      const first = unchecked(p.rules[0]);
+      w.writeQuoted(directionName(effectiveDirection(first, set.kind)));
+      w.writeByte(44);
+      w.writeQuoted(destinationText(first.destination));
       w.writeByte(93);
     }
     w.writeAscii("]}");

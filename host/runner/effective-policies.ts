@@ -16,6 +16,11 @@ export interface PolicyView {
   etag?: string;
   applies: boolean;
   why: string;
+  /** The listener direction it keeps to in this proxy (inbound, outbound, any), resolved by the
+   * plugin from `spec.direction` and the proxy kind. */
+  direction: string;
+  /** Its destination ("service reviews, port 9080", "cluster c"); "" for any. */
+  destination: string;
   /** The state the plugin published (assembly/observe/policy-state.ts). */
   state: string;
   /** Seconds left in that state; null when nothing ends it. */
@@ -36,7 +41,7 @@ export interface WorkerView {
   policies: PolicyView[];
 }
 
-type Row = [string, string, number, string, string, number, number, number, number, number, number, number, string, number];
+type Row = [string, string, number, string, string, number, number, number, number, number, number, number, string, number, string?, string?];
 interface Published {
   slot: number; at: number; workload: string; app: string; namespace: string; identity_from: string;
   dry_run: boolean; enabled: boolean; etag: string; policies: Row[];
@@ -78,7 +83,7 @@ export function effectivePolicies(vm: WasmVm, stats: StatsStore, now = Date.now(
 }
 
 function policyView(row: Row, p: Published, stats: StatsStore, now: number): PolicyView {
-  const [name, label, live, service, namespace, applies, , , rules, percentageMax, , , state, until] = row;
+  const [name, label, live, service, namespace, applies, , , rules, percentageMax, , , state, until, direction, destination] = row;
   const metric = (m: string, kind?: string): number =>
     stats.value(`wasmcustom.hfi_faults_policy_${m}.hfi_policy.${label}${kind ? `.hfi_fault.${kind}` : ""}`) ?? 0;
   const kinds = (m: string) => Object.fromEntries(FAULT_KINDS.map((k) => [k, metric(m, k)]));
@@ -88,7 +93,9 @@ function policyView(row: Row, p: Published, stats: StatsStore, now: number): Pol
     source: live ? "control plane" : "configuration",
     ...(live ? { etag: p.etag } : {}),
     applies: applies === 1,
-    why: why(service, namespace, p, applies === 1),
+    why: why(service, namespace, p, applies === 1) + scope(direction, destination),
+    direction: direction ?? "any",
+    destination: destination ?? "",
     state,
     timeLeftSeconds: until >= 0 ? Math.max(0, Math.round((until - now) / 1000)) : null,
     rules,
@@ -108,6 +115,13 @@ function why(service: string, namespace: string, p: Published, applies: boolean)
   if (s === "*" && ns === "*") return "no selector: applies to every workload";
   const here = `workload "${p.workload || "?"}"${p.app ? ` (app "${p.app}")` : ""} in namespace "${p.namespace || "?"}"`;
   return `selector service "${s}", namespace "${ns}" ${applies ? "matches" : "does not match"} ${here}`;
+}
+
+/** "; inbound requests only", "; outbound, to service reviews": where within the proxy. */
+function scope(direction: string | undefined, destination: string | undefined): string {
+  const to = destination ? `to ${destination}` : "";
+  if (!direction || direction === "any") return to ? `; ${to}` : "";
+  return `; ${direction} only${to ? `, ${to}` : ""}`;
 }
 
 /** The same as a table for a person. */

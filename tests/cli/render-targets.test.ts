@@ -83,9 +83,15 @@ describe("hfi render --target", () => {
     assert.equal(plugin.metadata.name, "hfi-fault-injection-gw-ingress");
   });
 
-  test("envoy-gateway: an EnvoyExtensionPolicy with an OCI image source, on a Gateway or an HTTPRoute", async () => {
-    const [policy] = await objects("-f", plain, "--target", "envoy-gateway", "--route", "shop");
+  test("envoy-gateway: an EnvoyExtensionPolicy with an OCI image source, on a Gateway or an HTTPRoute, and the EnvoyProxy that labels its metrics", async () => {
+    const [policy, proxy] = await objects("-f", plain, "--target", "envoy-gateway", "--route", "shop");
     assert.equal(policy.kind, "EnvoyExtensionPolicy");
+    assert.equal(proxy.kind, "EnvoyProxy");
+    assert.equal(proxy.metadata.name, "hfi-stats-route-shop");
+    assert.equal(proxy.spec.bootstrap.type, "Merge");
+    const merged = parseAllDocuments(proxy.spec.bootstrap.value)[0].toJS();
+    const envoy = parseAllDocuments(readFileSync(path.join(__dirname, "..", "..", "envoy", "envoy.yaml"), "utf8"))[0].toJS();
+    assert.deepEqual(merged, { stats_config: { stats_tags: envoy.stats_config.stats_tags } });
     assert.deepEqual(policy.spec.targetRefs, [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: "shop" }]);
     const wasm = policy.spec.wasm[0];
     assert.deepEqual([wasm.name, wasm.rootID, wasm.code, wasm.failOpen], ["hfi-fault-injection", "hfi-fault-injection", { type: "Image", image: { url: IMAGE } }, true]);

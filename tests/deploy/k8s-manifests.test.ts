@@ -299,6 +299,7 @@ describe("k8s/schemas: the CRDs everything is checked against", () => {
     }
     assert.deepEqual(knownKinds().sort(), [
       "extensions.istio.io/v1alpha1/TrafficExtension", "extensions.istio.io/v1alpha1/WasmPlugin", "gateway.envoyproxy.io/v1alpha1/EnvoyExtensionPolicy",
+      "gateway.envoyproxy.io/v1alpha1/EnvoyProxy",
       "gateway.networking.k8s.io/v1/Gateway", "gateway.networking.k8s.io/v1beta1/Gateway", "networking.istio.io/v1alpha3/EnvoyFilter",
     ]);
   });

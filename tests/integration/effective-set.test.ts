@@ -164,8 +164,8 @@ test("a scheduled policy is published with its window, so /policies says not yet
   const [worker] = published(hfi.shared);
   const byName = new Map(worker.policies.map((row) => [row[0] as string, row]));
   // The window, then the plugin's state and when that state ends (-1: nothing ends it).
-  assert.deepEqual(byName.get("later")!.slice(10), [Date.UTC(2099, 0, 1), Date.UTC(2099, 0, 1, 1), "not yet started", Date.UTC(2099, 0, 1)]);
-  assert.deepEqual(byName.get("past")!.slice(10), [Date.UTC(2000, 0, 1), Date.UTC(2001, 0, 1), "window closed", -1]);
+  assert.deepEqual(byName.get("later")!.slice(10, 14), [Date.UTC(2099, 0, 1), Date.UTC(2099, 0, 1, 1), "not yet started", Date.UTC(2099, 0, 1)]);
+  assert.deepEqual(byName.get("past")!.slice(10), [Date.UTC(2000, 0, 1), Date.UTC(2001, 0, 1), "window closed", -1, "any", ""]);
   const view = effectivePolicies(hfi.workers[0].vm, hfi.stats, hfi.clock.now());
   const states = new Map(view.workers[0].policies.map((p) => [p.name, p.state]));
   assert.equal(states.get("later"), "not yet started");

@@ -14,6 +14,7 @@ import { parse } from "yaml";
 import { StatsStore, targets, type HttpStream, type Traffic } from "../../host/index";
 import { respond, startHfi, startHfiWorkers, type Hfi } from "../helpers/hfi";
 import { assertOneAccount } from "../helpers/account";
+import { effectivePolicies } from "../../host/runner/effective-policies";
 
 const { proxyNode, sidecarInbound, sidecarOutbound, waypointTo, gatewayTo, envoyTo, noRoute } = targets;
 const rule = (prefix: string, fault: object, extra: object = {}) => ({ match: { path: { prefix }, ...extra }, fault });
@@ -152,6 +153,26 @@ test("the no-match path still costs one host call with direction and destination
   const s = hfi.request("GET", "/api/x", [], undefined, { traffic: sidecarOutbound(ratings) });
   assert.equal(s.localReply, undefined);
   assert.deepEqual(hfi.vm.hostCallCounts(), { proxy_get_header_map_value: 1, proxy_get_property: 2 }, "listener direction and cluster");
+});
+
+test("/policies says which direction and destination each policy keeps to in this proxy", async () => {
+  const config = {
+    policies: [
+      policy("to-reviews", { destination: { service: "reviews", port: 9080 }, rules: [rule("/r", abort(100))] }),
+      policy("plain", { rules: [rule("/p", abort(100))] }),
+      policy("both", { direction: "any", destination: { cluster: "c" }, rules: [rule("/b", abort(100))] }),
+    ],
+  };
+  for (const [kind, plain, toReviews] of [["sidecar", "inbound", "outbound"], ["gateway", "any", "any"]] as const) {
+    const hfi = await startHfi(config, { node: proxyNode(kind, { name: "frontend", namespace: "bookinfo" }), propertyMode: "xds" });
+    hfi.request("GET", "/warm-up", [], undefined, { traffic: sidecarInbound(9080) });
+    const view = effectivePolicies(hfi.vm, hfi.stats, hfi.clock.now()).workers[0].policies;
+    const by = new Map(view.map((p) => [p.name, p]));
+    assert.deepEqual([by.get("to-reviews")!.direction, by.get("to-reviews")!.destination], [toReviews, "service reviews, port 9080"], kind);
+    assert.deepEqual([by.get("plain")!.direction, by.get("plain")!.destination], [plain, ""], kind);
+    assert.deepEqual([by.get("both")!.direction, by.get("both")!.destination], ["any", "cluster c"], kind);
+    if (kind === "sidecar") assert.match(by.get("to-reviews")!.why, /; outbound only, to service reviews, port 9080$/);
+  }
 });
 
 test("one account with direction and destination alongside dry run, the guard, the cap, a budget and every fault kind", async () => {
