@@ -323,6 +323,9 @@ function banner(b: {
   out.push(`  configuration  ${b.configPath} (${b.source.kind}; watched: save it to re-apply)`);
   out.push(`  proxy          http://${proxy}  ->  upstream ${b.upstreamUrl}${b.embedded ? " (embedded echo)" : ""}`);
   out.push(`  plays          ${PLAYS[b.target]} (TARGET=${b.target})`);
+  if (b.target !== "envoy" && b.target !== "sidecar") {
+    out.push(`                 the lines below are for requests a workload receives; which policies apply here and where: curl -s 'localhost:${b.adminPort}/policies?format=text'`);
+  }
   out.push(`  admin          http://localhost:${b.adminPort}  /stats  /stats/prometheus  /ready  /config  /policies`);
   if (b.controlPlanePort !== undefined) {
     out.push(`  control plane  http://localhost:${b.controlPlanePort}/v1/policies  (from ${b.policyDir}, re-read on every poll)`);
