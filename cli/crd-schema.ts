@@ -33,25 +33,56 @@ interface Known {
   compiled?: ValidateFunction;
 }
 
-let known: Map<string, Known> | undefined;
+/** One CRD document of k8s/schemas: its group and kind found in its text, its versions' schemas
+ * read when that group and kind is first asked for (reading all of them takes half a second,
+ * most of it Envoy Gateway's EnvoyProxy, which a WasmPlugin never needs). */
+interface CrdText {
+  group: string;
+  kind: string;
+  text: string;
+  versions?: Map<string, Known>;
+}
+
+let texts: CrdText[] | undefined;
 let ajv: Ajv | undefined;
 
-/** "group/version/Kind" of every CRD version in k8s/schemas. */
-function crds(): Map<string, Known> {
-  if (known) return known;
-  known = new Map();
+function crdTexts(): CrdText[] {
+  if (texts) return texts;
+  texts = [];
   for (const file of readdirSync(SCHEMA_DIR).filter((f) => f.endsWith(".yaml")).sort()) {
-    for (const doc of parseAllDocuments(readFileSync(path.join(SCHEMA_DIR, file), "utf8"))) {
-      const crd = doc.toJSON() as Schema | null;
-      if (!crd || crd.kind !== "CustomResourceDefinition") continue;
-      const spec = crd.spec as { group: string; names: { kind: string }; versions: Array<{ name: string; schema?: { openAPIV3Schema?: Schema } }> };
-      for (const v of spec.versions) {
-        const schema = v.schema?.openAPIV3Schema;
-        if (schema) known.set(`${spec.group}/${v.name}/${spec.names.kind}`, { kind: spec.names.kind, schema });
-      }
+    for (const text of readFileSync(path.join(SCHEMA_DIR, file), "utf8").split(/^---[ \t]*$/m)) {
+      // spec.group and spec.names.kind, at their indents in a CRD as Kubernetes writes it.
+      const group = /^ {2}group: (\S+)$/m.exec(text)?.[1];
+      const kind = /^ {4}kind: (\S+)$/m.exec(text)?.[1];
+      if (group !== undefined && kind !== undefined && /^kind: CustomResourceDefinition$/m.test(text)) texts.push({ group, kind, text });
     }
   }
-  return known;
+  return texts;
+}
+
+/** The versions of one CRD document, read from its YAML; the group and kind must be the ones
+ * its text was filed under. */
+function versionsOf(crd: CrdText): Map<string, Known> {
+  if (crd.versions) return crd.versions;
+  const doc = parseAllDocuments(crd.text)[0].toJSON() as Schema;
+  const spec = doc.spec as { group: string; names: { kind: string }; versions: Array<{ name: string; schema?: { openAPIV3Schema?: Schema } }> };
+  if (spec.group !== crd.group || spec.names.kind !== crd.kind) {
+    throw new Error(`k8s/schemas: a CRD filed as ${crd.group} ${crd.kind} is ${spec.group} ${spec.names.kind}`);
+  }
+  const versions = new Map<string, Known>();
+  for (const v of spec.versions) {
+    const schema = v.schema?.openAPIV3Schema;
+    if (schema) versions.set(v.name, { kind: crd.kind, schema });
+  }
+  return (crd.versions = versions);
+}
+
+/** The schema of group/version/kind, or undefined when k8s/schemas has none. */
+function schemaOf(group: string, version: string, kind: string): Known | undefined {
+  for (const crd of crdTexts()) {
+    if (crd.group === group && crd.kind === kind) return versionsOf(crd).get(version);
+  }
+  return undefined;
 }
 
 function validatorOf(crd: Known): ValidateFunction {
@@ -189,7 +220,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Problems with one object, each naming the path of the field; empty when the API server would accept it. */
 export function validateKubeObject(obj: KubeObject): string[] {
   const [group, version] = String(obj.apiVersion ?? "").includes("/") ? String(obj.apiVersion).split("/") : ["", String(obj.apiVersion ?? "")];
-  const crd = crds().get(`${group}/${version}/${obj.kind}`);
+  const crd = schemaOf(group, version, String(obj.kind));
   if (!crd) return [`(root): no schema in k8s/schemas for ${obj.apiVersion} ${obj.kind}`];
   const problems: string[] = [];
   const name = obj.metadata?.name;
@@ -214,5 +245,5 @@ export function validateKubeObject(obj: KubeObject): string[] {
 
 /** The kinds k8s/schemas can check, as "group/version/Kind". */
 export function knownKinds(): string[] {
-  return [...crds().keys()];
+  return crdTexts().flatMap((crd) => [...versionsOf(crd).keys()].map((v) => `${crd.group}/${v}/${crd.kind}`));
 }
