@@ -12,7 +12,7 @@ import type { ChunkReader, ReadChunk } from "./sources";
 /** Inputs at least this large are read by workers. */
 export const PARALLEL_BYTES = 4 * 1024 * 1024;
 /** A worker's young generation: small, so its garbage is collected before it adds up. */
-const YOUNG_MB = Number(process.env.HFI_YOUNG_MB ?? 8);
+const YOUNG_MB = 8;
 
 export class YamlPool implements ChunkReader {
   private readonly workers: Worker[] = [];
