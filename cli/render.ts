@@ -15,6 +15,7 @@ import { REPO_ROOT } from "./engine";
 import { CliError } from "./errors";
 import { isObject, loadSources } from "./sources";
 import { policyName, validateConfiguration } from "./validate";
+import { directionOf } from "./scope";
 
 export type RenderTarget = "sidecar" | "waypoint" | "gateway" | "envoy-gateway";
 export const RENDER_TARGETS: readonly RenderTarget[] = ["sidecar", "waypoint", "gateway", "envoy-gateway"];
@@ -211,20 +212,26 @@ export async function render(o: RenderOptions): Promise<string> {
   return header + objects.map((obj) => stringify(obj, { lineWidth: 0 })).join("---\n").trimEnd();
 }
 
+/** `{stats_config: {stats_tags}}` with envoy/envoy.yaml's tags: the bootstrap part that turns
+ * the per-policy stat names into the hfi_policy and hfi_fault labels. */
+function statsConfig(): Json {
+  const envoy = parse(readFileSync(ENVOY_BOOTSTRAP, "utf8")) as { stats_config?: { stats_tags?: unknown[] } };
+  const tags = envoy.stats_config?.stats_tags;
+  if (!Array.isArray(tags) || tags.length === 0) throw new CliError(`hfi render: ${ENVOY_BOOTSTRAP} has no stats_config.stats_tags to carry`);
+  return { stats_config: { stats_tags: tags } };
+}
+
 /**
  * A bootstrap override with the stats_tags of envoy/envoy.yaml: Istio's agent merges
  * `custom_bootstrap.json` into the proxy's bootstrap when the pod names the ConfigMap in
  * BOOTSTRAP_OVERRIDE_ANNOTATION (sidecars; gateways since Istio 1.27).
  */
 function statsBootstrap(name: string, namespace: string): Json {
-  const envoy = parse(readFileSync(ENVOY_BOOTSTRAP, "utf8")) as { stats_config?: { stats_tags?: unknown[] } };
-  const tags = envoy.stats_config?.stats_tags;
-  if (!Array.isArray(tags) || tags.length === 0) throw new CliError(`hfi render: ${ENVOY_BOOTSTRAP} has no stats_config.stats_tags to carry`);
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: { name, namespace, labels: { "app.kubernetes.io/name": "hfi-fault-injection" } },
-    data: { "custom_bootstrap.json": JSON.stringify({ stats_config: { stats_tags: tags } }, null, 2) },
+    data: { "custom_bootstrap.json": JSON.stringify(statsConfig(), null, 2) },
   };
 }
 
@@ -233,14 +240,11 @@ function statsBootstrap(name: string, namespace: string): Json {
  * one Envoy Gateway generates (`type: Merge`, envoyproxy/gateway v1.9.0 api/v1alpha1).
  */
 function envoyProxyStats(name: string, namespace: string): Json {
-  const envoy = parse(readFileSync(ENVOY_BOOTSTRAP, "utf8")) as { stats_config?: { stats_tags?: unknown[] } };
-  const tags = envoy.stats_config?.stats_tags;
-  if (!Array.isArray(tags) || tags.length === 0) throw new CliError(`hfi render: ${ENVOY_BOOTSTRAP} has no stats_config.stats_tags to carry`);
   return {
     apiVersion: "gateway.envoyproxy.io/v1alpha1",
     kind: "EnvoyProxy",
     metadata: { name, namespace, labels: { "app.kubernetes.io/name": "hfi-fault-injection" } },
-    spec: { bootstrap: { type: "Merge", value: stringify({ stats_config: { stats_tags: tags } }, { lineWidth: 0 }) } },
+    spec: { bootstrap: { type: "Merge", value: stringify(statsConfig(), { lineWidth: 0 }) } },
   };
 }
 
@@ -293,10 +297,9 @@ function keepToProxy(policies: unknown[], target: RenderTarget, attach: Attach):
 function sidecarMatch(policies: unknown[]): Json[] | undefined {
   const sides = new Set<string>();
   for (const p of policies) {
-    const spec = isObject(p) && isObject(p.spec) ? p.spec : {};
-    const d = spec.direction ?? (spec.destination !== undefined ? "outbound" : "inbound");
+    const d = directionOf(isObject(p) && isObject(p.spec) ? p.spec : {}, "sidecar");
     if (d === "any") sides.add("inbound").add("outbound");
-    else sides.add(String(d));
+    else sides.add(d);
   }
   if (sides.has("inbound") && sides.has("outbound")) return undefined; // Istio's default: both
   return [{ mode: sides.has("outbound") ? "CLIENT" : "SERVER" }];

@@ -23,6 +23,7 @@ import { CliError } from "./errors";
 import { isRefusal, parseLogLine } from "./messages";
 import { isObject, loadSources } from "./sources";
 import { judgedSettings, policyName } from "./validate";
+import { directionOf } from "./scope";
 
 export interface SimulateOptions {
   files: string[];
@@ -102,10 +103,12 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
   const names = policies.map(policyName);
   const twice = [...new Set(names.filter((n, i) => n !== undefined && names.indexOf(n) !== i))];
   if (twice.length > 0) notes.push(`policies named twice (${twice.join(", ")}): all copies are simulated in file order; a control plane's copy would replace the configuration's`);
-  const node = withKind(nodeFor(o, loaded.configurations.find((c) => c.node)?.node), o.proxy);
-  const traffic = trafficFor(o, node);
+  const fromFile = nodeFor(o, loaded.configurations.find((c) => c.node)?.node);
+  const node = o.proxy === undefined ? fromFile : targets.asKind(fromFile, o.proxy);
+  const kind = targets.kindOfNodeId(node.id);
+  const traffic = trafficFor(o, kind, node);
   const trafficView = {
-    proxy: node.id === undefined ? "plain Envoy" : KIND_OF_NODE_TYPE[String(node.id).split("~")[0]] ?? "plain Envoy",
+    proxy: kind === "envoy" ? "plain Envoy" : kind,
     direction: traffic.listenerDirection === targets.INBOUND ? "inbound" : traffic.listenerDirection === targets.OUTBOUND ? "outbound" : "unspecified",
     cluster: traffic.clusterName ?? null,
   };
@@ -171,7 +174,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
           report.reasons.push(describeSelector(spec.selector, workload));
         } else if (anyTraffic.matched) {
           report.verdict = "not this traffic";
-          report.reasons.push(...await scopeReasons(ask, (where) => alone({}, undefined, where), scope, trafficView));
+          report.reasons.push(...await scopeReasons(ask, (where) => alone({}, undefined, where), scope, kind, trafficView));
         } else {
           for (const [key, condition] of conditions(match)) {
             const one = await ask(alone(key === "headers" ? { headers: [condition] } : { [key]: condition }, undefined, anywhere));
@@ -181,7 +184,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
             const selectorOnly = await ask(alone({}, spec.selector, anywhere));
             if (!selectorOnly.matched) report.reasons.push(describeSelector(spec.selector, workload));
           }
-          report.reasons.push(...await scopeReasons(ask, (where) => alone({}, undefined, where), scope, trafficView));
+          report.reasons.push(...await scopeReasons(ask, (where) => alone({}, undefined, where), scope, kind, trafficView));
           if (report.reasons.length === 0) report.reasons.push("the conditions hold one by one but not together");
         }
       }
@@ -247,12 +250,10 @@ type Ask = (policy: unknown) => Promise<{ matched: boolean; errors: string[] }>;
 
 /** Why the request is outside the policy's direction or destination (each judged alone by the
  * plugin); empty when it is inside both. */
-async function scopeReasons(ask: Ask, only: (where: Json) => unknown, scope: Json, t: SimulationResult["traffic"]): Promise<string[]> {
+async function scopeReasons(ask: Ask, only: (where: Json) => unknown, scope: Json, kind: targets.ProxyKind, t: SimulationResult["traffic"]): Promise<string[]> {
   const reasons: string[] = [];
-  // Without a direction the plugin resolves one by proxy kind; with a destination that is
-  // outbound on a sidecar. Asked alone, the resolved direction is given explicitly.
-  const resolved = scope.direction ?? (t.proxy !== "sidecar" ? "any" : scope.destination === undefined ? "inbound" : "outbound");
-  if (!(await ask(only({ direction: resolved }))).matched) {
+  // Asked alone, the direction the plugin keeps the policy to here is given explicitly.
+  if (!(await ask(only({ direction: directionOf(scope, kind) }))).matched) {
     const said = typeof scope.direction === "string" ? `direction ${scope.direction}` :
       `no direction (on a ${t.proxy}: ${scope.destination === undefined ? "inbound" : "outbound, as a destination implies"})`;
     reasons.push(`${said}, request comes through ${t.direction === "unspecified" ? "a listener without a direction" : `an ${t.direction} listener`}`);
@@ -263,37 +264,19 @@ async function scopeReasons(ask: Ask, only: (where: Json) => unknown, scope: Jso
   return reasons;
 }
 
-/** The node id the chosen proxy kind reports (Istio's `<type>~<ip>~<pod>.<ns>~<ns>.svc.cluster.local`). */
-function withKind(node: NodeInfo, kind: targets.ProxyKind | undefined): NodeInfo {
-  if (kind === undefined) return node;
-  const meta = (node.metadata ?? {}) as Record<string, PropertyValue>;
-  const made = targets.proxyNode(kind, { name: String(meta.WORKLOAD_NAME || "workload"), namespace: String(meta.NAMESPACE || "default") });
-  return { ...node, id: made.id };
-}
-
-const KIND_OF_NODE_TYPE: Record<string, targets.ProxyKind> = { sidecar: "sidecar", router: "gateway", waypoint: "waypoint" };
-
-/** The request's per-request attributes, as the simulated proxy would report them. */
-function trafficFor(o: SimulateOptions, node: NodeInfo): Traffic {
-  const kind: targets.ProxyKind = o.proxy ?? KIND_OF_NODE_TYPE[String(node.id ?? "").split("~")[0]] ?? "envoy";
-  const to = o.to === undefined ? undefined : parseService(o.to, String((node.metadata as Record<string, unknown> | undefined)?.NAMESPACE || "default"));
-  let t: Traffic;
-  if (kind === "sidecar") t = to && o.direction !== "inbound" ? targets.sidecarOutbound(to) : targets.sidecarInbound(to?.port ?? 8080);
-  else if (kind === "gateway") t = to ? targets.gatewayTo(to) : targets.noRoute("gateway");
-  else if (kind === "waypoint") t = to ? targets.waypointTo(to) : targets.noRoute("waypoint");
-  else t = o.cluster !== undefined ? targets.envoyTo(o.cluster) : targets.noRoute("envoy");
+/** The request's per-request attributes, as the simulated proxy of `kind` would report them. */
+function trafficFor(o: SimulateOptions, kind: targets.ProxyKind, node: NodeInfo): Traffic {
+  const namespace = String((node.metadata as Record<string, unknown> | undefined)?.NAMESPACE || "default");
+  const to = o.to === undefined ? undefined : targets.parseService(o.to, namespace);
+  if (o.to !== undefined && to === undefined) {
+    throw new CliError(`hfi simulate: --to must be SERVICE[.NAMESPACE][:PORT][/SUBSET] with a port from 1 to 65535, e.g. reviews.bookinfo:9080/v2, got "${o.to}"`);
+  }
+  // Without --direction: what that kind of proxy's listeners are (a sidecar's outbound with --to).
+  const side = o.direction ?? (kind === "gateway" || (kind === "sidecar" && to !== undefined) ? "outbound" : "inbound");
+  let t = kind === "envoy" && o.cluster !== undefined ? targets.envoyTo(o.cluster) : targets.trafficOf(kind, side, to);
   if (o.direction !== undefined) t = { ...t, listenerDirection: o.direction === "inbound" ? targets.INBOUND : targets.OUTBOUND };
   if (o.cluster !== undefined) t = { ...t, clusterName: o.cluster };
   return t;
-}
-
-/** SERVICE[.NAMESPACE][:PORT][/SUBSET] */
-function parseService(text: string, namespace: string): targets.Service {
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)(?:\.([a-z0-9]([-a-z0-9]*[a-z0-9])?))?(?::(\d{1,5}))?(?:\/([A-Za-z0-9][-A-Za-z0-9_.]*))?$/.exec(text);
-  if (!m) throw new CliError(`hfi simulate: --to must be SERVICE[.NAMESPACE][:PORT][/SUBSET], e.g. reviews.bookinfo:9080/v2, got "${text}"`);
-  const port = m[5] === undefined ? 80 : Number(m[5]);
-  if (port < 1 || port > 65535) throw new CliError(`hfi simulate: --to port must be 1 to 65535, got ${port}`);
-  return { name: m[1], namespace: m[3] ?? namespace, port, subset: m[6] };
 }
 
 function engineErrors(engine: Engine): string[] {

@@ -23,6 +23,7 @@ import { startEngine } from "./engine";
 import { readFileSync } from "node:fs";
 import { CliError } from "./errors";
 import { PARALLEL_BYTES, YamlPool } from "./yaml-pool";
+import { directionOf } from "./scope";
 import { expandPaths, isObject, joinFieldPath, loadTextInWindows, loadTextInWindowsParallel, splitFieldPath, type ConfigurationInput, type Locate, type PathSegment, type PolicyInput, type Position, type SourceProblem } from "./sources";
 
 export interface Problem extends Position {
@@ -130,7 +131,7 @@ class DirectionNotes {
       for (const p of unit.policies) {
         const spec = isObject(p.value) ? p.value.spec : undefined;
         if (!isObject(spec) || spec.direction !== undefined) continue;
-        const group = spec.destination !== undefined ? this.groups.outbound : this.groups.inbound;
+        const group = directionOf(spec, "sidecar") === "outbound" ? this.groups.outbound : this.groups.inbound;
         if (group.names.length < 5) group.names.push(policyName(p.value) ?? "(unnamed)");
         group.count++;
         group.at ??= p.locate(["spec"]);

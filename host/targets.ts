@@ -29,6 +29,19 @@ export interface Workload {
   labels?: Record<string, string>;
 }
 
+/** The kind of proxy an Istio node id names (its first field); "envoy" for any other id. */
+export function kindOfNodeId(id: string | undefined): ProxyKind {
+  const type = (id ?? "").split("~")[0];
+  return PROXY_KINDS.find((k) => NODE_TYPE[k] === type && (id ?? "").includes("~")) ?? "envoy";
+}
+
+/** `node` as a proxy of `kind` reports itself: its own metadata, that kind's node id. */
+export function asKind(node: NodeInfo | undefined, kind: ProxyKind): NodeInfo {
+  const meta = (node?.metadata ?? {}) as Record<string, PropertyValue>;
+  const made = proxyNode(kind, { name: String(meta.WORKLOAD_NAME || "workload"), namespace: String(meta.NAMESPACE || "default") });
+  return { ...(node ?? {}), id: made.id };
+}
+
 /** The node a proxy of `kind` running as `workload` reports (metadata as Istio's agent writes it). */
 export function proxyNode(kind: ProxyKind, workload: Workload): NodeInfo {
   const type = NODE_TYPE[kind];
@@ -52,6 +65,16 @@ export interface Service {
   namespace: string;
   port: number;
   subset?: string;
+}
+
+/** SERVICE[.NAMESPACE[.svc[.cluster.local]]][:PORT][/SUBSET] (a Host header is one without a
+ * subset); undefined when `text` is not one. The namespace defaults to `namespace`, the port to 80. */
+export function parseService(text: string, namespace: string): Service | undefined {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)(?:\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)(?:\.svc(?:\.cluster\.local)?)?)?(?::(\d{1,5}))?(?:\/([A-Za-z0-9][-A-Za-z0-9_.]*))?$/.exec(text);
+  if (!m) return undefined;
+  const port = m[5] === undefined ? 80 : Number(m[5]);
+  if (port < 1 || port > 65535) return undefined;
+  return { name: m[1], namespace: m[3] ?? namespace, port, ...(m[6] !== undefined ? { subset: m[6] } : {}) };
 }
 
 export function serviceFqdn(s: Service): string {
@@ -87,6 +110,24 @@ export function waypointTo(to: Service): Traffic {
 /** A request plain Envoy routes to the cluster `name` (listener direction unspecified). */
 export function envoyTo(name: string): Traffic {
   return { listenerDirection: 0, clusterName: name };
+}
+
+/**
+ * What a proxy of `kind` reports for a request that comes through its `side` listener and goes
+ * to `to` (none: no route matched). A sidecar's inbound request is for its own workload's port.
+ */
+export function trafficOf(kind: ProxyKind, side: "inbound" | "outbound", to: Service | undefined, inboundPort = 8080): Traffic {
+  switch (kind) {
+    case "sidecar":
+      if (side === "inbound") return sidecarInbound(to?.port ?? inboundPort);
+      return to ? sidecarOutbound(to) : { listenerDirection: OUTBOUND };
+    case "gateway":
+      return to ? gatewayTo(to) : noRoute("gateway");
+    case "waypoint":
+      return to ? waypointTo(to) : noRoute("waypoint");
+    case "envoy":
+      return noRoute("envoy");
+  }
 }
 
 /** A request no route matched: Envoy has no cluster to name. */

@@ -15,6 +15,7 @@ import { StatsStore, targets, type HttpStream, type Traffic } from "../../host/i
 import { respond, startHfi, startHfiWorkers, type Hfi } from "../helpers/hfi";
 import { assertOneAccount } from "../helpers/account";
 import { effectivePolicies } from "../../host/runner/effective-policies";
+import { directionOf } from "../../cli/scope";
 
 const { proxyNode, sidecarInbound, sidecarOutbound, waypointTo, gatewayTo, envoyTo, noRoute } = targets;
 const rule = (prefix: string, fault: object, extra: object = {}) => ({ match: { path: { prefix }, ...extra }, fault });
@@ -172,6 +173,10 @@ test("/policies says which direction and destination each policy keeps to in thi
     assert.deepEqual([by.get("plain")!.direction, by.get("plain")!.destination], [plain, ""], kind);
     assert.deepEqual([by.get("both")!.direction, by.get("both")!.destination], ["any", "cluster c"], kind);
     if (kind === "sidecar") assert.match(by.get("to-reviews")!.why, /; outbound only, to service reviews, port 9080$/);
+    // The tools' twin of the rule (hfi render, simulate, validate) says what the plugin published.
+    for (const p of config.policies as Array<{ metadata: { name: string }; spec: Record<string, unknown> }>) {
+      assert.equal(directionOf(p.spec, kind), by.get(p.metadata.name)!.direction, `${kind} ${p.metadata.name}`);
+    }
   }
 });
 
