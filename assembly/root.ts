@@ -198,7 +198,9 @@ export class FaultInjector extends Waker {
     path.liveSlots = null;
     this.effective.release();
     vmState.clocks.release(this.clockOwner);
-    this.arm(monotonicNanos(), this.nextDueNs());
+    // No tick is set here: this runs in the newer root context's configuration callback, where
+    // the host applies a tick period to that root. This root's tick stays as it was armed (for
+    // its holds, or for a poll it no longer makes) and re-arms itself when it fires.
   }
 
   // ---- requests (request/path.ts) -----------------------------------------------------

@@ -204,6 +204,21 @@ test("a configuration change keeps the live policies in force at once", async ()
   assert.equal(status(hfi), 503, "the new root context starts from the last good live set");
 });
 
+test("after a configuration change the new root context keeps polling, and a stop from the control plane arrives", async () => {
+  // Retiring the old root context runs inside the new one's configuration callback, where a tick
+  // period set is the new root's: the old root must not set it there.
+  const { hfi, cp } = await withControlPlane();
+  cp.serve([abortAll("chaos")]);
+  hfi.clock.advance(INTERVAL);
+  assert.equal(status(hfi), 503);
+  const polls = cp.requests.length;
+  assert.ok(hfi.plugin.reconfigure({ log_level: "debug", control_plane: { cluster: CLUSTER, authority: AUTHORITY, poll_interval_ms: INTERVAL, timeout_ms: TIMEOUT } }).ok);
+  cp.serve([]);
+  hfi.clock.advance(2 * INTERVAL);
+  assert.ok(cp.requests.length >= polls + 1, `polled ${cp.requests.length - polls} times after the change`);
+  assert.equal(status(hfi), 200, "the experiment stopped");
+});
+
 for (const [form, config, cluster, authority] of [
   ["control_plane_address + poll_interval_ms", { control_plane_address: "hfi-control-plane.boifi.svc.cluster.local:8080", poll_interval_ms: 5000 }, CLUSTER, AUTHORITY],
   ["a bare address string", "hfi-control-plane.boifi.svc.cluster.local:8080", CLUSTER, AUTHORITY],
