@@ -205,9 +205,7 @@ export class FaultInjector extends Waker {
 
   // ---- requests (request/path.ts) -----------------------------------------------------
 
-  /** A new request: a set configured before this VM served anything is published first. */
   onRequestHeaders(contextId: u32): HeadersStatus {
-    if (this.effective.pending) this.effective.serving(monotonicNanos() / NS_PER_MS);
     return this.path.onRequestHeaders(contextId);
   }
 
@@ -232,6 +230,7 @@ export class FaultInjector extends Waker {
 
   /** Earliest moment the root needs a tick; i64.MAX_VALUE when nothing is pending. */
   nextDueNs(): i64 {
+    if (this.effective.pending) return 0; // publish at once, off the request path
     let due = this.path.nextDueNs();
     const expiryMs = this.effective.nextDueMs; // to log a rule's expiry when it happens
     if (expiryMs < i64.MAX_VALUE / NS_PER_MS) due = min<i64>(due, expiryMs * NS_PER_MS);
@@ -259,9 +258,11 @@ export class FaultInjector extends Waker {
     this.nextWakeNs = nowNs + <i64>periodMs * NS_PER_MS;
   }
 
-  /** A policy's state changed on the request path: publish it with the next request or tick. */
+  /** A policy's state changed on the request path: published on a tick armed now. */
   stateChanged(): void {
-    this.effective.stateChanged(monotonicNanos() / NS_PER_MS);
+    const nowNs = monotonicNanos();
+    this.effective.stateChanged(nowNs / NS_PER_MS);
+    if (this.effective.pending) this.armBy(nowNs, 0);
   }
 
   /** Makes sure the tick comes no later than `dueNs`. */

@@ -46,15 +46,17 @@ function flushChunk(w: Utf8JsonWriter, prefix: string, chunk: i32): i32 {
 }
 // The proxy-wide last logged lists are under `hfi.effective.last.<source>` ("\n<name>\t<identity>\t" each).
 
-// Per VM: the slot it publishes under (claimed at its first publication), whether it has served
-// a request or tick (Envoy's configuration canary never does, so it never publishes), and the
-// root context whose set is current.
+// Per VM: the slot it publishes under (claimed at its first publication), whether it has had a
+// tick (Envoy's configuration canary never does, so it never publishes), and the root context
+// whose set is current. Publishing writes the whole set (megabytes for thousands of long names),
+// so it happens on ticks and configurations, never in a request's callback: a request that finds
+// something to publish only asks for a tick (`pending`).
 let slot: i64 = -1;
 let vmActive = false;
 let currentRoot: u32 = 0;
 
 export class EffectiveSet {
-  /** The set changed and is not yet published (this VM has served nothing yet). */
+  /** Something changed that is not yet published: the root arms its next tick at once. */
   pending: bool = false;
   private set: PolicySet | null = null;
   private live: Policy[] | null = null;
@@ -102,12 +104,6 @@ export class EffectiveSet {
     if (vmActive) this.publish(nowMs);
   }
 
-  /** The VM serves a request: a set configured before is published now (once). */
-  serving(nowMs: i64): void {
-    vmActive = true;
-    this.publish(nowMs);
-  }
-
   /** A newer root context publishes now: let go of this one's set, quietly. */
   release(): void {
     this.set = null;
@@ -120,12 +116,10 @@ export class EffectiveSet {
     this.nextExpiryMs = i64.MAX_VALUE;
   }
 
-  /** A policy's state changed outside a tick (a budget found spent, once per budget and VM):
-   * published now. */
+  /** A policy's state changed on the request path (a budget found spent, once per budget and
+   * VM): its gauges are set now, the set is published on the next tick. */
   stateChanged(nowMs: i64): void {
-    if (!this.refreshStates(nowMs)) return;
-    this.pending = true;
-    if (vmActive) this.publish(nowMs);
+    if (this.refreshStates(nowMs)) this.pending = true;
   }
 
   /** When the next rule expires (monotonic ms); i64.MAX_VALUE when none will. */

@@ -148,7 +148,7 @@ export async function runScript(wasmPath: string, script: Script): Promise<Obser
   const calls: CallRecord[] = [];
   const vmFailures: Obj[] = [];
   const logOut: Obj[] = [];
-  const tickPeriods = new Map<string, number>();
+  const tickPeriods = new Map<object, Map<number, number>>();
   let ticks = 0;
   const reserved = new Map<HttpStream, number>();
   const localReplies = new Map<HttpStream, { slot: number; event: Obj; sent: Obj }>();
@@ -251,9 +251,11 @@ export async function runScript(wasmPath: string, script: Script): Promise<Obser
       event("streamDone", { stream: rec.name, reason: rec.done });
     },
     tickPeriod(root, periodMs) {
-      const key = `${labelOf(root.vm)}/${root.id}`;
-      if (tickPeriods.get(key) === periodMs) return;
-      tickPeriods.set(key, periodMs);
+      // Per VM instance, as cpphost-run keeps its timers: every canary is a new VM.
+      const periods = tickPeriods.get(root.vm) ?? new Map<number, number>();
+      tickPeriods.set(root.vm, periods);
+      if (periods.get(root.id) === periodMs) return;
+      periods.set(root.id, periodMs);
       event("tickPeriod", { vm: labelOf(root.vm), rootContextId: root.id, periodMs });
     },
     tick() {

@@ -180,6 +180,9 @@ test("requests held under an old policy set finish under the rules they started 
 
 test("one tick per deadline: the tick is aimed at the next deadline, and stops when nothing is pending", async () => {
   const hfi = await startHfi({ policies: [policy("slow", { path: { prefix: "/a" } }, SLOW(100)), policy("later", { path: { prefix: "/b" } }, SLOW(130))] });
+  assert.equal(hfi.plugin.root.tickPeriodMs, 1, "a new set is published on a tick at once");
+  hfi.clock.advance(1);
+  assert.equal(hfi.plugin.root.tickPeriodMs, 0, "then nothing is pending");
   const first = hfi.request("GET", "/a");
   const second = hfi.request("GET", "/b");
   assert.equal(hfi.plugin.root.tickPeriodMs, 100);

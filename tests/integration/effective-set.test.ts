@@ -69,9 +69,15 @@ test("the effective set is published per worker in shared data; the canary never
       { metadata: { name: "look" }, spec: { mode: "dry_run", rules: [{ match: {}, fault: { percentage: 25, delay: { fixed_delay_ms: 5 } } }] } },
     ],
   }, { workers: 2, node: { metadata: { WORKLOAD_NAME: "checkout", NAMESPACE: "shop" } } });
-  assert.deepEqual(published(hfi.shared), [], "nothing before a worker served anything (the canary configured too)");
-  respond(hfi.request(0, "GET", "/x"));
+  assert.deepEqual(published(hfi.shared), [], "nothing before a worker's first tick (the canary configured too)");
+  // Publishing writes the whole set: never in a request's callback, always on the tick that a
+  // new set arms at once.
+  for (const w of [0, 1]) hfi.workers[w].vm.resetHostCallCounts();
+  respond(hfi.request(0, "GET", "/h"));
   respond(hfi.request(1, "GET", "/x"));
+  for (const w of [0, 1]) assert.equal(hfi.workers[w].vm.hostCallCounts().proxy_set_shared_data ?? 0, 0, `worker ${w} published nothing in a request`);
+  assert.deepEqual(published(hfi.shared), []);
+  hfi.clock.advance(1);
   const entries = published(hfi.shared);
   assert.equal(entries.length, 2, "one slot per worker, none for the canary");
   const e = entries[0];
@@ -104,7 +110,7 @@ test("with debug off, a request no rule matches costs 1 host call; a matched one
     policy("p", { path: { prefix: "/p" } }, ABORT),
     policy("keyed", { path: { prefix: "/k" } }, { percentage: 0.0001, sampling: { header: "x-k" }, abort: { httpStatus: 503 } }),
   ] });
-  respond(hfi.request("GET", "/warm")); // publishes the effective set once
+  hfi.clock.advance(1); // the first tick publishes the effective set
   hfi.vm.resetHostCallCounts();
   for (let i = 0; i < 10; i++) respond(hfi.request("GET", "/other"));
   let calls = hfi.vm.hostCallCounts();
@@ -160,7 +166,7 @@ test("a scheduled policy is published with its window, so /policies says not yet
     metadata: { name }, spec: { schedule: { not_before: from, not_after: to }, rules: [{ match: { path: { prefix: `/${name}` } }, fault: ABORT }] },
   });
   const hfi = await startHfiWorkers({ policies: [windowed("later", "2099-01-01T00:00:00Z", "2099-01-01T01:00:00Z"), windowed("now", "2000-01-01T00:00:00Z", "2099-01-01T00:00:00Z"), windowed("past", "2000-01-01T00:00:00Z", "2001-01-01T00:00:00Z")] }, { workers: 1 });
-  respond(hfi.request(0, "GET", "/x"));
+  hfi.clock.advance(1);
   const [worker] = published(hfi.shared);
   const byName = new Map(worker.policies.map((row) => [row[0] as string, row]));
   // The window, then the plugin's state and when that state ends (-1: nothing ends it).
@@ -171,4 +177,20 @@ test("a scheduled policy is published with its window, so /policies says not yet
   assert.equal(states.get("later"), "not yet started");
   assert.equal(states.get("now"), "active");
   assert.equal(states.get("past"), "window closed");
+});
+
+test("a request that spends a policy's budget sets its state gauge and leaves publishing to the tick it arms", async () => {
+  const hfi = await startHfi({ policies: [policy("once", { path: { prefix: "/o" } }, { percentage: 100, max_injections: 1, abort: { httpStatus: 503 } })] });
+  hfi.clock.advance(1);
+  const state = () => effectivePolicies(hfi.vm, hfi.stats, hfi.clock.now()).workers[0].policies.find((p) => p.name === "once")!.state;
+  assert.equal(state(), "active");
+  assert.equal(hfi.request("GET", "/o").localReply?.status, 503);
+  const s = hfi.request("GET", "/o");
+  assert.equal(s.localReply, undefined, "the budget is spent");
+  respond(s);
+  assert.equal(hfi.metric("hfi_faults_policy_state.hfi_policy.once"), 5, "the state gauge (budget exhausted) moved at once");
+  assert.equal(state(), "active", "the set is not published in a request");
+  assert.equal(hfi.plugin.root.tickPeriodMs, 1, "a tick is armed to publish it");
+  hfi.clock.advance(1);
+  assert.equal(state(), "budget exhausted");
 });

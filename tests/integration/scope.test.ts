@@ -144,8 +144,7 @@ test("the no-match path still costs one host call with direction and destination
     ],
   };
   const hfi = await startHfi(config, { node: proxyNode("sidecar", { name: "frontend", namespace: "bookinfo" }), propertyMode: "xds" });
-  // The first request also publishes the effective policy set once (docs/observability.md).
-  hfi.request("GET", "/warm-up", [], undefined, { traffic: sidecarInbound(9080) });
+  hfi.clock.advance(1); // the first tick publishes the effective set (docs/observability.md)
   hfi.vm.resetHostCallCounts();
   for (let i = 0; i < 20; i++) hfi.request("GET", `/other/${i}`, [], undefined, { traffic: i % 2 ? sidecarOutbound(reviews) : sidecarInbound(9080) });
   assert.deepEqual(hfi.vm.hostCallCounts(), { proxy_get_header_map_value: 20 });
@@ -166,7 +165,7 @@ test("/policies says which direction and destination each policy keeps to in thi
   };
   for (const [kind, plain, toReviews] of [["sidecar", "inbound", "outbound"], ["gateway", "any", "any"]] as const) {
     const hfi = await startHfi(config, { node: proxyNode(kind, { name: "frontend", namespace: "bookinfo" }), propertyMode: "xds" });
-    hfi.request("GET", "/warm-up", [], undefined, { traffic: sidecarInbound(9080) });
+    hfi.clock.advance(1); // the first tick publishes the set
     const view = effectivePolicies(hfi.vm, hfi.stats, hfi.clock.now()).workers[0].policies;
     const by = new Map(view.map((p) => [p.name, p]));
     assert.deepEqual([by.get("to-reviews")!.direction, by.get("to-reviews")!.destination], [toReviews, "service reviews, port 9080"], kind);
