@@ -26,6 +26,12 @@ size: build/plugin.wasm ## print build/plugin.wasm's size, raw and gzip'd, again
 	@raw=$$(wc -c < build/plugin.wasm); gz=$$(gzip -9c build/plugin.wasm | wc -c); \
 	  echo "build/plugin.wasm: $$raw bytes, $$gz bytes gzip'd (bound: 65536 gzip'd, $$((65536 - gz)) left)"
 
+# build/plugin.wasm with binaryen's execution counter: each function entry and loop iteration
+# calls env.log_execution, which the project's host counts (host/work.ts). Tests bound what a
+# request or a configuration costs by that count rather than by a clock; make bench times them.
+build/plugin.counted.wasm: build/plugin.wasm
+	node_modules/.bin/wasm-opt -all --log-execution $< -o $@
+
 build/plugin.debug.wasm: node_modules/.package-lock.json $(PLUGIN_SRC)
 	$(ASC) --target debug
 
@@ -41,7 +47,7 @@ build/bench/stock-sdk.wasm: node_modules/.package-lock.json bench/modules/stock-
 # A new suite is one more name here, or `TEST_SUITES += name` in its own mk/*.mk file.
 TEST_SUITES := typecheck unit test-host integration test-differential test-runner test-deploy test-observability test-cli
 
-test: build host-fixtures ## every test suite, one line each, then N passed, M failed (logs in build/test-logs/)
+test: build build/plugin.counted.wasm host-fixtures ## every test suite, one line each, then N passed, M failed (logs in build/test-logs/)
 	@node --import tsx scripts/test-report.ts $(TEST_SUITES)
 
 typecheck: deps ## tsc over the whole project
@@ -52,7 +58,7 @@ typecheck: deps ## tsc over the whole project
 unit: deps ## the plugin's unit tests (as-pect)
 	@set -o pipefail; node_modules/.bin/asp --config as-pect.config.js --no-logo 2>&1 | awk 'length($$0) < 2000'
 
-integration: build/plugin.wasm ## the plugin's integration tests on build/plugin.wasm
+integration: build/plugin.wasm build/plugin.counted.wasm ## the plugin's integration tests on build/plugin.wasm
 	node --import tsx --test tests/integration/*.test.ts
 
 clean: ## remove build/

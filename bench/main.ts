@@ -17,6 +17,7 @@ import { formatNewFaults, runNewFaults } from "./cases/new-faults";
 import { runStartup } from "./cases/startup";
 import { configLimitsBench } from "./cases/config-limits";
 import { renderCliScale, runCliScale } from "./cases/cli-scale";
+import { renderWorstCases, runWorstCases } from "./cases/worst-cases";
 import { machine } from "./lib/measure";
 import { judge, renderTable, resultsPath } from "./lib/report";
 
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   const say = (s: string): void => console.error(s);
   if (process.argv[2] === "config-limits") return void (await configLimitsBench(say));
   if (process.argv[2] === "cli-scale") return void console.log(renderCliScale(await runCliScale(say)));
+  if (process.argv[2] === "worst-cases") return void console.log(renderWorstCases(await runWorstCases(say)));
   if (process.env.BENCH_ONLY === "distribution") return void console.log(JSON.stringify(await runDistributionPrecision({ requests: setting("BENCH_DELAY_REQUESTS", 1000), say }), null, 2));
   const started = performance.now();
   const m = machine();
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
   console.log("\n" + renderExtras(results.guard, policyCounters, delayDistribution));
   console.log(`\nwritten: ${path.relative(process.cwd(), RESULTS)} (${results.durationSeconds} s)`);
   await configLimitsBench(say);
+  console.log("\n" + renderWorstCases(await runWorstCases(say)));
   console.log("\n" + renderCliScale(await runCliScale(say)));
 }
 

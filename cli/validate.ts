@@ -43,6 +43,14 @@ export interface ValidationReport {
   notes: Problem[];
   errors: number;
   warnings: number;
+  /** What judging cost: plugin VMs configured, and the configuration bytes they were given.
+   * Both grow with the input, never with its square (tests/cli/validate-scale.test.ts). */
+  cost: JudgeCost;
+}
+
+export interface JudgeCost {
+  vms: number;
+  bytes: number;
 }
 
 const MAX_REPAIRS = 40;
@@ -54,7 +62,8 @@ const WINDOW_POLICIES = 5000;
 export async function validatePaths(paths: string[], options: { parallelBytes?: number } = {}): Promise<ValidationReport> {
   const files = expandPaths(paths);
   const problems: Problem[] = [];
-  const judge = rememberingJudge();
+  const cost: JudgeCost = { vms: 0, bytes: 0 };
+  const judge = rememberingJudge(cost);
   const names = new NameRegister();
   const directions = new DirectionNotes();
   const checkedFiles: string[] = [];
@@ -111,6 +120,7 @@ export async function validatePaths(paths: string[], options: { parallelBytes?: 
     notes: directions.notes(),
     errors: problems.filter((p) => p.severity === "error").length,
     warnings: problems.filter((p) => p.severity === "warning").length,
+    cost,
   };
 }
 
@@ -186,13 +196,18 @@ const REMEMBERED_CONFIGURATION = 64 * 1024;
 const REMEMBERED_IN_ALL = 64 * 1024 * 1024;
 
 /**
- * judge(), asking the plugin once per distinct question: every bare policy document has the
+ * judgeOnce(), asking the plugin once per distinct question: every bare policy document has the
  * same settings, and a policy judged alone while screening is asked again by validatePolicy.
  * Verdicts are shared: callers only read them.
  */
-function rememberingJudge(): Judge {
+function rememberingJudge(cost: JudgeCost): Judge {
   const known = new Map<string, Verdict>();
   let kept = 0;
+  const judge = (unit: ConfigurationInput, configuration: string): Promise<Verdict> => {
+    cost.vms++;
+    cost.bytes += configuration.length;
+    return judgeOnce(unit, configuration);
+  };
   return async (unit, configuration) => {
     if (configuration.length > REMEMBERED_CONFIGURATION) return judge(unit, configuration);
     const key = `${unit.rootId}\n${unit.node === undefined ? "" : JSON.stringify(unit.node)}\n${configuration}`;
@@ -208,7 +223,7 @@ function rememberingJudge(): Judge {
   };
 }
 
-async function judge(unit: ConfigurationInput, configuration: string): Promise<Verdict> {
+async function judgeOnce(unit: ConfigurationInput, configuration: string): Promise<Verdict> {
   const engine = await startEngine(configuration, { rootId: unit.rootId, node: unit.node, canary: false });
   const verdict: Verdict = { messages: [], other: [] };
   for (const l of engine.lines()) {
@@ -240,7 +255,7 @@ function withPolicies(unit: ConfigurationInput, policies: unknown): string {
 }
 
 export async function validateConfiguration(input: ConfigurationInput): Promise<Problem[]> {
-  return validateConfigurations([input], rememberingJudge());
+  return validateConfigurations([input], rememberingJudge({ vms: 0, bytes: 0 }));
 }
 
 /** A configuration whose settings are judged: what is left to judge of it. */

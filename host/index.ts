@@ -17,6 +17,7 @@
  *   http-call.ts    cluster handlers, 504 timeout / 503 unreachable / reset replies
  *   local-reply.ts  local replies (plain and gRPC trailers-only)
  *   metrics.ts      StatsStore, /stats and /stats/prometheus;  histogram.ts: Envoy's binning
+ *   work.ts         counting a module's work (binaryen's --log-execution), for cost bounds in tests
  *   tag-extraction.ts  Envoy's tag extraction (stats_tags, built-in extractors) for Prometheus labels
  *   shared-data.ts  shared data (CAS) and queues;  clock.ts: TestClock, RealClock;  log.ts
  *   observer.ts     HostObserver: hooks that see what the host does (for comparing hosts)
@@ -55,6 +56,7 @@ export type { VmOptions, PluginOptions, StreamOptions, FailStrategy, Traffic } f
 export * as targets from "./targets";
 export { WasmVm } from "./vm";
 export { load, compileModule, instantiate, ModuleLoadError, type CompiledModule } from "./loader";
+export type { CompileOptions } from "./work";
 export { RootContext, type PluginResult, type PluginStage } from "./root";
 export { HttpStream, type Delivered, type LocalReplyInfo, type StreamState, type HttpStreamEvents } from "./stream";
 export { Plugin, startPlugin, canaryFor, type StartOptions } from "./plugin";

@@ -22,6 +22,7 @@ import type { VmOptions } from "./options";
 import { WasmVm } from "./vm";
 import { buildWasiImports } from "./wasi";
 import { readModuleShape, type ModuleShape } from "./wasm-binary";
+import { WORK_IMPORT_FIELD, WORK_IMPORT_MODULE, WORK_SIGNATURE, type CompileOptions } from "./work";
 
 export class ModuleLoadError extends Error {
   constructor(readonly reason: string) {
@@ -35,6 +36,8 @@ export interface CompiledModule {
   abi: AbiVersion;
   module: WebAssembly.Module;
   shape: ModuleShape;
+  /** Compiled with { countWork: true }: its VMs count work (work.ts). */
+  countsWork: boolean;
 }
 
 function abiVersionOf(shape: ModuleShape): AbiVersion | undefined {
@@ -49,7 +52,7 @@ function abiVersionOf(shape: ModuleShape): AbiVersion | undefined {
 }
 
 /** Checks and compiles a module (file path or bytes). */
-export async function compileModule(source: string | Uint8Array): Promise<CompiledModule> {
+export async function compileModule(source: string | Uint8Array, options: CompileOptions = {}): Promise<CompiledModule> {
   const bytes = typeof source === "string" ? new Uint8Array(await readFile(source)) : source;
   let shape: ModuleShape;
   try {
@@ -66,6 +69,7 @@ export async function compileModule(source: string | Uint8Array): Promise<Compil
     throw new ModuleLoadError(`Failed to load Wasm bytecode: ${(e as Error).message}`);
   }
   const registered = registeredImports(abi);
+  if (options.countWork) registered.set(`${WORK_IMPORT_MODULE}.${WORK_IMPORT_FIELD}`, WORK_SIGNATURE);
   for (const imp of shape.functionImports) {
     const key = `${imp.module}.${imp.field}`;
     const host = registered.get(key);
@@ -93,7 +97,7 @@ export async function compileModule(source: string | Uint8Array): Promise<Compil
       );
     }
   }
-  return { abi, module, shape };
+  return { abi, module, shape, countsWork: options.countWork === true };
 }
 
 /** Instantiates a checked module into a new VM and starts it (throws ModuleLoadError). */
@@ -101,6 +105,11 @@ export function instantiate(compiled: CompiledModule, options: VmOptions = {}): 
   const vm = new WasmVm(compiled.abi, options);
   vm.compiled = compiled;
   const imports: WebAssembly.Imports = { env: buildEnvImports(vm), ...buildWasiImports(vm) };
+  if (compiled.countsWork) {
+    (imports[WORK_IMPORT_MODULE] as Record<string, unknown>)[WORK_IMPORT_FIELD] = () => {
+      vm.work++;
+    };
+  }
   for (const imp of compiled.shape.otherImports) {
     const target = (imports[imp.module] ??= {}) as Record<string, unknown>;
     if (imp.kind === "memory") target[imp.field] = new WebAssembly.Memory({ initial: imp.initial ?? 0, maximum: imp.maximum });
@@ -139,6 +148,6 @@ export function instantiate(compiled: CompiledModule, options: VmOptions = {}): 
 }
 
 /** Loads a module into one VM: compileModule + instantiate. */
-export async function load(source: string | Uint8Array, options: VmOptions = {}): Promise<WasmVm> {
-  return instantiate(await compileModule(source), options);
+export async function load(source: string | Uint8Array, options: VmOptions = {}, compileOptions: CompileOptions = {}): Promise<WasmVm> {
+  return instantiate(await compileModule(source, compileOptions), options);
 }

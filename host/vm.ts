@@ -73,6 +73,8 @@ export class WasmVm {
   readonly hostCalls = new Map<string, { n: number }>();
   mallocCalls = 0;
   mallocBytes = 0;
+  /** Function entries and loop iterations, for a module compiled with { countWork: true } (work.ts). */
+  work = 0;
 
   /** True while `_initialize`/`main`/`_start` run: most host calls trap then. */
   restricted = false;

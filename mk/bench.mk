@@ -4,7 +4,7 @@
 # bench/results/latest.json with `make bench RECORD=1`. A few minutes on a 2-core machine.
 .PHONY: bench
 
-bench: build/plugin.wasm build/bench/stock-sdk.wasm build/bench/regex-engine.wasm ## cost, delay precision, memory, size, start-up (RECORD=1 to commit)
+bench: build/plugin.wasm build/plugin.counted.wasm build/bench/stock-sdk.wasm build/bench/regex-engine.wasm ## cost, delay precision, memory, size, start-up (RECORD=1 to commit)
 	RECORD='$(RECORD)' node --import tsx bench/main.ts
 
 # The regex engine alone (compile + matchesBytes), for the regex case of `make bench`.

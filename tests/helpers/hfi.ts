@@ -15,10 +15,17 @@ import {
 export const PLUGIN_WASM = process.env.HFI_WASM ?? path.resolve(__dirname, "..", "..", "build", "plugin.wasm");
 export const ROOT_ID = "hfi-fault-injection";
 
-let compiled: Promise<CompiledModule> | undefined;
+/** The same module with binaryen's execution counter (make build/plugin.counted.wasm; host/work.ts),
+ * or another such build named by HFI_COUNTED_WASM. */
+export const COUNTED_WASM = process.env.HFI_COUNTED_WASM ?? path.resolve(__dirname, "..", "..", "build", "plugin.counted.wasm");
 
-/** build/plugin.wasm, compiled once per test process. Fails (never skips) when it is missing. */
-export function pluginModule(): Promise<CompiledModule> {
+let compiled: Promise<CompiledModule> | undefined;
+let counted: Promise<CompiledModule> | undefined;
+
+/** build/plugin.wasm (or, counting work, build/plugin.counted.wasm), compiled once per test
+ * process. Fails (never skips) when it is missing. */
+export function pluginModule(countWork = false): Promise<CompiledModule> {
+  if (countWork) return (counted ??= compileModule(readFileSync(COUNTED_WASM), { countWork: true }));
   compiled ??= compileModule(readFileSync(PLUGIN_WASM));
   return compiled;
 }
@@ -39,6 +46,8 @@ export interface HfiOptions {
   propertyMode?: PropertyMode;
   /** Envoy's configuration canary before every configuration (default true; false: a bare VM). */
   canary?: boolean;
+  /** Run build/plugin.counted.wasm, so that `work()` counts what the module does. */
+  countWork?: boolean;
 }
 
 export interface Hfi {
@@ -62,6 +71,8 @@ export interface Hfi {
   };
   /** Log lines of the worker VM only. */
   workerLogs(level?: LogLevelName): string[];
+  /** The worker VM's work so far: function entries and loop iterations (needs countWork). */
+  work(): number;
 }
 
 /** Loads the plugin in a fresh VM and configures it. Throws if the configuration is refused. */
@@ -77,7 +88,7 @@ export async function startHfi(configuration: object | string, options: HfiOptio
 export async function startHfiUnchecked(configuration: object | string, options: HfiOptions = {}): Promise<Hfi> {
   const clock = options.clock ?? new TestClock();
   const stats = options.stats ?? new StatsStore();
-  const vm = instantiate(await pluginModule(), {
+  const vm = instantiate(await pluginModule(options.countWork), {
     clock,
     stats,
     shared: options.shared,
@@ -117,6 +128,10 @@ export async function startHfiUnchecked(configuration: object | string, options:
     },
     workerLogs(level = "trace") {
       return vm.log.messages(level, "worker0");
+    },
+    work() {
+      if (!options.countWork) throw new Error("work() needs startHfi(..., { countWork: true })");
+      return vm.work;
     },
   };
 }

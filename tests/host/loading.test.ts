@@ -128,3 +128,14 @@ test("build/plugin.wasm loads and starts (run `make build` first)", async () => 
   const plugin = startPlugin(vm, { configuration: "{}" });
   assert.ok(plugin.ok, `plugin rejected at ${plugin.result.stage}: ${plugin.result.logs.map((l) => l.message).join("; ")}`);
 });
+
+test("binaryen's execution counter (env.log_execution) is refused as Envoy refuses it, and counted only when asked for", async () => {
+  const counted = module("0.2.0", (b) => {
+    const log = b.importFunction("env", "log_execution", ["i32"], []);
+    b.func([], [], [op.i32(1), op.call(log), op.i32(2), op.call(log), op.i32(3), op.call(log)], { export: "_initialize" });
+  });
+  assert.equal(await refusal(counted), "Failed to load Wasm module due to a missing import: env.log_execution");
+  const vm = await load(counted, {}, { countWork: true });
+  assert.equal(vm.failed, false);
+  assert.equal(vm.work, 3, "one unit per call");
+});
