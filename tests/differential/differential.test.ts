@@ -10,7 +10,7 @@ import { ENVOY_DIFFERENCES } from "./envoy-differences";
 import { runScript, type Json, type Observed, type Script } from "./script-runner";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const PLUGIN = path.join(ROOT, "build", "plugin.wasm");
+const PLUGIN = process.env.HFI_WASM ?? path.join(ROOT, "build", "plugin.wasm");
 /** HFI_CPPHOST_RUN overrides where the tool is looked for. */
 const CPPHOST = process.env.HFI_CPPHOST_RUN ?? path.resolve(ROOT, "..", "shared", "tools", "cpphost", "bin", "cpphost-run");
 const SCENARIOS = path.join(__dirname, "scenarios");
@@ -35,6 +35,8 @@ const EXPECTED_REPLIES: Record<string, Expected | Expected[]> = {
     { stream: "reviews", localReply: 503 }, { stream: "reviews-v2", localReply: 503 }, { stream: "ratings", localReply: null },
     { stream: "reviews-staging", localReply: null }, { stream: "noroute", localReply: null },
   ],
+  // After a configuration change the new root context keeps polling: the stop arrives.
+  "reconfigure-keeps-polling": [{ stream: "before", localReply: 418 }, { stream: "kept", localReply: 418 }, { stream: "stopped", localReply: null }],
   "scope-gateway": [
     { stream: "shop-api", localReply: 503 }, { stream: "admin-api", localReply: null }, { stream: "shop-static", localReply: null },
     { stream: "inbound-only", localReply: null },
