@@ -5,12 +5,11 @@
 import { JsonValue } from "../json/index";
 import { DelayResult, lognormalDelay, normalDelay, percentilesDelay, uniformDelay } from "../distributions/delay";
 import { Fault } from "../model/policy";
-import { Diagnostics, show, unknownField } from "./diagnostics";
+import { allOf, anyOf, Diagnostics, show, unknownField } from "./diagnostics";
 import { milliseconds, ParseLimits } from "./limits";
 
-const FORMS = "fixed_delay_ms, uniform, normal, lognormal, percentiles";
 const FORM_FIELDS: string[] = ["fixed_delay_ms", "uniform", "normal", "lognormal", "percentiles"];
-/** The two numbers of uniform, normal, lognormal (in FORMS order, from index 1). */
+/** The two numbers of uniform, normal, lognormal (in FORM_FIELDS order, from index 1). */
 const PARAMS: string[] = ["min_ms", "max_ms", "mean_ms", "stddev_ms", "median_ms", "p99_ms"];
 
 function formIndex(key: string): i32 {
@@ -32,11 +31,11 @@ export function parseDelay(v: JsonValue, f: Fault, where: string, limits: ParseL
   for (let k = 0; k < n; k++) {
     const key = v.keyAt(k);
     if (formIndex(key) < 0) {
-      unknownField(diag, where, "fault.delay." + key, key, FORM_FIELDS, "one of " + FORMS);
+      unknownField(diag, where, "fault.delay." + key, key, FORM_FIELDS, "one of " + anyOf(FORM_FIELDS));
       return false;
     }
   }
-  if (n != 1) return refuse(diag, where, "fault.delay", "needs exactly one of " + FORMS + "; got " + show(v));
+  if (n != 1) return refuse(diag, where, "fault.delay", "needs exactly one of " + anyOf(FORM_FIELDS) + "; got " + show(v));
   const form = formIndex(v.keyAt(0));
   const value = v.valueAt(0);
   if (value === null) return false; // n == 1: never
@@ -88,7 +87,7 @@ function pair(v: JsonValue, a: string, b: string, field: string, where: string, 
   for (let k = 0; k < v.length; k++) {
     const key = v.keyAt(k);
     if (key != a && key != b) {
-      unknownField(diag, where, field + "." + key, key, [a, b], a + " and " + b);
+      unknownField(diag, where, field + "." + key, key, [a, b], allOf([a, b]));
       return false;
     }
   }

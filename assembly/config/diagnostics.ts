@@ -42,8 +42,6 @@ export function ruleWhere(policyName: string, ruleIndex: i32): string {
   return 'policy "' + policyName + '" rule ' + ruleIndex.toString();
 }
 
-/** An unknown field is an error, never ignored: a misspelled condition or selector would widen
- * what the policy does. `known` are the object's fields, `expected` says them for a person. */
 /** Is `v` true or false? If not, says so at `field`. */
 export function isBool(v: JsonValue, where: string, field: string, diag: Diagnostics): bool {
   if (v.isBool()) return true;
@@ -51,6 +49,23 @@ export function isBool(v: JsonValue, where: string, field: string, diag: Diagnos
   return false;
 }
 
+/** "a, b or c": fields of which an object has some, or one. */
+export function anyOf(fields: string[]): string {
+  const n = fields.length;
+  if (n < 2) return n == 0 ? "" : unchecked(fields[0]);
+  return fields.slice(0, n - 1).join(", ") + " or " + unchecked(fields[n - 1]);
+}
+
+/** "a and b": fields an object has every one of. */
+export function allOf(fields: string[]): string {
+  const n = fields.length;
+  if (n < 2) return n == 0 ? "" : unchecked(fields[0]);
+  return fields.slice(0, n - 1).join(", ") + " and " + unchecked(fields[n - 1]);
+}
+
+/** An unknown field is an error, never ignored: a misspelled condition or selector would widen
+ * what the policy does. `known` are the object's fields (for "did you mean"); `expected` says
+ * them for a person, built from the same list with anyOf/allOf. */
 export function unknownField(diag: Diagnostics, where: string, field: string, key: string, known: string[], expected: string): void {
   diag.error(where, field, "unknown field" + didYouMean(key, known) + " (expected " + expected + ")");
 }

@@ -6,7 +6,7 @@ import { HeaderSlots } from "../match/request";
 import { ResponseFault } from "../model/response";
 import { prepare } from "../response/decide";
 import { Abort, Fault, Match, Rule } from "../model/policy";
-import { Diagnostics, isBool, show, unknownField } from "./diagnostics";
+import { anyOf, Diagnostics, isBool, show, unknownField } from "./diagnostics";
 import { RESPONSE_FIELDS, RESPONSE_HEADER_FIELDS } from "./fields";
 import { milliseconds, ParseLimits } from "./limits";
 import { parseMatch } from "./match";
@@ -158,7 +158,7 @@ function parseResponse(v: JsonValue, where: string, limits: ParseLimits, diag: D
     } else if (key == "headers") {
       if (!parseResponseHeaders(value, r, where, diag)) return null;
     } else {
-      unknownField(diag, where, at, key, RESPONSE_FIELDS, RESPONSE_FIELDS.join(", "));
+      unknownField(diag, where, at, key, RESPONSE_FIELDS, anyOf(RESPONSE_FIELDS));
       return null;
     }
   }
@@ -190,7 +190,7 @@ function parseResponseHeaders(v: JsonValue, r: ResponseFault, where: string, dia
       }
       r.remove = names;
     } else {
-      unknownField(diag, where, at, key, RESPONSE_HEADER_FIELDS, "add and remove");
+      unknownField(diag, where, at, key, RESPONSE_HEADER_FIELDS, anyOf(RESPONSE_HEADER_FIELDS));
       return false;
     }
   }

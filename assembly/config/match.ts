@@ -5,7 +5,7 @@ import { HeaderSlots } from "../match/request";
 import { HeaderMatch, Match, StringMatch, StringMatchKind } from "../model/policy";
 import { compileRegex } from "../regex/index";
 import { asciiLower } from "../util/ascii";
-import { Diagnostics, isBool, show, unknownField } from "./diagnostics";
+import { anyOf, Diagnostics, isBool, show, unknownField } from "./diagnostics";
 import { HEADER_MATCH_FIELDS, MATCH_FIELDS, STRING_MATCH_FIELDS } from "./fields";
 import {
   MAX_CONDITIONS_PER_RULE, MAX_HEADER_NAME_BYTES, MAX_HEADER_NAMES, MAX_LITERAL_BYTES, MAX_PATTERN_BYTES, MAX_REGEX_BYTES, MAX_REGEXES,
@@ -49,7 +49,7 @@ export function parseMatch(v: JsonValue | null, where: string, slots: HeaderSlot
       }
       m.headers = headers;
     } else {
-      unknownField(diag, where, field + "." + key, key, MATCH_FIELDS, "method, path or headers");
+      unknownField(diag, where, field + "." + key, key, MATCH_FIELDS, anyOf(MATCH_FIELDS));
       return null;
     }
   }
@@ -83,7 +83,7 @@ function parseStringMatch(v: JsonValue, where: string, field: string, input: i32
     }
     const kind = stringMatchKind(key);
     if (kind < 0) {
-      const expected = isHeader ? "name and one of exact, prefix, suffix, contains, regex, present" : "one of exact, prefix, suffix, contains, regex";
+      const expected = isHeader ? unchecked(HEADER_MATCH_FIELDS[0]) + " and one of " + anyOf(HEADER_MATCH_FIELDS.slice(1)) : "one of " + anyOf(STRING_MATCH_FIELDS);
       unknownField(diag, where, field + "." + key, key, isHeader ? HEADER_MATCH_FIELDS : STRING_MATCH_FIELDS, expected);
       return null;
     }

@@ -6,7 +6,7 @@ import { compileRegex } from "../regex/index";
 import { asciiLower } from "../util/ascii";
 import { HeaderSlots } from "../match/request";
 import { Abort, Fault, HeaderMatch, Match, NO_GRPC_STATUS, Policy, Rule, Selector, StringMatch, StringMatchKind } from "../model/policy";
-import { Diagnostics, policyWhere, ruleWhere, show, unknownField } from "./diagnostics";
+import { allOf, anyOf, Diagnostics, policyWhere, ruleWhere, show, unknownField } from "./diagnostics";
 import {
   ABORT_FIELDS, FAULT_FIELDS, HEADER_MATCH_FIELDS, MATCH_FIELDS, RULE_FIELDS, SAMPLING_FIELDS, SELECTOR_FIELDS, SPEC_FIELDS,
   STRING_MATCH_FIELDS,
@@ -115,7 +115,7 @@ function parsePolicy(v: JsonValue, position: i32, slots: HeaderSlots, limits: Pa
   for (let k = 0; k < spec.keys.length; k++) {
     const key = unchecked(spec.keys[k]);
     if (!SPEC_FIELDS.includes(key)) {
-      unknownField(diag, where, "spec." + key, key, SPEC_FIELDS, SPEC_FIELDS.join(", "));
+      unknownField(diag, where, "spec." + key, key, SPEC_FIELDS, anyOf(SPEC_FIELDS));
       return null;
     }
   }
@@ -171,7 +171,7 @@ function parseSelector(v: JsonValue | null, where: string, diag: Diagnostics): S
     const key = unchecked(v.keys[k]);
     const value = unchecked(v.values[k]);
     if (key != "service" && key != "namespace") {
-      unknownField(diag, where, "spec.selector." + key, key, SELECTOR_FIELDS, "service or namespace");
+      unknownField(diag, where, "spec.selector." + key, key, SELECTOR_FIELDS, anyOf(SELECTOR_FIELDS));
       return null;
     }
     if (!value.isString()) {
@@ -194,7 +194,7 @@ function parseRule(v: JsonValue, policyName: string, index: i32, slots: HeaderSl
   for (let k = 0; k < v.keys.length; k++) {
     const key = unchecked(v.keys[k]);
     if (key != "match" && key != "fault") {
-      unknownField(diag, where, key, key, RULE_FIELDS, "match and fault");
+      unknownField(diag, where, key, key, RULE_FIELDS, allOf(RULE_FIELDS));
       return null;
     }
   }
@@ -246,7 +246,7 @@ function parseFault(v: JsonValue | null, where: string, slots: HeaderSlots, limi
     } else if (key == "max_injections" || key == "from_headers") {
       if (!parseBudgetOrHeaders(key, value, f, where, diag)) return null;
     } else {
-      unknownField(diag, where, "fault." + key, key, FAULT_FIELDS, FAULT_FIELDS.join(", "));
+      unknownField(diag, where, "fault." + key, key, FAULT_FIELDS, anyOf(FAULT_FIELDS));
       return null;
     }
   }
@@ -289,7 +289,7 @@ function parseAbort(v: JsonValue, where: string, diag: Diagnostics): Abort | nul
       if (reportTooLong(diag, where, "fault.abort.body", value, MAX_ABORT_BODY_BYTES)) return null;
       body = value.str;
     } else if (key != "headers" && key != "grpcMessage") {
-      unknownField(diag, where, "fault.abort." + key, key, ABORT_FIELDS, ABORT_FIELDS.join(", "));
+      unknownField(diag, where, "fault.abort." + key, key, ABORT_FIELDS, anyOf(ABORT_FIELDS));
       return null;
     }
   }
@@ -309,7 +309,7 @@ function parseSampling(v: JsonValue, f: Fault, where: string, slots: HeaderSlots
   for (let k = 0; k < v.keys.length; k++) {
     const key = unchecked(v.keys[k]);
     if (key != "header") {
-      unknownField(diag, where, "fault.sampling." + key, key, SAMPLING_FIELDS, "header");
+      unknownField(diag, where, "fault.sampling." + key, key, SAMPLING_FIELDS, anyOf(SAMPLING_FIELDS));
       return false;
     }
   }

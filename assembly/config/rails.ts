@@ -3,8 +3,7 @@
 import { JsonValue } from "../json/index";
 import { guardConfig, GuardConfig } from "../guard/guard";
 import { scheduleWindow, ScheduleWindow } from "../schedule/window";
-import { didYouMean } from "../suggest/index";
-import { Diagnostics, show } from "./diagnostics";
+import { anyOf, Diagnostics, show, unknownField } from "./diagnostics";
 import { Policy, Rails } from "../model/policy";
 
 const GUARD_KEYS: string[] = ["max_error_rate", "min_requests", "window_seconds", "cooldown_seconds"];
@@ -38,7 +37,7 @@ function checkKeys(v: JsonValue, field: string, known: string[], where: string, 
   for (let k = 0; k < v.keys.length; k++) {
     const key = unchecked(v.keys[k]);
     if (!known.includes(key)) {
-      diag.error(where, field + "." + key, "unknown field" + didYouMean(key, known));
+      unknownField(diag, where, field + "." + key, key, known, anyOf(known));
       return false;
     }
   }

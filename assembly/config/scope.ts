@@ -5,7 +5,7 @@ import { JsonValue } from "../json/index";
 import { Destination, Direction } from "../model/scope";
 import { didYouMean } from "../suggest/index";
 import { asciiLower } from "../util/ascii";
-import { Diagnostics, show, unknownField } from "./diagnostics";
+import { anyOf, Diagnostics, show, unknownField } from "./diagnostics";
 import { DESTINATION_FIELDS, DIRECTIONS } from "./fields";
 import { MAX_CLUSTER_NAME_BYTES, MAX_DESTINATION_NAME_BYTES, reportTooLong } from "./limits";
 
@@ -51,7 +51,7 @@ export function parseDestination(v: JsonValue | null, where: string, diag: Diagn
     const value = unchecked(v.values[k]);
     const field = "spec.destination." + key;
     if (!DESTINATION_FIELDS.includes(key)) {
-      unknownField(diag, where, field, key, DESTINATION_FIELDS, DESTINATION_FIELDS.join(", "));
+      unknownField(diag, where, field, key, DESTINATION_FIELDS, anyOf(DESTINATION_FIELDS));
       return FAILED;
     }
     if (key == "port") {

@@ -96,7 +96,7 @@ describe("hfi validate", () => {
     ]);
     // The plugin's own words stay in the JSON output.
     const json = JSON.parse((await hfi("validate", "--format", "json", path.join(FIXTURES, "istio-habits.yaml"))).stdout);
-    assert.equal(json.problems[2].pluginMessage, "unknown field (expected one of fixed_delay_ms, uniform, normal, lognormal, percentiles)");
+    assert.equal(json.problems[2].pluginMessage, "unknown field (expected one of fixed_delay_ms, uniform, normal, lognormal or percentiles)");
   });
 
   test("near misses of field names and a fault beside match: one hint each, no follow-on errors", async () => {
@@ -154,7 +154,7 @@ describe("hfi validate", () => {
     const r = await hfi("validate", file);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stdout.split("\n"), [
-      `${file}:${at("colour")}: policies[0].spec.colour: unknown field (expected selector, direction, destination, rules, mode, exclude, guard, schedule) (policy "checkout-fails")`,
+      `${file}:${at("colour")}: policies[0].spec.colour: unknown field (expected selector, direction, destination, rules, mode, exclude, guard or schedule) (policy "checkout-fails")`,
       `${file}:${at("httpStatus: 99")}: policies[0].spec.rules[0].fault.abort.httpStatus: must be an HTTP status from 200 to 599, got 99 (policy "checkout-fails")`,
       "1 file: 2 errors, 0 warnings",
     ]);
@@ -218,7 +218,7 @@ describe("hfi validate", () => {
       `${file}:${at('"enabeld"')}: enabeld: unknown setting (did you mean "enabled"?)`,
       `${file}:${at('"max_fault_percentage"')}: max_fault_percentage: must be a number from 0 to 100, got 150`,
       `${file}:${at('"max_labelled_policis"')}: max_labelled_policis: unknown setting (did you mean "max_labelled_policies"?)`,
-      `${file}:${at('"selectr"')}: policies[0].spec.selectr: unknown field (did you mean "selector"?) (expected selector, direction, destination, rules, mode, exclude, guard, schedule) (policy "p")`,
+      `${file}:${at('"selectr"')}: policies[0].spec.selectr: unknown field (did you mean "selector"?) (expected selector, direction, destination, rules, mode, exclude, guard or schedule) (policy "p")`,
       `${file}:${at('"grpcStatus"')}: policies[0].spec.rules[0].fault.abort.grpcStatus: must be a gRPC error status from 1 to 16 (0 is OK, not a fault), got 0 (policy "p")`,
       "1 file: 5 errors, 0 warnings",
     ]);

@@ -1,4 +1,4 @@
-/** Validation of the issue-13 fault fields (delay forms, max_injections, from_headers): each bad
+/** Validation of the fault fields for delay forms, max_injections and from_headers: each bad
  * rule is dropped with one precise error, counted once per proxy, and the rest still applies. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -7,7 +7,7 @@ import { policy, startHfi } from "../helpers/hfi";
 const ok = { percentage: 100, abort: { httpStatus: 503 } };
 const delayed = (delay: unknown) => ({ percentage: 100, delay });
 const named = (fault: object) => ({ metadata: { name: "p" }, spec: { rules: [{ match: {}, fault }] } });
-const FORMS = "fixed_delay_ms, uniform, normal, lognormal, percentiles";
+const FORMS = "fixed_delay_ms, uniform, normal, lognormal or percentiles";
 
 const BAD: Array<[string, object, string]> = [
   ["two delay forms", delayed({ fixed_delay_ms: 5, uniform: { min_ms: 1, max_ms: 2 } }),
@@ -41,7 +41,7 @@ const BAD: Array<[string, object, string]> = [
   ["max_injections as a string", { ...ok, max_injections: "10" }, 'fault.max_injections: must be a whole number >= 1, got "10"'],
   ["from_headers not a boolean", { ...ok, from_headers: "yes" }, 'fault.from_headers: must be true or false, got "yes"'],
   ["misspelt from_headers", { ...ok, frm_headers: true },
-    "fault.frm_headers: unknown field (did you mean \"from_headers\"?) (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling, reset, response, max_injections, from_headers)"],
+    "fault.frm_headers: unknown field (did you mean \"from_headers\"?) (expected percentage, abort, delay, start_delay_ms, duration_seconds, sampling, reset, response, max_injections or from_headers)"],
 ];
 
 for (const [what, fault, problem] of BAD) {

@@ -1,4 +1,4 @@
-/** Validation of the issue-13 fields (abort headers, grpcMessage, reset, response, exclude): exact errors, table style. */
+/** Validation of abort headers, grpcMessage, reset, response and exclude: exact errors, table style. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { policy, startHfi, startHfiUnchecked } from "../helpers/hfi";
@@ -45,7 +45,7 @@ const BAD: Array<[string, object, string]> = [
   ["grpcMessage with a newline", abortWith({ grpcMessage: "a\nb" }),
     'policy "p" rule 0: fault.abort.grpcMessage: must be a string of at most 4096 characters without CR, LF or NUL, got "a\\nb"'],
   ["unknown abort field", abortWith({ header: [] }),
-    'policy "p" rule 0: fault.abort.header: unknown field (did you mean "headers"?) (expected httpStatus, grpcStatus, body, headers, grpcMessage)'],
+    'policy "p" rule 0: fault.abort.header: unknown field (did you mean "headers"?) (expected httpStatus, grpcStatus, body, headers or grpcMessage)'],
   ["reset not a boolean", p({ reset: "yes" }),
     'policy "p" rule 0: fault.reset: must be true or false, got "yes"'],
   ["reset with abort", p({ reset: true, abort: { httpStatus: 503 } }),
@@ -65,11 +65,11 @@ const BAD: Array<[string, object, string]> = [
   ["response body not a string", p({ response: { body: { a: 1 } } }),
     'policy "p" rule 0: fault.response.body: must be a string, got {"a":1}'],
   ["response unknown field", p({ response: { status: 503 } }),
-    'policy "p" rule 0: fault.response.status: unknown field (expected delay_ms, httpStatus, body, headers)'],
+    'policy "p" rule 0: fault.response.status: unknown field (expected delay_ms, httpStatus, body or headers)'],
   ["response headers not an object", p({ response: { headers: [] } }),
     'policy "p" rule 0: fault.response.headers: must be an object with add and/or remove, got []'],
   ["response headers unknown field", p({ response: { headers: { set: [] } } }),
-    'policy "p" rule 0: fault.response.headers.set: unknown field (expected add and remove)'],
+    'policy "p" rule 0: fault.response.headers.set: unknown field (expected add or remove)'],
   ["response add hop-by-hop", p({ response: { headers: { add: [{ name: "upgrade", value: "h2c" }] } } }),
     'policy "p" rule 0: fault.response.headers.add[0].name: is hop-by-hop or computed by Envoy, got "upgrade"'],
   ["response remove pseudo-header", p({ response: { headers: { remove: [":status"] } } }),
@@ -85,7 +85,7 @@ const BAD: Array<[string, object, string]> = [
 ];
 
 for (const [what, bad, message] of BAD) {
-  test(`a bad issue-13 field drops its rule with a precise error: ${what}`, async () => {
+  test(`a bad fault or exclusion field drops its rule with a precise error: ${what}`, async () => {
     const hfi = await startHfi({ policies: [bad, policy("good", { path: { prefix: "/good" } }, { percentage: 100, abort: { httpStatus: 503 } })] });
     const warnings = hfi.logs("warn");
     assert.ok(warnings.includes(`hfi: ${message} (in plugin configuration; dropped)`), `expected:\n  ${message}\ngot:\n  ${warnings.join("\n  ")}`);

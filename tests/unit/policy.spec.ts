@@ -81,7 +81,7 @@ describe("policy parsing", () => {
     expect(parse(one("p", rule('{"percentage": 1, "delay": {"fixed_delay_ms": -5}}'))).diag.errors[0])
       .toBe('policy "p" rule 0: fault.delay.fixed_delay_ms: must be a whole number of milliseconds >= 0, got -5');
     expect(parse(one("p", rule('{"percentage": 1, "delay": {"fixed_delay": 5}}'))).diag.errors[0])
-      .toBe('policy "p" rule 0: fault.delay.fixed_delay: unknown field (expected one of fixed_delay_ms, uniform, normal, lognormal, percentiles)');
+      .toBe('policy "p" rule 0: fault.delay.fixed_delay: unknown field (expected one of fixed_delay_ms, uniform, normal, lognormal or percentiles)');
     expect(parse(one("p", rule('{"percentage": 1, "abort": {"httpStatus": 500, "grpcStatus": 17}}'))).diag.errors[0])
       .toBe('policy "p" rule 0: fault.abort.grpcStatus: must be a gRPC error status from 1 to 16 (0 is OK, not a fault), got 17');
     expect(parse(one("p", rule('{"percentage": 1}'))).diag.errors[0])
