@@ -3,7 +3,7 @@
  * as-pect's summary, tsc's errors or the exit status, and each failure with file:line.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { resultsPath } from "../../bench/lib/report";
@@ -50,4 +50,20 @@ test("make bench writes to build/ (ignored) unless asked to record into the comm
   assert.equal(resultsPath(false), path.join(ROOT, "build", "bench", "latest.json"));
   assert.equal(resultsPath(true), path.join(ROOT, "bench", "results", "latest.json"));
   assert.match(readFileSync(path.join(ROOT, ".gitignore"), "utf8"), /^build\/$/m);
+});
+
+test("docs/testing.md's sample of make test's output lists the suites make test runs, in order, and adds them up", () => {
+  // TEST_SUITES as make builds it: the Makefile's list, then `TEST_SUITES += name` of each
+  // mk/*.mk in the order make includes them (sorted, by $(wildcard)).
+  const make = readFileSync(path.join(ROOT, "Makefile"), "utf8");
+  const suites = make.match(/^TEST_SUITES := (.+)$/m)![1].trim().split(/\s+/);
+  for (const f of readdirSync(path.join(ROOT, "mk")).filter((n) => n.endsWith(".mk")).sort()) {
+    for (const m of readFileSync(path.join(ROOT, "mk", f), "utf8").matchAll(/^TEST_SUITES \+= (.+)$/gm)) suites.push(...m[1].trim().split(/\s+/));
+  }
+  const doc = readFileSync(path.join(ROOT, "docs", "testing.md"), "utf8");
+  const block = doc.slice(doc.indexOf("```text\ntypecheck") + 8, doc.indexOf("```", doc.indexOf("```text\ntypecheck") + 8)).trim().split("\n");
+  const rows = block.filter((l) => /^\S+\s+(ok|FAIL)\s/.test(l));
+  assert.deepEqual(rows.map((l) => l.split(/\s+/)[0]), suites);
+  const sum = rows.reduce((n, l) => n + Number(/(\d+) passed/.exec(l)![1]), 0);
+  assert.equal(block[block.length - 1], `${sum} passed, 0 failed`);
 });
