@@ -51,16 +51,18 @@ export function isBool(v: JsonValue, where: string, field: string, diag: Diagnos
 
 /** "a, b or c": fields of which an object has some, or one. */
 export function anyOf(fields: string[]): string {
-  const n = fields.length;
-  if (n < 2) return n == 0 ? "" : unchecked(fields[0]);
-  return fields.slice(0, n - 1).join(", ") + " or " + unchecked(fields[n - 1]);
+  return listed(fields, " or ");
 }
 
 /** "a and b": fields an object has every one of. */
 export function allOf(fields: string[]): string {
+  return listed(fields, " and ");
+}
+
+function listed(fields: string[], last: string): string {
   const n = fields.length;
   if (n < 2) return n == 0 ? "" : unchecked(fields[0]);
-  return fields.slice(0, n - 1).join(", ") + " and " + unchecked(fields[n - 1]);
+  return fields.slice(0, n - 1).join(", ") + last + unchecked(fields[n - 1]);
 }
 
 /** An unknown field is an error, never ignored: a misspelled condition or selector would widen

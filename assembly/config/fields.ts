@@ -1,5 +1,5 @@
 // The fields each object of a policy may have: the one list "unknown field" and "did you mean"
-// are judged against (policy/diagnostics.ts unknownField).
+// are judged against, and the text that says what was expected (diagnostics.ts unknownField).
 
 export const SPEC_FIELDS: string[] = ["selector", "direction", "destination", "rules", "mode", "exclude", "guard", "schedule"];
 export const DIRECTIONS: string[] = ["inbound", "outbound", "any"];
