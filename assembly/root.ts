@@ -258,10 +258,11 @@ export class FaultInjector extends Waker {
     this.nextWakeNs = nowNs + <i64>periodMs * NS_PER_MS;
   }
 
-  /** A policy's state changed on the request path: published on a tick armed now. */
-  stateChanged(): void {
+  /** The policy of the rule at `position` changed state on the request path: published on a
+   * tick armed now. */
+  stateChanged(position: i32): void {
     const nowNs = monotonicNanos();
-    this.effective.stateChanged(nowNs / NS_PER_MS);
+    this.effective.stateChanged(nowNs / NS_PER_MS, position);
     if (this.effective.pending) this.armBy(nowNs, 0);
   }
 

@@ -116,10 +116,14 @@ export class EffectiveSet {
     this.nextExpiryMs = i64.MAX_VALUE;
   }
 
-  /** A policy's state changed on the request path (a budget found spent, once per budget and
-   * VM): its gauges are set now, the set is published on the next tick. */
-  stateChanged(nowMs: i64): void {
-    if (this.refreshStates(nowMs)) this.pending = true;
+  /** The policy of the rule at `position` changed state on the request path (a budget found
+   * spent, once per budget and VM): its gauges are set now, the set is published on the next
+   * tick. */
+  stateChanged(nowMs: i64, position: i32): void {
+    const set = this.set;
+    if (set === null) return;
+    const policy = set.policyAt(position);
+    if (policy >= 0 && this.refreshStates(nowMs, policy)) this.pending = true;
   }
 
   /** When the next rule expires (monotonic ms); i64.MAX_VALUE when none will. */
@@ -151,18 +155,20 @@ export class EffectiveSet {
   }
 
   /**
-   * Works out every policy's state; sets the state gauges of those that changed. True when any
-   * changed. Runs when a set is assembled and on ticks, never on a request (except once when a
-   * budget is found spent).
+   * Works out every policy's state (or, with `only` >= 0, that policy's); sets the state gauges
+   * of those that changed. True when any changed. Runs when a set is assembled and on ticks; on a
+   * request only for the one policy whose budget it found spent.
    */
-  private refreshStates(nowMs: i64): bool {
+  private refreshStates(nowMs: i64, only: i32 = -1): bool {
     const set = this.set, id = this.identity;
     if (set === null || id === null) return false;
     const wallMs = wallNanos() / 1000000;
     const policies = set.policies;
     const now = this.now;
     let moved = false;
-    for (let i = 0; i < policies.length && i < this.states.length; i++) {
+    const from = only >= 0 ? only : 0;
+    const to = only >= 0 ? min<i32>(only + 1, policies.length) : policies.length;
+    for (let i = from; i < to && i < this.states.length; i++) {
       const p = unchecked(policies[i]);
       policyState(p, unchecked(set.policySinceMs[i]), selectorApplies(p.selector, id), this.dryRun, this.rails, nowMs, wallMs, now);
       // An end worked out from the monotonic clock moves by a millisecond or so between looks as

@@ -47,6 +47,8 @@ export class PolicySet {
   /** By policy position: the position of its first rule in `rules`, -1 when it does not apply
    * here. */
   firstRule: i32[] = [];
+  /** By rule position: its policy's position in `policies`. */
+  policyOfRule: i32[] = [];
   /** Looks up the first matching rule among `rules`. */
   index: RuleIndex = new RuleIndex([], []);
   /** The kind of proxy the set was assembled for: it decides what a rule without a direction
@@ -60,6 +62,11 @@ export class PolicySet {
   /** The rule position of the policy at `policyIndex`'s first rule; -1 when it does not apply. */
   positionOf(policyIndex: i32): i32 {
     return policyIndex < this.firstRule.length ? unchecked(this.firstRule[policyIndex]) : -1;
+  }
+
+  /** The policy position of the rule at `position` (-1 when there is none). */
+  policyAt(position: i32): i32 {
+    return position >= 0 && position < this.policyOfRule.length ? unchecked(this.policyOfRule[position]) : -1;
   }
 }
 
@@ -139,6 +146,7 @@ export class PolicyClocks {
         if (rule.fault.durationSeconds > 0) set.expiring = true;
         set.rules.push(rule);
         set.ruleSinceMs.push(since);
+        set.policyOfRule.push(i);
       }
     }
     set.kind = identity.kind;

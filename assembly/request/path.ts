@@ -108,7 +108,7 @@ export class FaultedStream {
  * per root), and a new publication of the policies' states. */
 export abstract class Waker {
   abstract armBy(nowNs: i64, dueNs: i64): void;
-  abstract stateChanged(): void;
+  abstract stateChanged(position: i32): void;
 }
 
 export class RequestPath extends TimerFilter {
@@ -199,7 +199,7 @@ export class RequestPath extends TimerFilter {
         this.log.write(LogLevel.Debug, "no room for a fault; request " + contextId.toString() + " not faulted by policy " + rule.policyName);
       }
     }
-    if (admission.newlySpent) this.waker.stateChanged();
+    if (admission.newlySpent) this.waker.stateChanged(position);
     if (verdict != Verdict.Admitted) return HeadersStatus.Continue;
     if (dryRun) {
       recordDryRun(tally, plan.kinds);

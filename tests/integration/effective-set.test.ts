@@ -194,3 +194,19 @@ test("a request that spends a policy's budget sets its state gauge and leaves pu
   hfi.clock.advance(1);
   assert.equal(state(), "budget exhausted");
 });
+
+test("the request that finds a budget spent works out that one policy's state, whatever the number of policies", async () => {
+  const policies = Array.from({ length: 2000 }, (_, i) => policy(`b${i}`, { path: { exact: `/b${i}` } }, { percentage: 100, max_injections: 1, abort: { httpStatus: 503 } }));
+  const hfi = await startHfi({ max_labelled_policies: 2000, policies }, { logLevel: "warn", countWork: true });
+  hfi.clock.advance(1);
+  const work = (path: string) => {
+    const before = hfi.work();
+    const s = hfi.request("GET", path);
+    if (!s.localReply) respond(s);
+    return hfi.work() - before;
+  };
+  const injecting = work("/b1500");
+  const spending = work("/b1500");
+  assert.equal(hfi.metric("hfi_faults_policy_state.hfi_policy.b1500"), 5, "budget exhausted");
+  assert.ok(spending <= 2 * injecting, `finding the budget spent took ${spending} units, injecting ${injecting}`);
+});
