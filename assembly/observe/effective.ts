@@ -237,13 +237,23 @@ export class EffectiveSet {
       w.writeByte(44);
       const position = set.positionOf(i);
       w.writeQuoted(position >= 0 && position < this.tallies.length ? unchecked(this.tallies[position]).label : "");
-      w.writeAscii("," + flag(i >= policies.length - live.length) + ","); // live ones come last (combinePolicies)
+      w.writeByte(44);
+      writeFlag(w, i >= policies.length - live.length); // live ones come last (combinePolicies)
+      w.writeByte(44);
       w.writeQuoted(p.selector.service);
       w.writeByte(44);
       w.writeQuoted(p.selector.namespace);
-      w.writeAscii(',' + flag(applies) + ',' + flag(unchecked(p.rules[0]).dryRun) + ',' +
-        (end < 0 ? "-1" : (wallMs + end - nowMs).toString()) + ',' + p.rules.length.toString() + ',');
-      w.writeNumber(pct);
+      w.writeByte(44);
+      writeFlag(w, applies);
+      w.writeByte(44);
+      writeFlag(w, unchecked(p.rules[0]).dryRun);
+      w.writeByte(44);
+      w.writeInteger(end < 0 ? -1 : wallMs + end - nowMs);
+      w.writeByte(44);
+      w.writeInteger(p.rules.length);
+      w.writeByte(44);
+      if (pct == Math.floor(pct)) w.writeInteger(<i64>pct);
+      else w.writeNumber(pct);
       let notBefore: i64 = -1, notAfter: i64 = -1;
       const rails = unchecked(p.rules[0]).rails;
       if (rails !== null) {
@@ -254,9 +264,15 @@ export class EffectiveSet {
         }
       }
       if (w.bytes.length >= PUBLISH_CHUNK) chunks = flushChunk(w, prefix, chunks);
-      w.writeAscii("," + notBefore.toString() + "," + notAfter.toString() + ",");
+      w.writeByte(44);
+      w.writeInteger(notBefore);
+      w.writeByte(44);
+      w.writeInteger(notAfter);
+      w.writeByte(44);
       w.writeQuoted(unchecked(STATE_NAMES[state]));
-      w.writeAscii("," + until.toString() + ",");
+      w.writeByte(44);
+      w.writeInteger(until);
+      w.writeByte(44);
       const first = unchecked(p.rules[0]);
       w.writeQuoted(directionName(effectiveDirection(first, set.kind)));
       w.writeByte(44);
@@ -386,8 +402,9 @@ function nextExpiry(set: PolicySet, nowMs: i64): i64 {
   return next;
 }
 
-function flag(b: bool): string {
-  return b ? "1" : "0";
+/** 1 or 0, as the published rows carry a yes or no. */
+@inline function writeFlag(w: Utf8JsonWriter, b: bool): void {
+  w.writeByte(b ? 0x31 : 0x30);
 }
 
 /** Names for a log line: the first 20, then how many more. */

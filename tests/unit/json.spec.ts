@@ -1,4 +1,5 @@
 import { parseJson, parseJsonString, JsonKind, JsonValue, JsonParseResult, MAX_DEPTH, MAX_STRING_BYTES, MAX_VALUES } from "../../assembly/json";
+import { Utf8JsonWriter } from "../../assembly/json/utf8-writer";
 
 const POLICY_DOCUMENT =
   '{"policies":[{"metadata":{"name":"api-abort"},"spec":{"rules":[{"match":{"path":{"prefix":"/api/"},' +
@@ -554,5 +555,47 @@ describe("JsonParseResult", () => {
     expect(result.offset).toBe(11);
     expect(result.line).toBe(3);
     expect(result.column).toBe(3);
+  });
+});
+
+function quoted(text: string): string {
+  const w = new Utf8JsonWriter(0);
+  w.writeQuoted(text);
+  return w.bytes.toString();
+}
+
+function integer(value: i64): string {
+  const w = new Utf8JsonWriter(0);
+  w.writeInteger(value);
+  return w.bytes.toString();
+}
+
+describe("Utf8JsonWriter", () => {
+  it("writes string literals as UTF-8, escaping quotes, backslashes and control characters", () => {
+    expect(quoted("plain")).toBe('"plain"');
+    expect(quoted("")).toBe('""');
+    expect(quoted('a"b\\c')).toBe('"a\\"b\\\\c"');
+    expect(quoted("\n\u0001")).toBe('"\\u000a\\u0001"');
+    expect(quoted("é€😀")).toBe('"é€😀"');
+    // A lone surrogate has no UTF-8 form: it is escaped.
+    expect(quoted("a\uD800b")).toBe('"a\\ud800b"');
+  });
+
+  it("writes a long escaped literal after other text, whatever the buffer held", () => {
+    const w = new Utf8JsonWriter(0);
+    w.writeAscii("[");
+    w.writeQuoted('"\\'.repeat(300));
+    w.writeByte(44);
+    w.writeQuoted("x");
+    w.writeAscii("]");
+    expect(w.bytes.toString()).toBe('["' + '\\"\\\\'.repeat(300) + '","x"]');
+  });
+
+  it("writes whole numbers", () => {
+    expect(integer(0)).toBe("0");
+    expect(integer(-1)).toBe("-1");
+    expect(integer(1733580000123)).toBe("1733580000123");
+    expect(integer(i64.MAX_VALUE)).toBe("9223372036854775807");
+    expect(integer(i64.MIN_VALUE)).toBe("-9223372036854775808");
   });
 });
