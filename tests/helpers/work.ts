@@ -10,3 +10,7 @@ export const REQUEST_WORK = 1_000_000;
 
 /** Configuring one VM (start, parse, build the index, define the metrics): about 1 s. */
 export const CONFIGURE_WORK = 300_000_000;
+
+/** One tick: releasing what is due, the rails, and publishing a changed set (the largest part):
+ * about 50 ms, once per change, on the worker's thread. */
+export const TICK_WORK = 20_000_000;
