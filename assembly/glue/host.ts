@@ -160,19 +160,20 @@ export function getProperty(segments: string[]): ArrayBuffer | null {
   return takeBuffer(abi.proxy_get_property(changetype<usize>(p), p.byteLength, outPtr, outSize));
 }
 
-/** An integer property (8 bytes, little-endian) by its NUL-joined path; -1 when absent or not
- * an integer. */
-export function getPropertyI64(path: ArrayBuffer): i64 {
-  resetOut();
-  const b = takeBuffer(abi.proxy_get_property(changetype<usize>(path), path.byteLength, outPtr, outSize));
-  return b !== null && b.byteLength == 8 ? load<i64>(changetype<usize>(b)) : -1;
-}
-
 /** A property's bytes (by its NUL-joined path) into `into`, without allocating once `into` is
  * large enough; false, with `into.length` -1, when absent. */
 export function getPropertyBytes(path: ArrayBuffer, into: ByteBuffer): bool {
   resetOut();
   return takeInto(abi.proxy_get_property(changetype<usize>(path), path.byteLength, outPtr, outSize), -1, into);
+}
+
+/** Where getPropertyI64 reads its 8 bytes: no allocation per call. */
+const propertyI64 = new ByteBuffer(8);
+
+/** An integer property (8 bytes, little-endian) by its NUL-joined path; -1 when absent or not
+ * an integer. */
+export function getPropertyI64(path: ArrayBuffer): i64 {
+  return getPropertyBytes(path, propertyI64) && propertyI64.length == 8 ? load<i64>(propertyI64.ptr) : -1;
 }
 
 /** A string property, or "" when absent. */

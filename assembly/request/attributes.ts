@@ -3,7 +3,7 @@
 // every request, with one reusable buffer per attribute and header slot, so once a slot has
 // held a value of that size reading it again allocates nothing.
 import { HeaderSlots, LIVE_SLOT_BASE, RequestAttributes } from "../match/request";
-import { getHeaderBytes, getPropertyBytes, HeaderMapType } from "../glue/host";
+import { getHeaderBytes, getPropertyBytes, getPropertyI64, HeaderMapType } from "../glue/host";
 import { notePressure } from "../glue/memory";
 import { ByteBuffer } from "../util/bytes";
 
@@ -39,7 +39,6 @@ export class HostRequest extends RequestAttributes {
   private pathIn: u32 = NOT_READ;
   private absent: ByteBuffer = new ByteBuffer(0);
   private direction: i64 = -1;
-  private directionBuffer: ByteBuffer = new ByteBuffer(8);
   private directionIn: u32 = NOT_READ;
   private clusterBuffer: ByteBuffer = new ByteBuffer(128);
   private clusterIn: u32 = NOT_READ;
@@ -105,8 +104,7 @@ export class HostRequest extends RequestAttributes {
 
   listenerDirection(): i64 {
     if (this.directionIn != this.requestNumber) {
-      const b = this.directionBuffer;
-      this.direction = getPropertyBytes(LISTENER_DIRECTION, b) && b.length == 8 ? load<i64>(b.ptr) : -1;
+      this.direction = getPropertyI64(LISTENER_DIRECTION);
       this.directionIn = this.requestNumber;
     }
     return this.direction;
