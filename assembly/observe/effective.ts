@@ -230,6 +230,7 @@ export class EffectiveSet {
         if (rule.fault.percentage > pct) pct = rule.fault.percentage;
       }
       const applies = selectorApplies(p.selector, id);
+      const first = unchecked(p.rules[0]); // what the policy says for all its rules
       const state = i < this.states.length ? unchecked(this.states[i]) : PolicyState.NotHere;
       const until = i < this.untils.length ? unchecked(this.untils[i]) : NO_END;
       w.writeAscii(i > 0 ? ',[' : '[');
@@ -246,7 +247,7 @@ export class EffectiveSet {
       w.writeByte(44);
       writeFlag(w, applies);
       w.writeByte(44);
-      writeFlag(w, unchecked(p.rules[0]).dryRun);
+      writeFlag(w, first.dryRun);
       w.writeByte(44);
       w.writeInteger(end < 0 ? -1 : wallMs + end - nowMs);
       w.writeByte(44);
@@ -255,7 +256,7 @@ export class EffectiveSet {
       if (pct == Math.floor(pct)) w.writeInteger(<i64>pct);
       else w.writeNumber(pct);
       let notBefore: i64 = -1, notAfter: i64 = -1;
-      const rails = unchecked(p.rules[0]).rails;
+      const rails = first.rails;
       if (rails !== null) {
         const window = rails.window;
         if (window !== null) {
@@ -273,7 +274,6 @@ export class EffectiveSet {
       w.writeByte(44);
       w.writeInteger(until);
       w.writeByte(44);
-      const first = unchecked(p.rules[0]);
       w.writeQuoted(directionName(effectiveDirection(first, set.kind)));
       w.writeByte(44);
       w.writeQuoted(destinationText(first.destination));
