@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { smallPolicies } from "../../tests/helpers/policy-documents";
 
 const MiB = 1 << 20;
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -23,12 +24,7 @@ export interface CliScaleRow {
 }
 
 function documents(bytes: number): { text: string; count: number } {
-  const docs: string[] = [];
-  for (let size = 0, i = 0; size < bytes; i++) {
-    const d = `metadata: { name: p${i} }\nspec:\n  rules:\n    - match: { path: { prefix: "/api/p${i}" } }\n      fault: { percentage: 5, abort: { httpStatus: 503 } }\n`;
-    docs.push(d);
-    size += d.length + 4;
-  }
+  const docs = smallPolicies(bytes);
   return { text: docs.join("---\n"), count: docs.length };
 }
 

@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { FIXTURES, ROOT } from "./helpers";
+import { smallPolicies, smallPolicy } from "../helpers/policy-documents";
 import { formatText, validatePaths, type ValidationReport } from "../../cli/validate";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "hfi-scale-"));
@@ -30,27 +31,12 @@ function assertLinearCost(report: ValidationReport, policies: number, inputBytes
   assert.ok(bytes <= 4 * inputBytes, `${bytes} bytes configured for ${inputBytes} bytes of input`);
 }
 
-/** A small policy as such sets are written (5 lines; the fault on line 5, percentage at column 16). */
-function policy(name: string, percentage = 5): string {
-  return `metadata: { name: ${name} }\nspec:\n  rules:\n    - match: { path: { prefix: "/api/${name}" } }\n      fault: { percentage: ${percentage}, abort: { httpStatus: 503 } }\n`;
-}
-
-/** Policies p0, p1, ... of about `bytes` in all; `odd` changes some of them. */
-function policies(bytes: number, odd: (i: number) => string | undefined): string[] {
-  const docs: string[] = [];
-  for (let size = 0, i = 0; size < bytes; i++) {
-    const doc = odd(i) ?? policy(`p${i}`);
-    docs.push(doc);
-    size += doc.length + 4;
-  }
-  return docs;
-}
 
 
 describe("hfi validate on large inputs", () => {
   test("a mebibyte of small policy documents in one file: each problem at its line and column, for linear work", async () => {
     const file = path.join(tmp, "many.yaml");
-    const docs = policies(MIB, (i) => (i === 3000 ? policy("p3000", 150) : i === 5000 ? policy("p10") : undefined));
+    const docs = smallPolicies(MIB, (i) => (i === 3000 ? smallPolicy("p3000", 150) : i === 5000 ? smallPolicy("p10") : undefined));
     writeFileSync(file, docs.join("---\n"));
     assert.ok(statSync(file).size >= MIB && docs.length > 5000);
     // Document i starts on line 6i+1 (5 lines and a ---).
@@ -66,7 +52,7 @@ describe("hfi validate on large inputs", () => {
   test("a mebibyte of policies in thousands of files given one by one, for linear work", async () => {
     const dir = path.join(tmp, "files");
     mkdirSync(dir);
-    const docs = policies(MIB, (i) => (i === 4321 ? policy("p4321", 101) : undefined));
+    const docs = smallPolicies(MIB, (i) => (i === 4321 ? smallPolicy("p4321", 101) : undefined));
     const files = docs.map((doc, i) => {
       const file = path.join(dir, `p${String(i).padStart(5, "0")}.yaml`);
       writeFileSync(file, doc);
@@ -83,15 +69,15 @@ describe("hfi validate on large inputs", () => {
   test("read by parse workers or in one thread, a large file gets the same report: every problem, position, duplicate and note", async () => {
     const file = path.join(tmp, "mixed.yaml");
     const wasmPlugin = readFileSync(path.join(ROOT, "k8s", "base", "wasmplugin.yaml"), "utf8").replace("max_delay_ms: 30000", "max_delay_ms: -1");
-    const docs = policies(5 * MIB, (i) => {
-      if (i % 9973 === 17) return policy(`p${i}`, 150);
-      if (i % 7919 === 5) return policy(`p${i - 1}`);
+    const docs = smallPolicies(5 * MIB, (i) => {
+      if (i % 9973 === 17) return smallPolicy(`p${i}`, 150);
+      if (i % 7919 === 5) return smallPolicy(`p${i - 1}`);
       if (i === 1234) return "metadata: { name: broken\nspec: [\n";
       if (i === 2345) return "# only a comment\n";
       if (i === 3456) return wasmPlugin;
       if (i === 4567) return "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n";
-      if (i === 5678) return `- ${policy(`list${i}`).replace(/\n(?=.)/g, "\n  ")}- ${policy(`list${i}b`, 101).replace(/\n(?=.)/g, "\n  ")}`;
-      if (i === 6789) return `policies:\n  - ${policy(`cfg${i}`).replace(/\n(?=.)/g, "\n    ")}`;
+      if (i === 5678) return `- ${smallPolicy(`list${i}`).replace(/\n(?=.)/g, "\n  ")}- ${smallPolicy(`list${i}b`, 101).replace(/\n(?=.)/g, "\n  ")}`;
+      if (i === 6789) return `policies:\n  - ${smallPolicy(`cfg${i}`).replace(/\n(?=.)/g, "\n    ")}`;
       if (i === 7890) return `metadata: { name: d${i} }\nspec: { direction: outbound, destination: { service: reviews }, rules: [ { match: {}, fault: { percentage: 5, abort: { httpStatus: 503 } } } ] }\n`;
       return undefined;
     });
@@ -113,7 +99,7 @@ describe("hfi validate on large inputs", () => {
     const run = (mib: number) => {
       const file = path.join(tmp, `docs-${mib}.yaml`);
       const odd = Math.floor((mib * MIB) / 200);
-      writeFileSync(file, policies(mib * MIB, (i) => (i === odd ? policy(`p${odd}`, 150) : undefined)).join("---\n"));
+      writeFileSync(file, smallPolicies(mib * MIB, (i) => (i === odd ? smallPolicy(`p${odd}`, 150) : undefined)).join("---\n"));
       const r = peakRun(file);
       assert.deepEqual(r.lines, [
         `${file}:${6 * odd + 5}:16: spec.rules[0].fault.percentage: must be a number from 0 to 100, got 150 (policy "p${odd}")`,
